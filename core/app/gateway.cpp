@@ -1,0 +1,145 @@
+#include "app/gateway.hpp"
+
+#include <cstdio>
+#include <map>
+
+#include "app/webhook_handler.hpp"
+#include "http/server.hpp"
+#include "observability/logger.hpp"
+#include "pipeline/pipeline.hpp"
+#include "storage/batch_writer.hpp"
+
+namespace memolib::core {
+
+namespace {
+
+RetryPolicy retry_policy(const GatewayConfig& config) {
+    RetryPolicy policy;
+    const ConfigValue* pipeline = config.root.find("pipeline");
+    const ConfigValue* retry = pipeline != nullptr ? pipeline->find("retry") : nullptr;
+    if (retry != nullptr) {
+        policy.max_attempts = static_cast<int>(retry->get_int("max_attempts", 3));
+        policy.base_delay_ms = retry->get_int("base_delay", 100);
+        policy.max_delay_ms = retry->get_int("max_delay", 5000);
+        policy.full_jitter = retry->get("jitter", "full") == "full";
+    }
+    return policy;
+}
+
+}  // namespace
+
+std::unique_ptr<LoadedGateway> load_gateway(const std::string& path, std::vector<std::string>& errors) {
+    auto gateway = std::make_unique<LoadedGateway>();
+    gateway->registry = std::make_unique<PluginRegistry>();
+    std::map<std::string, PluginSchemaInfo> infos;
+    PluginRegistry& registry = *gateway->registry;
+    PluginLookupFactory plugins = [&](const std::string& directory) {
+        registry.load_directory(directory);
+        for (const auto& [name, plugin] : registry.plugins()) {
+            infos[name] = PluginSchemaInfo{&plugin->schema, plugin->default_max_body};
+        }
+        return [&infos](const std::string& name) -> const PluginSchemaInfo* {
+            auto it = infos.find(name);
+            return it == infos.end() ? nullptr : &it->second;
+        };
+    };
+    std::vector<ConfigError> config_errors;
+    auto config = load_config(path, plugins, config_errors);
+    for (const ConfigError& e : config_errors) errors.push_back(e.to_string());
+    if (!config) return nullptr;
+    gateway->config = std::move(*config);
+    for (const ChannelConfig& ch : gateway->config.channels) {
+        std::vector<FieldError> refused;
+        auto instance = ChannelInstance::create(registry.find(ch.plugin), ch.name, ch.block, refused);
+        if (!instance) {
+            for (const FieldError& e : refused) {
+                std::string key = "channels." + ch.name + (e.field.empty() ? "" : "." + e.field);
+                errors.push_back(ConfigError{path, ch.mark, key, "plugin '" + ch.plugin + "' refused: " + e.message}
+                                     .to_string());
+            }
+            continue;
+        }
+        auto channel = std::make_shared<Channel>();
+        channel->config = ch;
+        channel->instance = std::move(instance);
+        gateway->channels.push_back(std::move(channel));
+    }
+    if (!errors.empty()) return nullptr;
+    return gateway;
+}
+
+int validate(const std::string& config_path) {
+    std::vector<std::string> errors;
+    auto gateway = load_gateway(config_path, errors);
+    if (!gateway) {
+        for (const std::string& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+        std::fprintf(stderr, "%s: invalid (%zu problem%s)\n", config_path.c_str(), errors.size(),
+                     errors.size() == 1 ? "" : "s");
+        return 1;
+    }
+    std::printf("%s: ok (%zu channel%s, %zu plugin%s loaded)\n", config_path.c_str(),
+                gateway->channels.size(), gateway->channels.size() == 1 ? "" : "s",
+                gateway->registry->plugins().size(), gateway->registry->plugins().size() == 1 ? "" : "s");
+    return 0;
+}
+
+int migrate(const std::string& config_path) {
+    std::vector<std::string> errors;
+    auto gateway = load_gateway(config_path, errors);
+    if (!gateway) {
+        for (const std::string& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+        return 1;
+    }
+    try {
+        auto db = Database::open(gateway->config.storage);
+        int applied = db->migrate();
+        std::printf("schema at version %d (%d migration%s applied)\n", db->schema_version(), applied,
+                    applied == 1 ? "" : "s");
+        return 0;
+    } catch (const StorageError& e) {
+        std::fprintf(stderr, "migrate failed: %s\n", e.what());
+        return 1;
+    }
+}
+
+int serve(const std::string& config_path) {
+    std::vector<std::string> errors;
+    auto gateway = load_gateway(config_path, errors);
+    if (!gateway) {
+        for (const std::string& e : errors) log().error("config_invalid", {{"problem", e}});
+        log().error("start_failed", {{"config", config_path}, {"reason", "invalid configuration"}});
+        return 1;
+    }
+    LogLevel level = LogLevel::kInfo;
+    if (parse_log_level(gateway->config.log_level, level)) log().set_level(level);
+    try {
+        // Migrations run before the first request so that a 2xx never meets a missing table.
+        auto db = Database::open(gateway->config.storage);
+        db->migrate();
+    } catch (const StorageError& e) {
+        log().error("start_failed", {{"reason", "storage"}, {"error", e.what()}});
+        return 1;
+    }
+    BatchWriter writer(gateway->config.storage, retry_policy(gateway->config));
+    writer.start();
+    StageContext context{&writer};
+    auto pipeline = std::make_shared<const Pipeline>(gateway->config.stages, context);
+    WebhookHandler handler(*gateway, pipeline, writer);
+    HttpServer server(gateway->config.server, handler);
+    try {
+        server.listen();
+    } catch (const std::exception& e) {
+        log().error("start_failed", {{"reason", e.what()}});
+        return 1;
+    }
+    log().info("started", {{"version", MEMOLIB_GATEWAY_VERSION},
+                           {"config", config_path},
+                           {"channels", gateway->channels.size()},
+                           {"storage", gateway->config.storage.backend}});
+    server.run();
+    writer.stop();
+    log().info("stopped", {});
+    return 0;
+}
+
+}  // namespace memolib::core

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/gateway_config.hpp"
+#include "pipeline/exchange.hpp"
+#include "plugins/plugin_registry.hpp"
+
+namespace memolib::core {
+
+/// A configuration with its plugins loaded and its channels instantiated.
+struct LoadedGateway {
+    GatewayConfig config;
+    std::unique_ptr<PluginRegistry> registry;
+    std::vector<std::shared_ptr<const Channel>> channels;
+};
+
+/// Loads the config file, the plugins it points at, and one instance per channel. Returns
+/// nullptr and fills `errors` ("file:line:col: key '…': problem") when anything is wrong.
+std::unique_ptr<LoadedGateway> load_gateway(const std::string& path, std::vector<std::string>& errors);
+
+/// `memolib-gateway serve`: runs until SIGINT/SIGTERM; returns the exit code.
+int serve(const std::string& config_path);
+/// `memolib-gateway validate`: 0 when the config and its plugins are sound, else 1.
+int validate(const std::string& config_path);
+/// `memolib-gateway migrate`: applies pending migrations; 0 on success.
+int migrate(const std::string& config_path);
+
+}  // namespace memolib::core

@@ -1,0 +1,247 @@
+#include "app/webhook_handler.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "app/gateway.hpp"
+#include "memolib/sdk/version.h"
+#include "observability/logger.hpp"
+#include "pipeline/time_format.hpp"
+#include "plugins/request_view.hpp"
+#include "storage/batch_writer.hpp"
+#include "storage/row_encoding.hpp"
+
+namespace memolib::core {
+
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void put(JsonWriter& w, const char* key, const std::string& value) {
+    w.Key(key);
+    w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void put_opt(JsonWriter& w, const char* key, const std::string& value) {
+    w.Key(key);
+    if (value.empty()) w.Null();
+    else w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+const char* status_name(NormalizedMessage::Status s) {
+    switch (s) {
+        case NormalizedMessage::Status::kStored: return "stored";
+        case NormalizedMessage::Status::kDuplicate: return "duplicate";
+        case NormalizedMessage::Status::kPending: return "pending";
+    }
+    return "pending";
+}
+
+// The dry run shows the whole normalized message, as the read API will.
+void write_normalized(JsonWriter& w, const NormalizedMessage& m) {
+    w.StartObject();
+    put(w, "channel", m.channel);
+    put(w, "provider", m.provider);
+    put_opt(w, "external_id", m.external_id);
+    put_opt(w, "sender", m.sender);
+    put_opt(w, "sender_masked", m.sender_masked);
+    put_opt(w, "sender_name", m.sender_name);
+    put_opt(w, "recipient", m.recipient);
+    put_opt(w, "subject", m.subject);
+    put_opt(w, "text", m.text);
+    put_opt(w, "html", m.html);
+    w.Key("attachments");
+    std::string attachments = attachments_to_json(m);
+    w.RawValue(attachments.c_str(), attachments.size(), rapidjson::kArrayType);
+    put_opt(w, "provider_timestamp",
+            m.provider_timestamp_ms != 0 ? format_rfc3339_ms(m.provider_timestamp_ms) : std::string());
+    put(w, "received_at", format_rfc3339_ms(m.received_at_ms));
+    put(w, "language", m.language);
+    put(w, "priority", m.priority);
+    put(w, "dedup_key", m.dedup_key);
+    put(w, "request_id", m.request_id);
+    w.EndObject();
+}
+
+bool query_flag(const std::string& query, const std::string& name) {
+    std::size_t pos = 0;
+    while (pos <= query.size()) {
+        std::size_t end = query.find('&', pos);
+        std::string part = query.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        if (part == name + "=1" || part == name + "=true") return true;
+        if (end == std::string::npos) break;
+        pos = end + 1;
+    }
+    return false;
+}
+
+}  // namespace
+
+WebhookHandler::WebhookHandler(const LoadedGateway& gateway, std::shared_ptr<const Pipeline> pipeline,
+                               BatchWriter& writer)
+    : gateway_(gateway), pipeline_(std::move(pipeline)), writer_(writer) {
+    for (const auto& c : gateway.channels) channels_.emplace(c->config.name, c);
+}
+
+void WebhookHandler::answer_json(Exchange& ex, int status, std::string body) const {
+    ex.status = status;
+    ex.response_content_type = "application/json";
+    ex.response_body = std::move(body);
+}
+
+std::optional<std::uint64_t> WebhookHandler::admit(Exchange& ex) {
+    static const std::string kPrefix = "/webhooks/";
+    if (ex.path.compare(0, kPrefix.size(), kPrefix) == 0) {
+        return admit_webhook(ex, ex.path.substr(kPrefix.size()));
+    }
+    if (ex.method != "GET" && ex.method != "HEAD") {
+        bool known = ex.path == "/health" || ex.path == "/ready" || ex.path == "/version";
+        if (known) {
+            ex.response_headers.emplace_back("Allow", "GET");
+            ex.fail(405, "method_not_allowed", "use GET on " + ex.path);
+        } else {
+            ex.fail(404, "not_found", "no route for " + ex.path);
+        }
+        return std::nullopt;
+    }
+    if (ex.path == "/health") {
+        answer_json(ex, 200, R"({"status":"ok"})");
+    } else if (ex.path == "/ready") {
+        if (writer_.healthy()) {
+            answer_json(ex, 200, R"({"status":"ready"})");
+        } else {
+            ex.fail(503, "storage_unavailable", "the last storage attempt failed");
+            ex.response_headers.emplace_back("Retry-After", "5");
+        }
+    } else if (ex.path == "/version") {
+        rapidjson::StringBuffer buf;
+        JsonWriter w(buf);
+        w.StartObject();
+        put(w, "version", MEMOLIB_GATEWAY_VERSION);
+        put(w, "sdk_abi", std::to_string(MEMOLIB_SDK_ABI_MAJOR) + "." + std::to_string(MEMOLIB_SDK_ABI_MINOR));
+        w.Key("plugins");
+        w.StartArray();
+        for (const auto& [name, plugin] : gateway_.registry->plugins()) {
+            w.StartObject();
+            put(w, "name", name);
+            put(w, "version", plugin->version);
+            put(w, "abi", std::to_string(plugin->abi_major) + "." + std::to_string(plugin->abi_minor));
+            w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+        answer_json(ex, 200, std::string(buf.GetString(), buf.GetSize()));
+    } else {
+        ex.fail(404, "not_found", "no route for " + ex.path);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> WebhookHandler::admit_webhook(Exchange& ex, const std::string& name) {
+    auto it = channels_.find(name);
+    if (it == channels_.end()) {
+        ex.fail(404, "unknown_channel", "no channel named '" + name + "' is configured");
+        return std::nullopt;
+    }
+    ex.channel = it->second;
+    if (ex.method == "GET") {
+        PluginCallResult result;
+        RequestView request(ex);
+        memolib_status_t status = ex.channel->instance->handshake(request.get(), result);
+        if (status == MEMOLIB_OK && result.response_status) {
+            ex.status = *result.response_status;
+            ex.response_content_type = result.response_content_type.empty() ? "text/plain"
+                                                                            : result.response_content_type;
+            ex.response_body = result.response_body;
+        } else if (status == MEMOLIB_FORBIDDEN || status == MEMOLIB_UNAUTHORIZED) {
+            ex.fail(403, "verification_failed", "the handshake was refused", result.errors);
+        } else if (status == MEMOLIB_NOT_HANDLED) {
+            ex.response_headers.emplace_back("Allow", "POST");
+            ex.fail(405, "method_not_allowed", "channel '" + name + "' takes POST only");
+        } else {
+            ex.fail(400, "invalid_handshake", "the handshake request is not valid", result.errors);
+        }
+        return std::nullopt;
+    }
+    if (ex.method != "POST") {
+        ex.response_headers.emplace_back("Allow", "GET, POST");
+        ex.fail(405, "method_not_allowed", "webhooks take POST (and GET for a handshake)");
+        return std::nullopt;
+    }
+    ex.dry_run = query_flag(ex.query, "dry_run");
+    if (!pipeline_->run_headers(ex)) return std::nullopt;
+    return ex.channel->config.max_body;
+}
+
+void WebhookHandler::handle(const std::shared_ptr<Exchange>& ex, std::function<void()> done) {
+    pipeline_->run(ex, [this, ex, done = std::move(done)] {
+        if (ex->status == 0) answer_success(*ex);
+        done();
+    });
+}
+
+void WebhookHandler::answer_success(Exchange& ex) const {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    if (ex.dry_run) {
+        w.StartObject();
+        put(w, "status", "dry_run");
+        put(w, "request_id", ex.request_id);
+        w.Key("messages");
+        w.StartArray();
+        for (const NormalizedMessage& m : ex.messages) write_normalized(w, m);
+        w.EndArray();
+        w.EndObject();
+        return answer_json(ex, 200, std::string(buf.GetString(), buf.GetSize()));
+    }
+    bool all_duplicates = !ex.messages.empty();
+    for (const NormalizedMessage& m : ex.messages) {
+        all_duplicates = all_duplicates && m.status == NormalizedMessage::Status::kDuplicate;
+    }
+    const int status = all_duplicates ? ex.channel->config.duplicate_status : 200;
+    w.StartObject();
+    if (all_duplicates && status != 200) {
+        put(w, "error", "duplicate");
+        put(w, "message", "every message of this request is already stored");
+        w.Key("details");
+        w.StartArray();
+        w.EndArray();
+    } else {
+        put(w, "status", all_duplicates ? "duplicate" : ex.messages.empty() ? "accepted" : "stored");
+    }
+    put(w, "request_id", ex.request_id);
+    w.Key("messages");
+    w.StartArray();
+    for (const NormalizedMessage& m : ex.messages) {
+        w.StartObject();
+        w.Key("id");
+        w.Int64(m.id);
+        put(w, "checksum", m.dedup_key);
+        put(w, "status", status_name(m.status));
+        w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    if (all_duplicates) ex.reason = "duplicate";
+    answer_json(ex, status, std::string(buf.GetString(), buf.GetSize()));
+}
+
+void WebhookHandler::completed(const Exchange& ex) {
+    double latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                  ex.started)
+                            .count();
+    std::string provider = ex.messages.empty() ? std::string() : ex.messages.front().provider;
+    std::string sender = ex.messages.empty() ? std::string() : ex.messages.front().sender_masked;
+    log().info("request", {{"request_id", ex.request_id},
+                           {"method", ex.method},
+                           {"path", ex.path},
+                           {"channel", ex.channel ? ex.channel->config.name : std::string()},
+                           {"provider", provider},
+                           {"status", ex.status},
+                           {"reason", ex.reason},
+                           {"latency_ms", latency_ms},
+                           {"messages", ex.messages.size()},
+                           {"sender_masked", sender}});
+}
+
+}  // namespace memolib::core

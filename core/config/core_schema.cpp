@@ -1,0 +1,123 @@
+#include <yaml-cpp/yaml.h>
+
+#include "config/gateway_config.hpp"
+
+namespace memolib::core {
+
+namespace {
+
+// The core's schema, in the same language as the plugins' (docs/configuration.md is made from it).
+constexpr const char* kCoreSchema = R"yaml(
+type: object
+properties:
+  server:
+    type: object
+    description: The HTTP listener.
+    properties:
+      listen: {type: string, default: "127.0.0.1:8080", description: "host:port to listen on; port 0 lets the system pick one (logged at start)"}
+      threads: {type: integer, default: 2, minimum: 1, maximum: 256, description: "I/O threads serving connections"}
+      header_timeout: {type: duration, default: 10s, description: "Time a client has to send the request line and headers"}
+      body_timeout: {type: duration, default: 30s, description: "Time a client has to send the body once the headers are read"}
+      idle_timeout: {type: duration, default: 60s, description: "Time a keep-alive connection may stay idle between requests"}
+      max_header_bytes: {type: size, default: 16KiB, minimum: 1024, maximum: 1048576, description: "Largest request line plus headers; more is answered 431"}
+      shutdown_grace: {type: duration, default: 10s, description: "Time in-flight requests get to finish on SIGTERM"}
+  logging:
+    type: object
+    properties:
+      level: {type: string, default: info, enum: [debug, info, warn, error], description: "Lowest level written to stderr"}
+  plugins:
+    type: object
+    properties:
+      directory: {type: string, default: ./build/release/plugins, description: "Directory scanned for plugin .so files, relative to the working directory"}
+  storage:
+    type: object
+    properties:
+      backend: {type: string, default: sqlite, enum: [sqlite, postgresql], description: "sqlite (embedded, the default) or postgresql"}
+      url: {type: string, default: data/memolib.db, description: "SQLite file path, or a libpq connection string or URI"}
+      pool: {type: integer, default: 4, minimum: 1, maximum: 64, description: "Database connections (SQLite always uses one writer)"}
+      batch:
+        type: object
+        properties:
+          max_messages: {type: integer, default: 256, minimum: 1, maximum: 10000, description: "Most messages committed in one transaction"}
+          max_delay: {type: duration, default: 2ms, maximum: 1000, description: "Longest a message waits for others to share its transaction"}
+  pipeline:
+    type: object
+    properties:
+      stages:
+        type: list
+        items: {type: string, enum: [size_limit, rate_limit, verify, parse, enrich, dedup, cache, persist]}
+        description: "The stages every webhook goes through, in order"
+      dedup:
+        type: object
+        properties:
+          cache_entries: {type: integer, default: 100000, minimum: 0, description: "Recent dedup keys kept in memory in front of the database"}
+          duplicate_status: {type: integer, default: 409, enum: ["200", "409"], description: "Status of a request whose every message is a duplicate"}
+      retry:
+        type: object
+        properties:
+          max_attempts: {type: integer, default: 3, minimum: 0, maximum: 10, description: "Retries of a transient storage error"}
+          base_delay: {type: duration, default: 100ms, description: "First retry delay"}
+          max_delay: {type: duration, default: 5s, description: "Longest retry delay"}
+          jitter: {type: string, default: full, enum: [full, none], description: "Full jitter spreads retries of concurrent requests"}
+      cache:
+        type: object
+        properties:
+          max_entries: {type: integer, default: 1000, minimum: 0, description: "Answers kept for idempotent replay"}
+          ttl: {type: duration, default: 60s, description: "How long an answer is replayed"}
+      compression:
+        type: object
+        properties:
+          min_bytes: {type: size, default: 1KiB, description: "Smallest body compressed"}
+          level: {type: integer, default: 6, minimum: 1, maximum: 9, description: "gzip level"}
+          min_savings: {type: number, default: 0.20, minimum: 0, maximum: 1, description: "Compression is skipped when it saves less"}
+      priority:
+        type: object
+        properties:
+          high: {type: list, items: {type: string}, description: "Keywords that make a message high priority"}
+          low: {type: list, items: {type: string}, description: "Keywords that make a message low priority"}
+  channels:
+    type: map
+    description: "One entry per channel: its URL is /webhooks/{name}"
+    values: {type: object, additional_properties: true, properties: {plugin: {type: string, required: true}}}
+  monitoring:
+    type: object
+    properties:
+      alerts:
+        type: object
+        properties:
+          error_rate: {type: number, default: 0.05, minimum: 0, maximum: 1, description: "Alert above this share of errors"}
+          duplicate_rate: {type: number, default: 0.10, minimum: 0, maximum: 1, description: "Alert above this share of duplicates"}
+          p99: {type: duration, default: 5s, description: "Alert above this p99 latency"}
+      admin_token: {type: string, secret: true, description: "Bearer token of the admin and read APIs"}
+)yaml";
+
+constexpr const char* kChannelSchema = R"yaml(
+type: object
+properties:
+  plugin: {type: string, required: true, description: "Name of the plugin serving this channel"}
+  max_body: {type: size, description: "Largest body accepted; larger is 413 before the body is read (default: the plugin's)"}
+  verify: {type: string, default: enforce, enum: [enforce, report, off], description: "enforce: bad signatures are 401; report: logged and accepted; off: not checked"}
+  public_url: {type: string, description: "URL the provider signs, when a proxy rewrites scheme or host"}
+  duplicate_status: {type: integer, enum: ["200", "409"], description: "Status when every message is a duplicate (default: pipeline.dedup.duplicate_status)"}
+  rate_limit:
+    type: object
+    description: "Sliding-window limit (used by the rate_limit stage)"
+    properties:
+      requests: {type: integer, minimum: 1, description: "Requests allowed per window"}
+      window: {type: duration, default: 1h, description: "Window length"}
+      key: {type: string, default: ip, enum: [ip, sender, channel], description: "What the window counts per"}
+)yaml";
+
+}  // namespace
+
+const SchemaNode& core_schema() {
+    static const SchemaNode schema = parse_schema(YAML::Load(kCoreSchema));
+    return schema;
+}
+
+const SchemaNode& channel_core_schema() {
+    static const SchemaNode schema = parse_schema(YAML::Load(kChannelSchema));
+    return schema;
+}
+
+}  // namespace memolib::core

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/schema.hpp"
+
+namespace memolib::core {
+
+struct ServerConfig {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;
+    int threads = 2;
+    std::uint64_t header_timeout_ms = 10000;
+    std::uint64_t body_timeout_ms = 30000;
+    std::uint64_t idle_timeout_ms = 60000;
+    std::uint64_t max_header_bytes = 16384;
+    std::uint64_t shutdown_grace_ms = 10000;
+};
+
+struct StorageConfig {
+    std::string backend = "sqlite";
+    std::string url;
+    int pool = 4;
+    int batch_max_messages = 256;
+    std::uint64_t batch_max_delay_ms = 2;
+};
+
+struct ChannelConfig {
+    std::string name;
+    std::string plugin;
+    std::uint64_t max_body = 0;
+    /// enforce | report | off
+    std::string verify_mode = "enforce";
+    std::string public_url;
+    int duplicate_status = 409;
+    /// The whole validated block, core and plugin keys together.
+    ConfigValue block;
+    SourceMark mark;
+};
+
+struct GatewayConfig {
+    std::string file;
+    ServerConfig server;
+    std::string log_level = "info";
+    std::string plugins_directory;
+    StorageConfig storage;
+    std::vector<std::string> stages;
+    std::vector<ChannelConfig> channels;
+    ConfigValue root;
+
+    const ChannelConfig* channel(const std::string& name) const;
+};
+
+/// What the config loader needs to know of a plugin to validate a channel naming it.
+struct PluginSchemaInfo {
+    const SchemaNode* schema = nullptr;
+    std::uint64_t default_max_body = 0;
+};
+
+/// Given the plugins directory, makes the plugins available and returns a lookup by name
+/// (nullptr when no such plugin was loaded).
+using PluginLookupFactory =
+    std::function<std::function<const PluginSchemaInfo*(const std::string&)>(const std::string&)>;
+
+/// The stage names this build implements, in the only order they can run.
+const std::vector<std::string>& available_stages();
+
+/// The core's own schema (also printed by the docs generator).
+const SchemaNode& core_schema();
+/// The keys every channel block accepts besides its plugin's own.
+const SchemaNode& channel_core_schema();
+
+/// Reads, substitutes, validates and resolves a config file. Returns nullopt and fills
+/// `errors` (each naming file, line and key) when anything is wrong.
+std::optional<GatewayConfig> load_config(const std::string& path, const PluginLookupFactory& plugins,
+                                         std::vector<ConfigError>& errors);
+
+}  // namespace memolib::core

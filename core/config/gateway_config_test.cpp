@@ -1,0 +1,106 @@
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "config/gateway_config.hpp"
+
+using namespace memolib::core;
+
+namespace {
+
+struct ConfigFile {
+    explicit ConfigFile(const std::string& text) {
+        path = (std::filesystem::temp_directory_path() /
+                ("memolib_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".yaml"))
+                   .string();
+        std::ofstream(path) << text;
+    }
+    ~ConfigFile() { std::remove(path.c_str()); }
+    std::string path;
+    static inline int counter = 0;
+};
+
+std::optional<GatewayConfig> load(const std::string& text, std::vector<ConfigError>& errors) {
+    static const SchemaNode schema = parse_flat_schema("default_region: {type: string, default: FR, description: r}");
+    static const PluginSchemaInfo form{&schema, 5 * 1024 * 1024};
+    ConfigFile file(text);
+    return load_config(file.path, [](const std::string&) {
+        return [](const std::string& name) -> const PluginSchemaInfo* { return name == "form" ? &form : nullptr; };
+    }, errors);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(gateway_config)
+
+BOOST_AUTO_TEST_CASE(the_design_defaults_apply_to_a_minimal_file) {
+    std::vector<ConfigError> errors;
+    auto cfg = load("channels:\n  form: {plugin: form}\n", errors);
+    BOOST_REQUIRE(cfg);
+    BOOST_TEST(cfg->server.host == "127.0.0.1");
+    BOOST_TEST(cfg->server.port == 8080);
+    BOOST_TEST(cfg->server.header_timeout_ms == 10000u);
+    BOOST_TEST(cfg->storage.backend == "sqlite");
+    BOOST_TEST(cfg->storage.batch_max_messages == 256);
+    BOOST_TEST(cfg->storage.batch_max_delay_ms == 2u);
+    BOOST_REQUIRE_EQUAL(cfg->channels.size(), 1u);
+    BOOST_TEST(cfg->channels[0].max_body == 5u * 1024 * 1024);
+    BOOST_TEST(cfg->channels[0].duplicate_status == 409);
+    BOOST_TEST(cfg->channels[0].block.get("default_region") == "FR");
+    BOOST_TEST((cfg->stages == available_stages()));
+}
+
+BOOST_AUTO_TEST_CASE(channel_keys_override_and_plugin_keys_validate) {
+    std::vector<ConfigError> errors;
+    auto cfg = load("server: {listen: \"[::1]:0\"}\nchannels:\n  web: {plugin: form, max_body: 1KiB, default_region: BE}\n",
+                    errors);
+    BOOST_REQUIRE(cfg);
+    BOOST_TEST(cfg->server.host == "::1");
+    BOOST_TEST(cfg->server.port == 0);
+    BOOST_TEST(cfg->channels[0].name == "web");
+    BOOST_TEST(cfg->channels[0].max_body == 1024u);
+    BOOST_TEST(cfg->channels[0].block.get("default_region") == "BE");
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_key_in_a_channel_names_file_line_and_key) {
+    std::vector<ConfigError> errors;
+    auto cfg = load("channels:\n  form:\n    plugin: form\n    colour: blue\n", errors);
+    BOOST_TEST(!cfg);
+    BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+    BOOST_TEST(errors[0].mark.line == 4);
+    BOOST_TEST(errors[0].key == "channels.form.colour");
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_plugin_is_an_error) {
+    std::vector<ConfigError> errors;
+    auto cfg = load("channels:\n  fax: {plugin: fax}\n", errors);
+    BOOST_TEST(!cfg);
+    BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+    BOOST_TEST(errors[0].message.find("no plugin named 'fax'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_stage_order_that_cannot_work_is_refused) {
+    std::vector<ConfigError> errors;
+    BOOST_TEST(!load("pipeline: {stages: [parse, verify, dedup, persist]}\n", errors));
+    BOOST_TEST(errors.at(0).message.find("cannot run after") != std::string::npos);
+    errors.clear();
+    BOOST_TEST(!load("pipeline: {stages: [verify, parse]}\n", errors));
+    BOOST_TEST(errors.at(0).message.find("'persist' is required") != std::string::npos);
+    errors.clear();
+    BOOST_TEST(!load("pipeline: {stages: [size_limit, teleport, parse, dedup, persist]}\n", errors));
+    BOOST_TEST(!errors.empty());
+}
+
+BOOST_AUTO_TEST_CASE(wrong_types_and_bad_yaml_are_located) {
+    std::vector<ConfigError> errors;
+    BOOST_TEST(!load("server:\n  threads: many\n", errors));
+    BOOST_TEST(errors.at(0).key == "server.threads");
+    BOOST_TEST(errors.at(0).mark.line == 2);
+    errors.clear();
+    BOOST_TEST(!load("server: {listen: [\n", errors));
+    BOOST_TEST(errors.at(0).message.find("not valid YAML") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,358 @@
+#include "http/server.hpp"
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "observability/logger.hpp"
+#include "pipeline/time_format.hpp"
+
+namespace memolib::core {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+std::string make_request_id(const std::string* candidate) {
+    if (candidate != nullptr && !candidate->empty() && candidate->size() <= 128) {
+        bool ok = true;
+        for (char c : *candidate) {
+            ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '.' || c == '_' || c == ':' || c == '-');
+        }
+        if (ok) return *candidate;
+    }
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    static const char* const kHex = "0123456789abcdef";
+    std::string id;
+    id.reserve(32);
+    for (int half = 0; half < 2; ++half) {
+        std::uint64_t r = rng();
+        for (int i = 0; i < 16; ++i, r >>= 4) id += kHex[r & 0xf];
+    }
+    return id;
+}
+
+namespace {
+
+// Bytes and time spent discarding what a client still sends after an early answer, as nginx's
+// lingering_close does; past either, the connection is closed anyway.
+constexpr std::size_t kLingerMaxBytes = 16 * 1024 * 1024;
+constexpr auto kLingerTime = std::chrono::seconds(5);
+
+std::string to_string(beast::string_view s) { return std::string(s.data(), s.size()); }
+
+struct Shared {
+    const ServerConfig& config;
+    HttpHandler& handler;
+    std::atomic<int> in_flight{0};
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(tcp::socket&& socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
+
+    void run() {
+        beast::error_code ec;
+        auto endpoint = stream_.socket().remote_endpoint(ec);
+        remote_ = ec ? std::string() : endpoint.address().to_string();
+        do_read_header();
+    }
+
+private:
+    void do_read_header() {
+        header_parser_.emplace();
+        header_parser_->header_limit(static_cast<std::uint32_t>(shared_.config.max_header_bytes));
+        // Beast would check Content-Length against its 1 MB default while parsing the header;
+        // the channel's own limit is applied once the route is known. Not boost::none: Beast
+        // 1.74 compares Content-Length against an empty optional as if it were exceeded.
+        header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+        // The first request gets the header timeout; later ones may idle between requests.
+        stream_.expires_after(std::chrono::milliseconds(
+            served_ == 0 ? shared_.config.header_timeout_ms : shared_.config.idle_timeout_ms));
+        http::async_read_header(stream_, buffer_, *header_parser_,
+                                beast::bind_front_handler(&Session::on_header, shared_from_this()));
+    }
+
+    void on_header(beast::error_code ec, std::size_t) {
+        if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+            ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+            ec == net::error::eof) {
+            return close();
+        }
+        ex_ = std::make_shared<Exchange>();
+        ex_->received_at_ms = now_ms();
+        ex_->remote_address = remote_;
+        if (ec) {
+            ex_->request_id = make_request_id(nullptr);
+            if (ec == http::error::header_limit) {
+                ex_->fail(431, "header_too_large",
+                          "the request line and headers exceed " +
+                              std::to_string(shared_.config.max_header_bytes) + " bytes");
+            } else {
+                ex_->fail(400, "bad_request", "malformed HTTP request: " + ec.message());
+            }
+            return write_response(true);
+        }
+        const auto& req = header_parser_->get();
+        keep_alive_ = req.keep_alive();
+        ex_->method = to_string(req.method_string());
+        ex_->target = to_string(req.target());
+        std::size_t q = ex_->target.find('?');
+        ex_->path = ex_->target.substr(0, q);
+        if (q != std::string::npos) ex_->query = ex_->target.substr(q + 1);
+        for (const auto& field : req) {
+            ex_->headers.emplace_back(to_string(field.name_string()), to_string(field.value()));
+        }
+        if (auto len = header_parser_->content_length()) ex_->content_length = *len;
+        if (const std::string* ct = ex_->header("Content-Type")) ex_->content_type = *ct;
+        ex_->request_id = make_request_id(ex_->header("X-Request-Id"));
+        const bool body_follows =
+            header_parser_->chunked() || (ex_->content_length && *ex_->content_length > 0);
+
+        std::optional<std::uint64_t> limit = shared_.handler.admit(*ex_);
+        if (!limit) {
+            // Answered before the body: the connection cannot be reused for what follows.
+            return write_response(body_follows);
+        }
+        if (!body_follows) return on_body_read({});
+        const std::string* expect = ex_->header("Expect");
+        if (expect != nullptr && beast::iequals(*expect, "100-continue")) {
+            auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+            return http::async_write(
+                stream_, *cont,
+                [self = shared_from_this(), cont, limit = *limit](beast::error_code wec, std::size_t) {
+                    if (wec) return self->close();
+                    self->do_read_body(limit);
+                });
+        }
+        do_read_body(*limit);
+    }
+
+    void do_read_body(std::uint64_t limit) {
+        body_parser_.emplace(std::move(*header_parser_));
+        body_limit_ = limit;
+        body_parser_->body_limit(limit);
+        stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+        http::async_read(stream_, buffer_, *body_parser_,
+                         beast::bind_front_handler(&Session::on_body, shared_from_this()));
+    }
+
+    void on_body(beast::error_code ec, std::size_t) {
+        if (ec == http::error::body_limit) {
+            ex_->fail(413, "payload_too_large",
+                      "the body is larger than the " + std::to_string(body_limit_) +
+                          " bytes this channel accepts");
+            return write_response(true);
+        }
+        if (ec == beast::error::timeout) {
+            ex_->fail(408, "request_timeout", "the body was not received in time");
+            return write_response(true);
+        }
+        if (ec) return close();
+        ex_->body = body_parser_->release().body();
+        on_body_read({});
+    }
+
+    void on_body_read(beast::error_code) {
+        header_parser_.reset();
+        body_parser_.reset();
+        auto self = shared_from_this();
+        ex_->dispatch = [self](std::function<void()> fn) {
+            net::post(self->stream_.get_executor(), std::move(fn));
+        };
+        ++shared_.in_flight;
+        // No timer runs while the pipeline works: its own limits (storage retries) bound it.
+        stream_.expires_never();
+        shared_.handler.handle(ex_, [self] {
+            net::post(self->stream_.get_executor(), [self] {
+                --self->shared_.in_flight;
+                self->write_response(!self->keep_alive_);
+            });
+        });
+    }
+
+    void write_response(bool close_after) {
+        close_after_ = close_after;
+        res_ = {};
+        res_.version(11);
+        res_.result(static_cast<unsigned>(ex_->status == 0 ? 500 : ex_->status));
+        res_.set(http::field::server, "memolib-gateway");
+        res_.set(http::field::content_type, ex_->response_content_type);
+        res_.set("X-Request-Id", ex_->request_id);
+        for (const auto& [name, value] : ex_->response_headers) res_.set(name, value);
+        res_.keep_alive(!close_after_);
+        shared_.handler.completed(*ex_);
+        res_.body() = std::move(ex_->response_body);
+        res_.prepare_payload();
+        ++served_;
+        stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
+        http::async_write(stream_, res_,
+                          beast::bind_front_handler(&Session::on_write, shared_from_this()));
+    }
+
+    void on_write(beast::error_code ec, std::size_t) {
+        ex_.reset();
+        if (ec) return close();
+        if (close_after_) return linger();
+        do_read_header();
+    }
+
+    // Half-close, then read and drop what the client still sends, so that its TCP stack does
+    // not turn our early answer into a reset it never reads.
+    void linger() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        linger_deadline_ = std::chrono::steady_clock::now() + kLingerTime;
+        linger_bytes_ = 0;
+        do_linger_read();
+    }
+
+    void do_linger_read() {
+        auto left = linger_deadline_ - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero() || linger_bytes_ > kLingerMaxBytes) {
+            return close();
+        }
+        stream_.expires_after(left);
+        stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](beast::error_code ec,
+                                                                                 std::size_t n) {
+            if (ec) return self->close();
+            self->linger_bytes_ += n;
+            self->do_linger_read();
+        });
+    }
+
+    void close() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+        stream_.close();
+    }
+
+    beast::tcp_stream stream_;
+    Shared& shared_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::empty_body>> header_parser_;
+    std::optional<http::request_parser<http::string_body>> body_parser_;
+    http::response<http::string_body> res_;
+    std::shared_ptr<Exchange> ex_;
+    std::string remote_;
+    bool keep_alive_ = true;
+    bool close_after_ = false;
+    std::uint64_t served_ = 0;
+    std::chrono::steady_clock::time_point linger_deadline_;
+    std::size_t linger_bytes_ = 0;
+    std::uint64_t body_limit_ = 0;
+    std::array<char, 16384> drain_{};
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+    Impl(const ServerConfig& c, HttpHandler& h)
+        : config(c), shared{config, h, {}}, ioc(c.threads), acceptor(net::make_strand(ioc)),
+          signals(ioc, SIGINT, SIGTERM), grace_timer(ioc) {}
+
+    void do_accept() {
+        acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+            if (ec) {
+                if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+                log().warn("accept_failed", {{"error", ec.message()}});
+            } else {
+                std::make_shared<Session>(std::move(socket), shared)->run();
+            }
+            do_accept();
+        });
+    }
+
+    void begin_shutdown() {
+        if (stopping.exchange(true)) return;
+        log().info("shutdown_started", {{"in_flight", shared.in_flight.load()}});
+        net::post(acceptor.get_executor(), [this] {
+            beast::error_code ec;
+            acceptor.close(ec);
+        });
+        deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.shutdown_grace_ms);
+        wait_for_drain();
+    }
+
+    // Polls rather than counting down a latch: requests may finish on any thread.
+    void wait_for_drain() {
+        if (shared.in_flight.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
+            ioc.stop();
+            return;
+        }
+        grace_timer.expires_after(std::chrono::milliseconds(20));
+        grace_timer.async_wait([this](beast::error_code) { wait_for_drain(); });
+    }
+
+    ServerConfig config;
+    Shared shared;
+    net::io_context ioc;
+    tcp::acceptor acceptor;
+    net::signal_set signals;
+    net::steady_timer grace_timer;
+    std::atomic<bool> stopping{false};
+    std::chrono::steady_clock::time_point deadline;
+};
+
+HttpServer::HttpServer(const ServerConfig& config, HttpHandler& handler)
+    : impl_(std::make_unique<Impl>(config, handler)) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::listen() {
+    beast::error_code ec;
+    auto address = net::ip::make_address(impl_->config.host, ec);
+    if (ec) throw std::runtime_error("server.listen: '" + impl_->config.host + "' is not an IP address");
+    tcp::endpoint endpoint(address, impl_->config.port);
+    auto& acceptor = impl_->acceptor;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+        throw std::runtime_error("cannot listen on " + impl_->config.host + ":" +
+                                 std::to_string(impl_->config.port) + ": " + ec.message());
+    }
+}
+
+std::uint16_t HttpServer::port() const {
+    beast::error_code ec;
+    return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void HttpServer::run() {
+    impl_->signals.async_wait([this](beast::error_code ec, int sig) {
+        if (!ec) {
+            log().info("signal_received", {{"signal", sig}});
+            impl_->begin_shutdown();
+        }
+    });
+    impl_->do_accept();
+    log().info("listening", {{"address", impl_->config.host}, {"port", static_cast<int>(port())},
+                             {"threads", impl_->config.threads}});
+    std::vector<std::thread> threads;
+    for (int i = 1; i < impl_->config.threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+    impl_->ioc.run();
+    for (auto& t : threads) t.join();
+}
+
+void HttpServer::stop() {
+    net::post(impl_->ioc, [this] { impl_->begin_shutdown(); });
+}
+
+}  // namespace memolib::core

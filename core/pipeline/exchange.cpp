@@ -1,0 +1,56 @@
+#include "pipeline/exchange.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "memolib/sdk/adapter.hpp"
+
+namespace memolib::core {
+
+const std::string* Exchange::header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+        if (sdk::iequals(k, name)) return &v;
+    }
+    return nullptr;
+}
+
+namespace {
+
+void write_string(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+}  // namespace
+
+void Exchange::fail(int http_status, std::string_view error, std::string_view message,
+                    const std::vector<FieldError>& details) {
+    status = http_status;
+    reason = std::string(error);
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("error");
+    write_string(w, error);
+    w.Key("message");
+    write_string(w, message);
+    w.Key("details");
+    w.StartArray();
+    for (const FieldError& d : details) {
+        w.StartObject();
+        w.Key("field");
+        write_string(w, d.field);
+        w.Key("code");
+        write_string(w, d.code);
+        w.Key("message");
+        write_string(w, d.message);
+        w.EndObject();
+    }
+    w.EndArray();
+    w.Key("request_id");
+    write_string(w, request_id);
+    w.EndObject();
+    response_content_type = "application/json";
+    response_body.assign(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace memolib::core

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/gateway_config.hpp"
+#include "pipeline/message.hpp"
+
+namespace memolib::core {
+
+class ChannelInstance;
+
+/// A configured channel: its settings and its plugin instance.
+struct Channel {
+    ChannelConfig config;
+    std::shared_ptr<ChannelInstance> instance;
+};
+
+/// One request on its way through the pipeline, and its answer. Owned by a shared_ptr so
+/// that asynchronous stages (persist) can keep it alive.
+struct Exchange {
+    // The request.
+    std::string method;
+    std::string target;
+    std::string path;
+    std::string query;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::optional<std::uint64_t> content_length;
+    /// The Content-Type header, empty when absent.
+    std::string content_type;
+    std::string body;
+    std::string remote_address;
+    std::string request_id;
+    std::int64_t received_at_ms = 0;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    bool dry_run = false;
+
+    std::shared_ptr<const Channel> channel;
+    std::vector<NormalizedMessage> messages;
+
+    // The answer; status 0 means "not decided yet".
+    int status = 0;
+    std::string reason;
+    std::string response_content_type = "application/json";
+    std::string response_body;
+    std::vector<std::pair<std::string, std::string>> response_headers;
+
+    /// Runs `fn` on the I/O side of this exchange (its connection's strand); set by the server
+    /// so that work finished on the storage thread comes back where it belongs.
+    std::function<void(std::function<void()>)> dispatch;
+
+    /// The first header named `name` (case-insensitive).
+    const std::string* header(std::string_view name) const;
+    /// Sets a JSON error answer `{error, message, details, request_id}`.
+    void fail(int http_status, std::string_view error, std::string_view message,
+              const std::vector<FieldError>& details = {});
+};
+
+}  // namespace memolib::core

@@ -1,0 +1,40 @@
+#include "pipeline/pipeline.hpp"
+
+#include <stdexcept>
+
+namespace memolib::core {
+
+Pipeline::Pipeline(const std::vector<std::string>& names, const StageContext& context) {
+    for (const std::string& name : names) {
+        auto stage = make_stage(name, context);
+        if (!stage) throw std::invalid_argument("unknown stage '" + name + "'");
+        stages_.push_back(std::move(stage));
+    }
+}
+
+bool Pipeline::run_headers(Exchange& ex) const {
+    for (const auto& stage : stages_) {
+        if (stage->on_headers(ex) != StageResult::kContinue) return false;
+    }
+    return true;
+}
+
+void Pipeline::run(const std::shared_ptr<Exchange>& ex, std::function<void()> done) const {
+    run_from(ex, 0, std::make_shared<std::function<void()>>(std::move(done)));
+}
+
+void Pipeline::run_from(std::shared_ptr<Exchange> ex, std::size_t index,
+                        std::shared_ptr<std::function<void()>> done) const {
+    for (std::size_t i = index; i < stages_.size(); ++i) {
+        Resume resume = [this, ex, i, done](StageResult r) {
+            if (r == StageResult::kContinue) run_from(ex, i + 1, done);
+            else (*done)();
+        };
+        StageResult r = stages_[i]->process(*ex, resume);
+        if (r == StageResult::kSuspend) return;
+        if (r == StageResult::kRespond) break;
+    }
+    (*done)();
+}
+
+}  // namespace memolib::core

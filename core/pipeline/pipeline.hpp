@@ -1,0 +1,30 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/stage.hpp"
+
+namespace memolib::core {
+
+/// The configured chain of stages, run in order for every webhook request.
+class Pipeline {
+public:
+    Pipeline(const std::vector<std::string>& names, const StageContext& context);
+
+    /// Runs every stage's on_headers; false when one of them answered already.
+    bool run_headers(Exchange& ex) const;
+    /// Runs the stages from the first; `done` runs once, when the answer is decided or every
+    /// stage has continued (then ex.status is still 0), possibly on another thread.
+    void run(const std::shared_ptr<Exchange>& ex, std::function<void()> done) const;
+
+private:
+    void run_from(std::shared_ptr<Exchange> ex, std::size_t index,
+                  std::shared_ptr<std::function<void()>> done) const;
+
+    std::vector<std::unique_ptr<Stage>> stages_;
+};
+
+}  // namespace memolib::core

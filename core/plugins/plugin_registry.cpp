@@ -1,0 +1,303 @@
+#include "plugins/plugin_registry.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <filesystem>
+
+#include <dlfcn.h>
+
+#include <boost/dll/shared_library.hpp>
+
+#include "config/gateway_config.hpp"
+#include "observability/logger.hpp"
+
+namespace memolib::core {
+
+namespace {
+
+// The descriptor as SDK 1.0 defines it ends with on_parse: anything shorter is not a plugin
+// of this major, whatever it claims.
+constexpr std::size_t kMinDescriptorSize =
+    offsetof(memolib_plugin_descriptor_t, on_parse) + sizeof(void*);
+constexpr std::size_t kMinMessageSize =
+    offsetof(memolib_message_t, metadata_json) + sizeof(memolib_str_t);
+constexpr std::size_t kMinAttachmentSize =
+    offsetof(memolib_attachment_t, provider_id) + sizeof(memolib_str_t);
+
+std::string str(memolib_str_t s) { return s.ptr == nullptr ? std::string{} : std::string(s.ptr, s.len); }
+
+std::vector<std::string> string_list(const char* const* list) {
+    std::vector<std::string> out;
+    // Bounded so that a missing NULL terminator cannot walk off into memory forever.
+    for (std::size_t i = 0; list != nullptr && list[i] != nullptr && i < 64; ++i) out.emplace_back(list[i]);
+    return out;
+}
+
+bool valid_plugin_name(const char* name) {
+    if (name == nullptr || *name == '\0') return false;
+    std::string_view n(name);
+    return n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+           });
+}
+
+int cb_emit(void* ctx, const memolib_message_t* m) {
+    auto& out = *static_cast<PluginCallResult*>(ctx);
+    if (m == nullptr || m->struct_size < kMinMessageSize) {
+        out.errors.push_back({"", "plugin_error", "the plugin emitted a malformed message"});
+        return 1;
+    }
+    if (out.messages.size() >= out.max_messages) {
+        out.errors.push_back({"", "too_many_messages",
+                              "more than " + std::to_string(out.max_messages) + " messages in one request"});
+        return 1;
+    }
+    NormalizedMessage msg;
+    msg.provider = str(m->provider);
+    msg.external_id = str(m->external_id);
+    msg.sender = str(m->sender);
+    msg.sender_name = str(m->sender_name);
+    msg.recipient = str(m->recipient);
+    msg.subject = str(m->subject);
+    msg.text = str(m->text);
+    msg.html = str(m->html);
+    msg.provider_timestamp_ms = m->provider_timestamp_ms;
+    msg.metadata_json = str(m->metadata_json);
+    for (std::size_t i = 0; m->attachments != nullptr && i < m->attachment_count; ++i) {
+        const memolib_attachment_t& a = m->attachments[i];
+        if (a.struct_size < kMinAttachmentSize) continue;
+        msg.attachments.push_back({str(a.name), str(a.content_type), a.size, str(a.url), str(a.provider_id)});
+    }
+    // Storage rejects text that is not UTF-8; refusing it here keeps that a 400, not a 500.
+    for (const std::string* field : {&msg.provider, &msg.external_id, &msg.sender, &msg.sender_name,
+                                     &msg.recipient, &msg.subject, &msg.text, &msg.html,
+                                     &msg.metadata_json}) {
+        if (!is_valid_utf8(*field) || field->find('\0') != std::string::npos) {
+            out.errors.push_back({"", "invalid_encoding", "the message holds text that is not valid UTF-8"});
+            return 1;
+        }
+    }
+    out.messages.push_back(std::move(msg));
+    return 0;
+}
+
+void cb_error(void* ctx, memolib_str_t field, memolib_str_t code, memolib_str_t message) {
+    auto& out = *static_cast<PluginCallResult*>(ctx);
+    if (out.errors.size() < 100) out.errors.push_back({str(field), str(code), str(message)});
+}
+
+void cb_response(void* ctx, int status, memolib_str_t content_type, memolib_bytes_t body) {
+    auto& out = *static_cast<PluginCallResult*>(ctx);
+    out.response_status = status;
+    out.response_content_type = str(content_type);
+    out.response_body.assign(reinterpret_cast<const char*>(body.ptr), body.ptr == nullptr ? 0 : body.len);
+}
+
+void cb_log(void*, memolib_log_level_t level, memolib_str_t message) {
+    log().log(static_cast<LogLevel>(std::clamp(static_cast<int>(level), 0, 3)), "plugin_log",
+              {{"message", std::string_view(message.ptr == nullptr ? "" : message.ptr, message.len)}});
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view text) {
+    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    std::size_t n = text.size();
+    std::size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t len = 0;
+        std::uint32_t cp = 0;
+        if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + len > n) return false;
+        for (std::size_t k = 1; k < len; ++k) {
+            if ((s[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return false;
+        }
+        i += len;
+    }
+    return true;
+}
+
+memolib_host_t make_host_callbacks(PluginCallResult& out) {
+    memolib_host_t host{};
+    host.struct_size = sizeof(memolib_host_t);
+    host.ctx = &out;
+    host.emit_message = &cb_emit;
+    host.add_error = &cb_error;
+    host.set_response = &cb_response;
+    host.log = &cb_log;
+    return host;
+}
+
+std::shared_ptr<ChannelInstance> ChannelInstance::create(std::shared_ptr<const LoadedPlugin> plugin,
+                                                         const std::string& channel,
+                                                         const ConfigValue& block,
+                                                         std::vector<FieldError>& errors) {
+    // Only the plugin's own keys cross; core keys (max_body, verify…) are the host's business.
+    std::vector<memolib_pair_t> entries;
+    for (const auto& [key, value] : block.entries) {
+        if (plugin->schema.property(key) == nullptr || value.kind != ConfigValue::Kind::kScalar) continue;
+        entries.push_back({{key.data(), key.size()}, {value.scalar.data(), value.scalar.size()}});
+    }
+    memolib_config_t cfg{};
+    cfg.struct_size = sizeof(memolib_config_t);
+    cfg.entries = entries.data();
+    cfg.entry_count = entries.size();
+    cfg.channel = {channel.data(), channel.size()};
+    PluginCallResult result;
+    memolib_host_t host = make_host_callbacks(result);
+    memolib_instance_t* instance = plugin->descriptor->on_create(&cfg, &host);
+    if (instance == nullptr) {
+        errors = result.errors;
+        if (errors.empty()) errors.push_back({"", "invalid_config", "the plugin refused its configuration"});
+        return nullptr;
+    }
+    return std::shared_ptr<ChannelInstance>(new ChannelInstance(std::move(plugin), instance));
+}
+
+ChannelInstance::~ChannelInstance() { plugin_->descriptor->on_destroy(instance_); }
+
+memolib_status_t ChannelInstance::verify(const memolib_request_t& request, PluginCallResult& out) const {
+    memolib_host_t host = make_host_callbacks(out);
+    return plugin_->descriptor->on_verify(instance_, &request, &host);
+}
+
+memolib_status_t ChannelInstance::handshake(const memolib_request_t& request,
+                                            PluginCallResult& out) const {
+    if (plugin_->descriptor->on_handshake == nullptr) return MEMOLIB_NOT_HANDLED;
+    memolib_host_t host = make_host_callbacks(out);
+    return plugin_->descriptor->on_handshake(instance_, &request, &host);
+}
+
+memolib_status_t ChannelInstance::parse(const memolib_request_t& request, PluginCallResult& out) const {
+    memolib_host_t host = make_host_callbacks(out);
+    return plugin_->descriptor->on_parse(instance_, &request, &host);
+}
+
+void PluginRegistry::load_directory(const std::string& directory) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::is_directory(directory, ec)) {
+        log().error("plugins_directory_missing", {{"directory", directory}});
+        return;
+    }
+    std::vector<std::string> files;
+    for (const auto& entry : fs::directory_iterator(directory, ec)) {
+        if (entry.path().extension() == ".so") files.push_back(entry.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    for (const std::string& f : files) load_file(f);
+}
+
+std::optional<std::string> PluginRegistry::load_file(const std::string& path) {
+    std::shared_ptr<boost::dll::shared_library> lib;
+    std::optional<std::string> reason;
+    try {
+        boost::dll::fs::error_code ec;
+        lib = std::make_shared<boost::dll::shared_library>();
+        // rtld_now: an unresolved symbol refuses the file now, not at the first request.
+        lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+        if (ec) {
+            const char* why = dlerror();
+            reason = std::string("not a loadable shared library: ") + (why != nullptr ? why : ec.message());
+        } else {
+            reason = check_and_add(path, lib);
+        }
+    } catch (const std::exception& e) {
+        reason = std::string("cannot load: ") + e.what();
+    }
+    if (reason) {
+        refused_.emplace_back(path, *reason);
+        log().error("plugin_refused", {{"file", path}, {"reason", *reason}});
+    }
+    return reason;
+}
+
+std::optional<std::string> PluginRegistry::check_and_add(const std::string& path,
+                                                         std::shared_ptr<boost::dll::shared_library> lib) {
+    if (!lib->has(MEMOLIB_PLUGIN_ENTRY_SYMBOL)) {
+        return std::string("no entry point '") + MEMOLIB_PLUGIN_ENTRY_SYMBOL + "': not a MemoLib plugin";
+    }
+    auto entry = lib->get<const memolib_plugin_descriptor_t*()>(MEMOLIB_PLUGIN_ENTRY_SYMBOL);
+    const memolib_plugin_descriptor_t* d = entry();
+    if (d == nullptr) return std::string("the entry point returned no descriptor");
+    if (d->struct_size < kMinDescriptorSize) {
+        return "descriptor struct_size " + std::to_string(d->struct_size) + " is smaller than " +
+               std::to_string(kMinDescriptorSize) + ", the size of an SDK 1.0 descriptor";
+    }
+    if (d->abi_major != MEMOLIB_SDK_ABI_MAJOR) {
+        return "ABI major " + std::to_string(d->abi_major) + " instead of " +
+               std::to_string(MEMOLIB_SDK_ABI_MAJOR);
+    }
+    if (d->abi_minor > MEMOLIB_SDK_ABI_MINOR) {
+        return "ABI minor " + std::to_string(d->abi_minor) + " is newer than this host's " +
+               std::to_string(MEMOLIB_SDK_ABI_MINOR);
+    }
+    if (!valid_plugin_name(d->name)) return std::string("the plugin name must be 1-64 of a-z, 0-9, '_', '-'");
+    if (d->on_create == nullptr || d->on_destroy == nullptr || d->on_verify == nullptr ||
+        d->on_parse == nullptr) {
+        return std::string("a required hook (on_create, on_destroy, on_verify, on_parse) is missing");
+    }
+    if (auto it = plugins_.find(d->name); it != plugins_.end()) {
+        return "duplicate plugin name '" + std::string(d->name) + "', already loaded from " + it->second->file;
+    }
+    auto plugin = std::make_shared<LoadedPlugin>();
+    plugin->file = path;
+    plugin->name = d->name;
+    plugin->version = d->version != nullptr ? d->version : "";
+    plugin->description = d->description != nullptr ? d->description : "";
+    plugin->status = d->status != nullptr ? d->status : "";
+    plugin->abi_major = d->abi_major;
+    plugin->abi_minor = d->abi_minor;
+    plugin->providers = string_list(d->providers);
+    plugin->content_types = string_list(d->content_types);
+    plugin->default_max_body = d->default_max_body_bytes;
+    plugin->default_rate_requests = d->default_rate_requests;
+    plugin->default_rate_window_ms = d->default_rate_window_ms;
+    plugin->schema_yaml = d->config_schema_yaml != nullptr ? d->config_schema_yaml : "";
+    try {
+        plugin->schema = parse_flat_schema(plugin->schema_yaml);
+    } catch (const std::exception& e) {
+        return std::string("invalid config schema: ") + e.what();
+    }
+    for (const auto& [key, prop] : plugin->schema.properties) {
+        if (channel_core_schema().property(key) != nullptr) {
+            return "config key '" + key + "' is reserved by the host";
+        }
+    }
+    plugin->descriptor = d;
+    plugin->library = std::move(lib);
+    log().info("plugin_loaded", {{"file", path},
+                                 {"plugin", plugin->name},
+                                 {"version", plugin->version},
+                                 {"abi", std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor)}});
+    plugins_.emplace(plugin->name, std::move(plugin));
+    return std::nullopt;
+}
+
+std::shared_ptr<const LoadedPlugin> PluginRegistry::find(const std::string& name) const {
+    auto it = plugins_.find(name);
+    return it == plugins_.end() ? nullptr : it->second;
+}
+
+}  // namespace memolib::core

@@ -1,0 +1,41 @@
+#include "plugins/request_view.hpp"
+
+namespace memolib::core {
+
+namespace {
+
+memolib_str_t view(const std::string& s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+std::string signed_url(const Exchange& ex) {
+    std::string url;
+    if (ex.channel && !ex.channel->config.public_url.empty()) {
+        url = ex.channel->config.public_url;
+    } else {
+        const std::string* host = ex.header("Host");
+        url = "http://" + (host != nullptr ? *host : std::string("localhost")) + ex.path;
+    }
+    if (!ex.query.empty()) url += "?" + ex.query;
+    return url;
+}
+
+RequestView::RequestView(const Exchange& ex) {
+    headers_.reserve(ex.headers.size());
+    for (const auto& [name, value] : ex.headers) headers_.push_back({view(name), view(value)});
+    if (const std::string* ct = ex.header("Content-Type")) content_type_ = *ct;
+    public_url_ = signed_url(ex);
+    request_.struct_size = sizeof(memolib_request_t);
+    request_.method = view(ex.method);
+    request_.path = view(ex.path);
+    request_.query = view(ex.query);
+    request_.content_type = view(content_type_);
+    request_.public_url = view(public_url_);
+    request_.headers = headers_.data();
+    request_.header_count = headers_.size();
+    request_.body = {reinterpret_cast<const uint8_t*>(ex.body.data()), ex.body.size()};
+    request_.remote_address = view(ex.remote_address);
+    request_.received_at_ms = ex.received_at_ms;
+}
+
+}  // namespace memolib::core

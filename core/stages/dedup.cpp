@@ -1,0 +1,74 @@
+#include <openssl/evp.h>
+
+#include "stages/stages.hpp"
+
+namespace memolib::core {
+
+namespace {
+
+std::string sha256_hex(const std::string& data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+    static const char* const kHex = "0123456789abcdef";
+    std::string out;
+    out.reserve(len * 2);
+    for (unsigned int i = 0; i < len; ++i) {
+        out += kHex[digest[i] >> 4];
+        out += kHex[digest[i] & 0xf];
+    }
+    return out;
+}
+
+// Collapses runs of whitespace and trims, so a re-sent form with other line breaks is the same.
+std::string normalize_text(const std::string& text) {
+    std::string out;
+    bool space = false;
+    for (char c : text) {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+            space = !out.empty();
+            continue;
+        }
+        if (space) out += ' ';
+        space = false;
+        out += c;
+    }
+    return out;
+}
+
+// Computes each message's dedup key. The database's UNIQUE constraint on that key decides
+// (see persist): the window is unlimited, since Meta retries for seven days.
+class DedupStage final : public Stage {
+public:
+    const char* name() const override { return "dedup"; }
+
+    StageResult process(Exchange& ex, const Resume&) const override {
+        for (NormalizedMessage& m : ex.messages) m.dedup_key = dedup_key(m);
+        return StageResult::kContinue;
+    }
+};
+
+}  // namespace
+
+std::string dedup_key(const NormalizedMessage& m) {
+    // Fields are separated by NUL, which no field holds, so no two inputs share a preimage.
+    std::string material;
+    if (!m.external_id.empty()) {
+        material = std::string("v1\0id\0", 6) + m.channel;
+        material += '\0';
+        material += m.external_id;
+    } else {
+        material = std::string("v1\0content\0", 11) + m.channel;
+        material += '\0';
+        material += m.sender;
+        material += '\0';
+        material += normalize_text(m.text);
+        material += '\0';
+        material += std::to_string(m.provider_timestamp_ms);
+    }
+    return sha256_hex(material);
+}
+
+std::unique_ptr<Stage> make_dedup_stage() { return std::make_unique<DedupStage>(); }
+
+}  // namespace memolib::core

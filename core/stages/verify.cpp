@@ -1,0 +1,42 @@
+#include "observability/logger.hpp"
+#include "plugins/plugin_registry.hpp"
+#include "plugins/request_view.hpp"
+#include "stages/stages.hpp"
+
+namespace memolib::core {
+
+namespace {
+
+// Asks the channel's plugin to check the provider's signature; `verify: report` lets a
+// failing request through (and logs it) so a new secret can be rolled out safely.
+class VerifyStage final : public Stage {
+public:
+    const char* name() const override { return "verify"; }
+
+    StageResult process(Exchange& ex, const Resume&) const override {
+        const std::string& mode = ex.channel->config.verify_mode;
+        if (mode == "off") return StageResult::kContinue;
+        PluginCallResult result;
+        RequestView request(ex);
+        memolib_status_t status = ex.channel->instance->verify(request.get(), result);
+        if (status == MEMOLIB_OK) return StageResult::kContinue;
+        if (status == MEMOLIB_UNAUTHORIZED) {
+            if (mode == "report") {
+                log().warn("verification_failed_reported",
+                           {{"request_id", ex.request_id}, {"channel", ex.channel->config.name}});
+                return StageResult::kContinue;
+            }
+            ex.fail(401, "verification_failed", "the provider signature or token is missing or wrong",
+                    result.errors);
+            return StageResult::kRespond;
+        }
+        ex.fail(500, "plugin_error", "the channel plugin failed to verify the request", result.errors);
+        return StageResult::kRespond;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> make_verify_stage() { return std::make_unique<VerifyStage>(); }
+
+}  // namespace memolib::core

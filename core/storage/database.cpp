@@ -1,0 +1,239 @@
+#include "storage/database.hpp"
+
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <filesystem>
+
+#include "observability/logger.hpp"
+#include "pipeline/time_format.hpp"
+#include "storage/migrations.hpp"
+#include "storage/row_encoding.hpp"
+
+namespace memolib::core {
+
+int latest_schema_version() { return migrations().empty() ? 0 : migrations().back().version; }
+
+namespace {
+
+constexpr int kSqliteBusy = 5;
+constexpr int kSqliteLocked = 6;
+
+// Maps a SOCI error to the retry policy: connection, serialization and lock problems are
+// worth retrying; constraint and syntax errors are not.
+StorageError classify(const soci::soci_error& e) {
+    if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+        std::string state = pg->sqlstate();
+        bool transient = state == "40001" || state == "40P01" || state.rfind("08", 0) == 0 ||
+                         state == "57P01" || state == "57P02" || state == "57P03" ||
+                         state == "53300" || state.empty();
+        return {transient ? StorageError::Kind::kTransient : StorageError::Kind::kFatal, e.what()};
+    }
+    if (const auto* lite = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
+        int rc = lite->result() & 0xff;
+        bool transient = rc == kSqliteBusy || rc == kSqliteLocked;
+        return {transient ? StorageError::Kind::kTransient : StorageError::Kind::kFatal, e.what()};
+    }
+    bool transient = e.get_error_category() == soci::soci_error::connection_error ||
+                     e.get_error_category() == soci::soci_error::unknown_transaction_state;
+    return {transient ? StorageError::Kind::kTransient : StorageError::Kind::kFatal, e.what()};
+}
+
+std::vector<std::string> split_statements(const char* sql) {
+    std::vector<std::string> out;
+    std::string current;
+    for (const char* p = sql; *p != '\0'; ++p) {
+        if (*p == ';') {
+            out.push_back(current);
+            current.clear();
+        } else {
+            current += *p;
+        }
+    }
+    if (current.find_first_not_of(" \n\t") != std::string::npos) out.push_back(current);
+    return out;
+}
+
+// SOCI 4.0 tokenizes the connection string itself and mangles libpq URIs, so a URI is
+// rewritten into libpq's keyword form, parsed by libpq itself.
+std::string postgres_connect_string(const std::string& url) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+    if (options == nullptr) {
+        std::string message = error != nullptr ? error : "not a libpq connection string";
+        PQfreemem(error);
+        throw StorageError(StorageError::Kind::kFatal, "storage.url: " + message);
+    }
+    std::string out;
+    for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+        if (o->val == nullptr) continue;
+        std::string value;
+        for (const char* c = o->val; *c != '\0'; ++c) {
+            if (*c == '\'' || *c == '\\') value += '\\';
+            value += *c;
+        }
+        out += std::string(out.empty() ? "" : " ") + o->keyword + "='" + value + "'";
+    }
+    PQconninfoFree(options);
+    return out;
+}
+
+std::string sqlite_connect_string(const std::string& path) {
+    std::string escaped;
+    for (char c : path) {
+        if (c == '"' || c == '\\') escaped += '\\';
+        escaped += c;
+    }
+    return "db=\"" + escaped + "\" timeout=5";
+}
+
+class SociDatabase final : public Database {
+public:
+    explicit SociDatabase(const StorageConfig& config) : postgres_(config.backend == "postgresql") {
+        try {
+            if (postgres_) {
+                sql_.open(soci::postgresql, postgres_connect_string(config.url));
+            } else {
+                std::filesystem::path file(config.url);
+                if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+                sql_.open(soci::sqlite3, sqlite_connect_string(config.url));
+                // WAL with FULL sync: every COMMIT is durable before we answer 2xx.
+                sql_ << "PRAGMA journal_mode=WAL";
+                sql_ << "PRAGMA synchronous=FULL";
+                sql_ << "PRAGMA busy_timeout=5000";
+            }
+        } catch (const soci::soci_error& e) {
+            throw StorageError(StorageError::Kind::kTransient,
+                               std::string("cannot connect to ") + config.backend + ": " + e.what());
+        } catch (const std::filesystem::filesystem_error& e) {
+            throw StorageError(StorageError::Kind::kFatal, e.what());
+        }
+    }
+
+    int migrate() override {
+        try {
+            sql_ << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                    "name TEXT NOT NULL, applied_at TEXT NOT NULL)";
+            int applied = 0;
+            for (const Migration& m : migrations()) {
+                soci::transaction tx(sql_);
+                // Several gateways may start together against one PostgreSQL: the advisory
+                // lock makes them apply each migration once, in turn.
+                if (postgres_) sql_ << "SELECT pg_advisory_xact_lock(7201130)";
+                int count = 0;
+                sql_ << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v", soci::use(m.version),
+                    soci::into(count);
+                if (count > 0) {
+                    tx.commit();
+                    continue;
+                }
+                for (const std::string& stmt : split_statements(postgres_ ? m.postgresql : m.sqlite)) {
+                    sql_ << stmt;
+                }
+                std::string now = format_rfc3339_ms(now_ms());
+                std::string name = m.name;
+                int version = m.version;
+                sql_ << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :a)",
+                    soci::use(version), soci::use(name), soci::use(now);
+                tx.commit();
+                log().info("migration_applied", {{"version", m.version}, {"name", m.name}});
+                ++applied;
+            }
+            return applied;
+        } catch (const soci::soci_error& e) {
+            throw classify(e);
+        }
+    }
+
+    int schema_version() override {
+        try {
+            int version = 0;
+            soci::indicator ind = soci::i_null;
+            sql_ << "SELECT MAX(version) FROM schema_migrations", soci::into(version, ind);
+            return ind == soci::i_ok ? version : 0;
+        } catch (const soci::soci_error&) {
+            return 0;
+        }
+    }
+
+    void insert_batch(std::vector<StoreItem>& items) override {
+        try {
+            soci::transaction tx(sql_);
+            for (StoreItem& item : items) insert_one(item);
+            tx.commit();
+        } catch (const soci::soci_error& e) {
+            for (StoreItem& item : items) item.message->status = NormalizedMessage::Status::kPending;
+            throw classify(e);
+        }
+    }
+
+    bool ping() override {
+        try {
+            int one = 0;
+            sql_ << "SELECT 1", soci::into(one);
+            return one == 1;
+        } catch (const soci::soci_error&) {
+            return false;
+        }
+    }
+
+private:
+    void insert_one(StoreItem& item) {
+        NormalizedMessage& m = *item.message;
+        RowText row = encode_row(m, *item.raw_payload, *item.content_type);
+        auto opt = [](const std::string& s) { return s.empty() ? soci::i_null : soci::i_ok; };
+        long long id = 0;
+        soci::indicator id_ind = soci::i_null;
+        soci::indicator i_ext = opt(m.external_id), i_sender = opt(m.sender),
+                        i_masked = opt(m.sender_masked), i_name = opt(m.sender_name),
+                        i_recipient = opt(m.recipient), i_subject = opt(m.subject),
+                        i_text = opt(m.text), i_html = opt(m.html), i_pts = opt(row.provider_timestamp),
+                        i_meta = opt(m.metadata_json), i_ct = opt(*item.content_type);
+        sql_ << "INSERT INTO messages (channel, provider, external_id, sender, sender_masked, "
+                "sender_name, recipient, subject, text, html, attachments, provider_timestamp, "
+                "received_at, language, priority, dedup_key, request_id, metadata, raw_content_type, "
+                "raw_encoding, raw_payload) VALUES (:channel, :provider, :external_id, :sender, "
+                ":sender_masked, :sender_name, :recipient, :subject, :text, :html, :attachments, "
+                ":provider_timestamp, :received_at, :language, :priority, :dedup_key, :request_id, "
+                ":metadata, :raw_content_type, :raw_encoding, :raw_payload) "
+                "ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+            soci::use(m.channel), soci::use(m.provider), soci::use(m.external_id, i_ext),
+            soci::use(m.sender, i_sender), soci::use(m.sender_masked, i_masked),
+            soci::use(m.sender_name, i_name), soci::use(m.recipient, i_recipient),
+            soci::use(m.subject, i_subject), soci::use(m.text, i_text), soci::use(m.html, i_html),
+            soci::use(row.attachments_json), soci::use(row.provider_timestamp, i_pts),
+            soci::use(row.received_at), soci::use(m.language), soci::use(m.priority),
+            soci::use(m.dedup_key), soci::use(m.request_id), soci::use(m.metadata_json, i_meta),
+            soci::use(*item.content_type, i_ct), soci::use(row.raw_encoding),
+            soci::use(row.raw_payload), soci::into(id, id_ind);
+        if (id_ind == soci::i_ok) {
+            m.status = NormalizedMessage::Status::kStored;
+            m.id = id;
+            return;
+        }
+        // The UNIQUE constraint kept the first copy: report its id so the answer is stable.
+        long long existing = 0;
+        sql_ << "SELECT id FROM messages WHERE dedup_key = :k", soci::use(m.dedup_key),
+            soci::into(existing);
+        m.status = NormalizedMessage::Status::kDuplicate;
+        m.id = existing;
+    }
+
+    soci::session sql_;
+    bool postgres_;
+};
+
+}  // namespace
+
+std::pair<std::string, std::string> soci_connection(const StorageConfig& config) {
+    if (config.backend == "postgresql") return {"postgresql", postgres_connect_string(config.url)};
+    return {"sqlite3", sqlite_connect_string(config.url)};
+}
+
+std::unique_ptr<Database> Database::open(const StorageConfig& config) {
+    return std::make_unique<SociDatabase>(config);
+}
+
+}  // namespace memolib::core

@@ -1,0 +1,169 @@
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <soci/soci.h>
+
+#include "pipeline/time_format.hpp"
+#include "storage/batch_writer.hpp"
+#include "storage/database.hpp"
+
+using namespace memolib::core;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The PostgreSQL URL: MEMOLIB_TEST_PG_URL, or the one the CTest fixture's server wrote.
+std::string postgres_url() {
+    if (const char* env = std::getenv("MEMOLIB_TEST_PG_URL"); env != nullptr && *env != '\0') return env;
+    std::ifstream in(std::string(MEMOLIB_BINARY_DIR) + "/postgres/url");
+    std::string url;
+    std::getline(in, url);
+    BOOST_REQUIRE_MESSAGE(!url.empty(), "no PostgreSQL: run through ctest (fixture 'postgres') "
+                                        "or set MEMOLIB_TEST_PG_URL");
+    return url;
+}
+
+StorageConfig sqlite_config() {
+    static int n = 0;
+    fs::path dir = fs::temp_directory_path() / ("memolib_db_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    StorageConfig c;
+    c.backend = "sqlite";
+    c.url = (dir / ("t" + std::to_string(n++) + ".db")).string();
+    return c;
+}
+
+StorageConfig postgres_config() {
+    StorageConfig c;
+    c.backend = "postgresql";
+    c.url = postgres_url();
+    // Each run starts from an empty schema so that counts are exact.
+    auto db = Database::open(c);
+    auto [backend, connect] = soci_connection(c);
+    soci::session s(backend, connect);
+    s << "DROP TABLE IF EXISTS messages";
+    s << "DROP TABLE IF EXISTS schema_migrations";
+    return c;
+}
+
+NormalizedMessage message(const std::string& key, const std::string& text) {
+    NormalizedMessage m;
+    m.channel = "form";
+    m.provider = "website";
+    m.sender = "jane@example.org";
+    m.sender_masked = "j***@e***.org";
+    m.text = text;
+    m.dedup_key = key;
+    m.request_id = "req-" + key;
+    m.received_at_ms = now_ms();
+    m.attachments.push_back({"cv.pdf", "application/pdf", 1234, "", ""});
+    return m;
+}
+
+long long count_rows(const StorageConfig& c) {
+    auto [backend, connect] = soci_connection(c);
+    soci::session s(backend, connect);
+    long long n = 0;
+    s << "SELECT COUNT(*) FROM messages", soci::into(n);
+    return n;
+}
+
+void exercise(const StorageConfig& config) {
+    auto db = Database::open(config);
+    BOOST_TEST(db->schema_version() == 0);
+    BOOST_TEST(db->migrate() == latest_schema_version());
+    BOOST_TEST(db->migrate() == 0);
+    BOOST_TEST(db->schema_version() == latest_schema_version());
+    BOOST_TEST(db->ping());
+
+    std::string raw = "{\"message\":\"bonjour\"}";
+    std::string binary("\x89PNG\0\xff", 6);
+    std::string ct = "application/json";
+    std::vector<NormalizedMessage> msgs = {message("k1", "bonjour"), message("k2", "hello"),
+                                           message("k1", "same key")};
+    std::vector<StoreItem> items = {{&msgs[0], &raw, &ct}, {&msgs[1], &binary, &ct}, {&msgs[2], &raw, &ct}};
+    db->insert_batch(items);
+    BOOST_TEST((msgs[0].status == NormalizedMessage::Status::kStored));
+    BOOST_TEST((msgs[1].status == NormalizedMessage::Status::kStored));
+    BOOST_TEST(msgs[0].id > 0);
+    BOOST_TEST(msgs[1].id != msgs[0].id);
+    // The same key inside one transaction is already a duplicate of the first.
+    BOOST_TEST((msgs[2].status == NormalizedMessage::Status::kDuplicate));
+    BOOST_TEST(msgs[2].id == msgs[0].id);
+
+    std::vector<NormalizedMessage> again = {message("k1", "bonjour")};
+    std::vector<StoreItem> again_items = {{&again[0], &raw, &ct}};
+    db->insert_batch(again_items);
+    BOOST_TEST((again[0].status == NormalizedMessage::Status::kDuplicate));
+    BOOST_TEST(again[0].id == msgs[0].id);
+    BOOST_TEST(count_rows(config) == 2);
+
+    auto [backend, connect] = soci_connection(config);
+    soci::session s(backend, connect);
+    std::string encoding, payload, attachments, request_id;
+    s << "SELECT raw_encoding, raw_payload, attachments, request_id FROM messages WHERE dedup_key = 'k2'",
+        soci::into(encoding), soci::into(payload), soci::into(attachments), soci::into(request_id);
+    BOOST_TEST(encoding == "base64");
+    BOOST_TEST(payload == "iVBORwD/");
+    BOOST_TEST(request_id == "req-k2");
+    BOOST_TEST(attachments == R"([{"name":"cv.pdf","content_type":"application/pdf","size":1234}])");
+}
+
+void group_commit(const StorageConfig& base) {
+    StorageConfig config = base;
+    config.batch_max_messages = 8;
+    config.batch_max_delay_ms = 20;
+    Database::open(config)->migrate();
+    BatchWriter writer(config, RetryPolicy{});
+    writer.start();
+    constexpr int kJobs = 50;
+    std::string raw = "x";
+    std::string ct = "text/plain";
+    std::vector<std::vector<NormalizedMessage>> batches(kJobs);
+    std::atomic<int> committed{0};
+    for (int i = 0; i < kJobs; ++i) {
+        batches[i].push_back(message("g" + std::to_string(i), "m"));
+        StoreJob job;
+        job.messages = &batches[i];
+        job.raw_payload = &raw;
+        job.content_type = &ct;
+        job.done = [&committed](StoreOutcome o, const std::string&) {
+            if (o == StoreOutcome::kCommitted) ++committed;
+        };
+        writer.submit(std::move(job));
+    }
+    writer.stop();
+    BOOST_TEST(committed.load() == kJobs);
+    BOOST_TEST(count_rows(config) == kJobs);
+    for (const auto& b : batches) BOOST_TEST((b[0].status == NormalizedMessage::Status::kStored));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sqlite)
+BOOST_AUTO_TEST_CASE(migrations_inserts_and_the_unique_key) { exercise(sqlite_config()); }
+BOOST_AUTO_TEST_CASE(group_commit_answers_every_job_after_commit) { group_commit(sqlite_config()); }
+BOOST_AUTO_TEST_CASE(an_unreachable_file_is_a_storage_error) {
+    StorageConfig c;
+    c.url = "/proc/memolib/cannot/exist.db";
+    BOOST_CHECK_THROW(Database::open(c), StorageError);
+}
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(postgresql)
+BOOST_AUTO_TEST_CASE(migrations_inserts_and_the_unique_key) { exercise(postgres_config()); }
+BOOST_AUTO_TEST_CASE(group_commit_answers_every_job_after_commit) { group_commit(postgres_config()); }
+BOOST_AUTO_TEST_CASE(a_refused_connection_is_transient) {
+    StorageConfig c;
+    c.backend = "postgresql";
+    c.url = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2";
+    try {
+        Database::open(c);
+        BOOST_FAIL("connected to nothing");
+    } catch (const StorageError& e) {
+        BOOST_TEST((e.kind() == StorageError::Kind::kTransient));
+    }
+}
+BOOST_AUTO_TEST_SUITE_END()

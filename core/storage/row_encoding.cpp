@@ -1,0 +1,61 @@
+#include "storage/row_encoding.hpp"
+
+#include <openssl/evp.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "pipeline/time_format.hpp"
+#include "plugins/plugin_registry.hpp"
+
+namespace memolib::core {
+
+std::string attachments_to_json(const NormalizedMessage& message) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartArray();
+    for (const AttachmentDescriptor& a : message.attachments) {
+        w.StartObject();
+        w.Key("name");
+        w.String(a.name.c_str(), static_cast<rapidjson::SizeType>(a.name.size()));
+        w.Key("content_type");
+        w.String(a.content_type.c_str(), static_cast<rapidjson::SizeType>(a.content_type.size()));
+        w.Key("size");
+        if (a.size >= 0) w.Int64(a.size);
+        else w.Null();
+        if (!a.url.empty()) {
+            w.Key("url");
+            w.String(a.url.c_str(), static_cast<rapidjson::SizeType>(a.url.size()));
+        }
+        if (!a.provider_id.empty()) {
+            w.Key("provider_id");
+            w.String(a.provider_id.c_str(), static_cast<rapidjson::SizeType>(a.provider_id.size()));
+        }
+        w.EndObject();
+    }
+    w.EndArray();
+    return {buf.GetString(), buf.GetSize()};
+}
+
+RowText encode_row(const NormalizedMessage& message, const std::string& raw_payload,
+                   const std::string&) {
+    RowText row;
+    row.attachments_json = attachments_to_json(message);
+    if (message.provider_timestamp_ms != 0) {
+        row.provider_timestamp = format_rfc3339_ms(message.provider_timestamp_ms);
+    }
+    row.received_at = format_rfc3339_ms(message.received_at_ms);
+    if (is_valid_utf8(raw_payload) && raw_payload.find('\0') == std::string::npos) {
+        row.raw_encoding = "utf8";
+        row.raw_payload = raw_payload;
+    } else {
+        row.raw_encoding = "base64";
+        row.raw_payload.resize(4 * ((raw_payload.size() + 2) / 3) + 1);
+        int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(row.raw_payload.data()),
+                                reinterpret_cast<const unsigned char*>(raw_payload.data()),
+                                static_cast<int>(raw_payload.size()));
+        row.raw_payload.resize(static_cast<std::size_t>(n));
+    }
+    return row;
+}
+
+}  // namespace memolib::core

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+
+#include "pipeline/message.hpp"
+
+namespace memolib::core {
+
+/// The text columns of a message row that are derived rather than copied.
+struct RowText {
+    std::string attachments_json;
+    /// Empty when the provider gave no timestamp.
+    std::string provider_timestamp;
+    std::string received_at;
+    /// "utf8" when the raw payload is stored as is, "base64" when it is not valid UTF-8 text
+    /// (binary multipart), since PostgreSQL TEXT holds only UTF-8 without NUL.
+    std::string raw_encoding;
+    std::string raw_payload;
+};
+
+RowText encode_row(const NormalizedMessage& message, const std::string& raw_payload,
+                   const std::string& content_type);
+
+/// The attachment descriptors as a JSON array.
+std::string attachments_to_json(const NormalizedMessage& message);
+
+}  // namespace memolib::core

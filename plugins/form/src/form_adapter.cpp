@@ -1,0 +1,256 @@
+#include "form_adapter.hpp"
+
+#include <phonenumbers/phonenumberutil.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstddef>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <phonenumbers/phonenumber.pb.h>
+
+#include "form_fields.hpp"
+#include "text.hpp"
+
+namespace memolib::plugins::form {
+namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+constexpr std::size_t kMaxFieldBytes = 64 * 1024;
+constexpr std::size_t kMaxMessageBytes = 1024 * 1024;
+
+constexpr const char* kProviders[] = {"website", nullptr};
+constexpr const char* kContentTypes[] = {"application/json", "application/x-www-form-urlencoded",
+                                         "multipart/form-data", nullptr};
+
+constexpr const char* kConfigSchema = R"(default_region:
+  type: string
+  default: "FR"
+  required: false
+  secret: false
+  description: ISO 3166 region used to read national phone numbers.
+)";
+
+std::string upper_ascii(std::string s) {
+    for (char& c : s) {
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+    return s;
+}
+
+// The fields of one submission once every check passed, trimmed and normalized.
+struct Contact {
+    std::string name;
+    std::string email;
+    std::string phone;
+    std::string subject;
+    std::string text;
+};
+
+class Validator {
+public:
+    Validator(const RawForm& form, const std::string& region) : form_(form), region_(region) {}
+
+    // Fills `contact` and returns true, or records every problem and returns false.
+    bool run(Contact& contact) {
+        bool ok = form_.errors().empty();
+        for (std::size_t i = 0; i < kFieldCount; ++i) {
+            const auto field = static_cast<Field>(i);
+            std::string_view value;
+            if (!readable(field, value)) {
+                ok = false;
+                continue;
+            }
+            switch (field) {
+                case Field::kName:
+                    contact.name = std::string(value);
+                    break;
+                case Field::kSubject:
+                    contact.subject = std::string(value);
+                    break;
+                case Field::kMessage:
+                    if (value.empty()) {
+                        add(field, "required", "the message is missing or blank");
+                        ok = false;
+                    }
+                    contact.text = normalize_newlines(value);
+                    break;
+                case Field::kEmail:
+                    if (!value.empty()) {
+                        contact.email = normalize_email(value);
+                        if (contact.email.empty()) {
+                            add(field, "invalid_format", "not an e-mail address");
+                            ok = false;
+                        }
+                    }
+                    break;
+                case Field::kPhone:
+                    if (!value.empty()) {
+                        contact.phone = to_e164(value);
+                        if (contact.phone.empty()) {
+                            add(field, "invalid_format",
+                                "not a valid phone number for region " + region_);
+                            ok = false;
+                        }
+                    }
+                    break;
+            }
+        }
+        if (!given(Field::kEmail) && !given(Field::kPhone)) {
+            add(Field::kEmail, "required", "an e-mail address or a phone number is required");
+            ok = false;
+        }
+        return ok;
+    }
+
+    const std::vector<FieldError>& errors() const noexcept { return errors_; }
+
+private:
+    // Sets `value` to the field trimmed (empty when absent); false when it is unusable.
+    bool readable(Field field, std::string_view& value) {
+        if (form_.failed(field)) return false;
+        const std::optional<std::string>& raw = form_.value(field);
+        if (!raw) return true;
+        const std::size_t max = field == Field::kMessage ? kMaxMessageBytes : kMaxFieldBytes;
+        if (raw->size() > max) {
+            add(field, "too_long",
+                "longer than " + std::to_string(max) + " bytes (" + std::to_string(raw->size()) +
+                    ")");
+            return false;
+        }
+        if (!is_valid_utf8(*raw)) {
+            add(field, "invalid_encoding", "not valid UTF-8");
+            return false;
+        }
+        // Storage backends cannot hold a NUL inside text, and no form has a reason to send one.
+        if (raw->find('\0') != std::string::npos) {
+            add(field, "invalid_encoding", "contains a NUL character");
+            return false;
+        }
+        value = trim(*raw);
+        return true;
+    }
+
+    // True when the client supplied the field, even with a value we refused.
+    bool given(Field field) const {
+        if (form_.failed(field)) return true;
+        const std::optional<std::string>& raw = form_.value(field);
+        return raw && !trim(*raw).empty();
+    }
+
+    std::string to_e164(std::string_view value) const {
+        const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+        PhoneNumber number;
+        if (util.Parse(std::string(value), region_, &number) != PhoneNumberUtil::NO_PARSING_ERROR ||
+            !util.IsValidNumber(number)) {
+            return {};
+        }
+        std::string out;
+        util.Format(number, PhoneNumberUtil::E164, &out);
+        return out;
+    }
+
+    void add(Field field, std::string code, std::string message) {
+        errors_.push_back({std::string(field_name(field)), std::move(code), std::move(message)});
+    }
+
+    const RawForm& form_;
+    const std::string& region_;
+    std::vector<FieldError> errors_;
+};
+
+std::string metadata_json(const Contact& contact) {
+    if (contact.email.empty() || contact.phone.empty()) return {};
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    writer.StartObject();
+    writer.Key("phone");
+    writer.String(contact.phone.data(), static_cast<rapidjson::SizeType>(contact.phone.size()));
+    writer.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+void report(const sdk::Host& host, const std::vector<FieldError>& errors) {
+    for (const FieldError& e : errors) host.error(e.field, e.code, e.message);
+}
+
+}  // namespace
+
+FormAdapter::FormAdapter(const sdk::Config& config)
+    : default_region_(upper_ascii(config.get_or("default_region", "FR"))) {
+    std::set<std::string> regions;
+    PhoneNumberUtil::GetInstance()->GetSupportedRegions(&regions);
+    if (regions.count(default_region_) == 0) {
+        throw sdk::ConfigError("default_region",
+                               "default_region: '" + printable(default_region_) +
+                                   "' is not an ISO 3166 region libphonenumber knows");
+    }
+}
+
+const sdk::PluginInfo& FormAdapter::info() {
+    static const sdk::PluginInfo kInfo{
+        "form",
+        "1.0.0",
+        "Website contact forms posted as JSON, urlencoded or multipart/form-data.",
+        "stable",
+        kProviders,
+        kContentTypes,
+        5ull * 1024 * 1024,
+        50,
+        3600000,
+        kConfigSchema,
+    };
+    return kInfo;
+}
+
+sdk::Status FormAdapter::parse(const sdk::Request& request, const sdk::Host& host) const {
+    const std::string media_type = request.media_type();
+    RawForm form;
+    if (media_type == "application/json") {
+        decode_json(request.body(), form);
+    } else if (media_type == "application/x-www-form-urlencoded") {
+        decode_urlencoded(request.body(), form);
+    } else if (media_type == "multipart/form-data") {
+        decode_multipart(request.content_type(), request.body(), form);
+    } else {
+        host.error("content-type", "unsupported_media_type",
+                   "expected application/json, application/x-www-form-urlencoded or "
+                   "multipart/form-data, got '" +
+                       printable(request.content_type()) + "'");
+        return sdk::Status::kUnsupportedMediaType;
+    }
+    if (form.body_rejected()) {
+        report(host, form.errors());
+        return sdk::Status::kInvalid;
+    }
+
+    Validator validator(form, default_region_);
+    Contact contact;
+    const bool ok = validator.run(contact);
+    if (!ok) {
+        report(host, form.errors());
+        report(host, validator.errors());
+        return sdk::Status::kInvalid;
+    }
+
+    sdk::Message message;
+    message.provider = "website";
+    message.sender = !contact.email.empty() ? contact.email : contact.phone;
+    message.sender_name = std::move(contact.name);
+    message.subject = std::move(contact.subject);
+    message.text = std::move(contact.text);
+    message.attachments = std::move(form.attachments());
+    message.metadata_json = metadata_json(contact);
+    return host.emit(message) ? sdk::Status::kOk : sdk::Status::kInvalid;
+}
+
+}  // namespace memolib::plugins::form
+
+MEMOLIB_PLUGIN(memolib::plugins::form::FormAdapter)

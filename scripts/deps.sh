@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package the gateway needs to build, run and test.
+# Idempotent: when everything is already installed, it returns at once without apt.
+# Runs as root, or through sudo otherwise; never reads stdin (CI runs it with none).
+set -euo pipefail
+
+packages=(
+    # toolchain
+    build-essential cmake ninja-build pkg-config
+    # libraries the gateway and its plugins link
+    libboost-dev libboost-test-dev libyaml-cpp-dev rapidjson-dev libcli11-dev
+    libsoci-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev
+    libphonenumber-dev libcld2-dev libgmime-3.0-dev
+    # the tests: a throwaway PostgreSQL server, the sqlite3 CLI, curl for the README example
+    postgresql sqlite3 curl ca-certificates python3
+)
+
+# One dpkg-query for all: it prints "name status" for each package it knows.
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${packages[@]}" 2>/dev/null |
+    awk '$2 == "installed" { print $1 }' || true)
+missing=()
+for package in "${packages[@]}"; do
+    if ! grep -qxF "$package" <<<"$installed"; then
+        missing+=("$package")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "deps.sh: all ${#packages[@]} packages are installed"
+    exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo -n)
+else
+    echo "deps.sh: missing packages (${missing[*]}) and neither root nor sudo to install them" >&2
+    exit 1
+fi
+
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    --no-install-recommends "${missing[@]}" </dev/null

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what is missing, then builds and runs every test under each preset:
+#   release      the optimized build
+#   asan-ubsan   AddressSanitizer (with leak detection) + UndefinedBehaviorSanitizer
+# The PostgreSQL tests start their own throwaway server (CTest fixture, scripts/pg.sh).
+#
+#   ./scripts/test.sh                 both presets
+#   ./scripts/test.sh release         only the named preset(s)
+#
+# Exits non-zero when any configure, build or test fails; goes on with the next preset so
+# that one run reports everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+presets=("$@")
+if [[ ${#presets[@]} -eq 0 ]]; then
+    presets=(release asan-ubsan)
+fi
+
+./scripts/deps.sh
+
+failed=()
+for preset in "${presets[@]}"; do
+    echo "==== $preset: configure"
+    if ! cmake --preset "$preset"; then
+        failed+=("$preset (configure)")
+        continue
+    fi
+    echo "==== $preset: build"
+    start=$SECONDS
+    if ! cmake --build --preset "$preset"; then
+        failed+=("$preset (build)")
+        continue
+    fi
+    echo "==== $preset: built in $((SECONDS - start)) s"
+    echo "==== $preset: test"
+    if ! ctest --preset "$preset"; then
+        failed+=("$preset (tests)")
+    fi
+done
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+    echo "==== FAILED: ${failed[*]}" >&2
+    exit 1
+fi
+echo "==== all tests passed under: ${presets[*]}"

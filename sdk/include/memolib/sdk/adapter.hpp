@@ -1,0 +1,390 @@
+/// @file adapter.hpp
+/// The header-only C++ layer over abi.h: subclass memolib::sdk::Adapter and write
+/// MEMOLIB_PLUGIN(MyAdapter) in one source file of the plugin.
+///
+/// Everything here is compiled into the plugin, so the host and the plugin may use different
+/// compilers and standard libraries: only abi.h crosses. Exceptions thrown by an adapter are
+/// caught here and turned into MEMOLIB_INTERNAL_ERROR; they never reach the host.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "memolib/sdk/abi.h"
+
+namespace memolib::sdk {
+
+/// Turns a std::string_view into an ABI view. The view borrows the string's bytes.
+inline memolib_str_t to_abi(std::string_view s) noexcept { return {s.data(), s.size()}; }
+
+/// Turns an ABI view into a std::string_view borrowing the same bytes.
+inline std::string_view from_abi(memolib_str_t s) noexcept {
+    return s.ptr == nullptr ? std::string_view{} : std::string_view{s.ptr, s.len};
+}
+
+/// Case-insensitive ASCII comparison, as HTTP header names need.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i];
+        char y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+/// A read-only view of the request handed to verify, handshake and parse.
+/// LIFETIME: valid during the hook call only; copy what you keep.
+class Request {
+public:
+    explicit Request(const memolib_request_t& raw) noexcept : raw_(raw) {}
+
+    std::string_view method() const noexcept { return from_abi(raw_.method); }
+    std::string_view path() const noexcept { return from_abi(raw_.path); }
+    std::string_view query() const noexcept { return from_abi(raw_.query); }
+    /// The full Content-Type value, parameters included.
+    std::string_view content_type() const noexcept { return from_abi(raw_.content_type); }
+    /// The media type alone, lower-cased ("multipart/form-data").
+    std::string media_type() const {
+        std::string_view ct = content_type();
+        std::string out(ct.substr(0, ct.find(';')));
+        while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
+        std::size_t start = out.find_first_not_of(" \t");
+        out = start == std::string::npos ? std::string{} : out.substr(start);
+        for (char& c : out) {
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        }
+        return out;
+    }
+    std::string_view public_url() const noexcept { return from_abi(raw_.public_url); }
+    std::string_view remote_address() const noexcept { return from_abi(raw_.remote_address); }
+    std::int64_t received_at_ms() const noexcept { return raw_.received_at_ms; }
+    std::string_view body() const noexcept {
+        return raw_.body.ptr == nullptr
+                   ? std::string_view{}
+                   : std::string_view{reinterpret_cast<const char*>(raw_.body.ptr), raw_.body.len};
+    }
+    /// The first header with this name (case-insensitive), if any.
+    std::optional<std::string_view> header(std::string_view name) const noexcept {
+        for (std::size_t i = 0; i < raw_.header_count; ++i) {
+            if (iequals(from_abi(raw_.headers[i].name), name)) {
+                return from_abi(raw_.headers[i].value);
+            }
+        }
+        return std::nullopt;
+    }
+    const memolib_request_t& raw() const noexcept { return raw_; }
+
+private:
+    const memolib_request_t& raw_;
+};
+
+/// An attachment descriptor owned by the plugin until emitted.
+struct Attachment {
+    std::string name;
+    std::string content_type;
+    std::int64_t size = -1;
+    std::string url;
+    std::string provider_id;
+};
+
+/// A normalized message owned by the plugin until emitted (see memolib_message_t).
+struct Message {
+    std::string provider;
+    std::string external_id;
+    std::string sender;
+    std::string sender_name;
+    std::string recipient;
+    std::string subject;
+    std::string text;
+    std::string html;
+    std::vector<Attachment> attachments;
+    std::int64_t provider_timestamp_ms = 0;
+    /// One JSON object, or empty.
+    std::string metadata_json;
+};
+
+/// The host's callbacks for one hook call.
+/// THREADING: use it only on the thread of the hook that received it, before it returns.
+class Host {
+public:
+    explicit Host(const memolib_host_t& raw) noexcept : raw_(raw) {}
+
+    /// Hands one message to the host, which copies it. False when the host refuses more.
+    bool emit(const Message& m) const {
+        std::vector<memolib_attachment_t> atts;
+        atts.reserve(m.attachments.size());
+        for (const Attachment& a : m.attachments) {
+            memolib_attachment_t abi{};
+            abi.struct_size = sizeof(memolib_attachment_t);
+            abi.name = to_abi(a.name);
+            abi.content_type = to_abi(a.content_type);
+            abi.size = a.size;
+            abi.url = to_abi(a.url);
+            abi.provider_id = to_abi(a.provider_id);
+            atts.push_back(abi);
+        }
+        memolib_message_t abi{};
+        abi.struct_size = sizeof(memolib_message_t);
+        abi.provider = to_abi(m.provider);
+        abi.external_id = to_abi(m.external_id);
+        abi.sender = to_abi(m.sender);
+        abi.sender_name = to_abi(m.sender_name);
+        abi.recipient = to_abi(m.recipient);
+        abi.subject = to_abi(m.subject);
+        abi.text = to_abi(m.text);
+        abi.html = to_abi(m.html);
+        abi.attachments = atts.empty() ? nullptr : atts.data();
+        abi.attachment_count = atts.size();
+        abi.provider_timestamp_ms = m.provider_timestamp_ms;
+        abi.metadata_json = to_abi(m.metadata_json);
+        return raw_.emit_message(raw_.ctx, &abi) == 0;
+    }
+    /// Adds one error detail (see memolib_host_t::add_error).
+    void error(std::string_view field, std::string_view code, std::string_view message) const {
+        raw_.add_error(raw_.ctx, to_abi(field), to_abi(code), to_abi(message));
+    }
+    /// Sets the HTTP answer of a handshake.
+    void respond(int status, std::string_view content_type, std::string_view body) const {
+        raw_.set_response(raw_.ctx, status, to_abi(content_type),
+                          {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
+    }
+    void log(memolib_log_level_t level, std::string_view message) const {
+        raw_.log(raw_.ctx, level, to_abi(message));
+    }
+
+private:
+    const memolib_host_t& raw_;
+};
+
+/// Thrown by an adapter's constructor when its configuration cannot work; the host refuses the
+/// channel with this message.
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(std::string key, const std::string& message)
+        : std::runtime_error(message), key_(std::move(key)) {}
+    const std::string& key() const noexcept { return key_; }
+
+private:
+    std::string key_;
+};
+
+/// The validated configuration of one channel, copied out of memolib_config_t.
+class Config {
+public:
+    Config() = default;
+    explicit Config(const memolib_config_t& raw) : channel_(from_abi(raw.channel)) {
+        for (std::size_t i = 0; i < raw.entry_count; ++i) {
+            entries_.emplace_back(std::string(from_abi(raw.entries[i].name)),
+                                  std::string(from_abi(raw.entries[i].value)));
+        }
+    }
+    /// The channel's name in the YAML.
+    const std::string& channel() const noexcept { return channel_; }
+    /// The value of `key`, or nullopt when absent (optional key without default).
+    std::optional<std::string> get(std::string_view key) const {
+        for (const auto& [k, v] : entries_) {
+            if (k == key) return v;
+        }
+        return std::nullopt;
+    }
+    std::string get_or(std::string_view key, std::string fallback) const {
+        auto v = get(key);
+        return v ? *v : std::move(fallback);
+    }
+    /// Integers, sizes (bytes) and durations (ms). Throws ConfigError when not a number.
+    std::int64_t get_int(std::string_view key, std::int64_t fallback) const {
+        auto v = get(key);
+        if (!v) return fallback;
+        try {
+            std::size_t used = 0;
+            std::int64_t n = std::stoll(*v, &used);
+            if (used == v->size()) return n;
+        } catch (const std::exception&) {
+        }
+        throw ConfigError(std::string(key), "not an integer: " + *v);
+    }
+    bool get_bool(std::string_view key, bool fallback) const {
+        auto v = get(key);
+        return v ? *v == "true" : fallback;
+    }
+    /// Adds or replaces an entry; for tests and fake hosts.
+    void set(std::string key, std::string value) {
+        for (auto& [k, v] : entries_) {
+            if (k == key) {
+                v = std::move(value);
+                return;
+            }
+        }
+        entries_.emplace_back(std::move(key), std::move(value));
+    }
+
+private:
+    std::string channel_;
+    std::vector<std::pair<std::string, std::string>> entries_;
+};
+
+/// The outcome of an adapter hook (same values as memolib_status_t).
+enum class Status {
+    kOk = MEMOLIB_OK,
+    kUnauthorized = MEMOLIB_UNAUTHORIZED,
+    kInvalid = MEMOLIB_INVALID,
+    kUnsupportedMediaType = MEMOLIB_UNSUPPORTED_MEDIA_TYPE,
+    kNotHandled = MEMOLIB_NOT_HANDLED,
+    kInternalError = MEMOLIB_INTERNAL_ERROR,
+    kForbidden = MEMOLIB_FORBIDDEN,
+};
+
+/// The base class of a channel adapter.
+///
+/// LIFECYCLE: the host constructs one instance per configured channel through
+/// `Derived(const Config&)` (throw ConfigError to refuse the config), then calls verify,
+/// handshake and parse from several threads at once, then destroys it.
+/// THREADING: verify, handshake and parse are const and run concurrently: keep per-request
+/// state on the stack, and make anything shared immutable after construction.
+///
+/// A derived class also provides `static const PluginInfo& info()` (see below).
+class Adapter {
+public:
+    virtual ~Adapter() = default;
+    /// Checks the provider's signature; the default accepts every request.
+    virtual Status verify(const Request&, const Host&) const { return Status::kOk; }
+    /// Answers a GET on the channel; the default has none.
+    virtual Status handshake(const Request&, const Host&) const { return Status::kNotHandled; }
+    /// Validates and normalizes the request: host.emit() each message, host.error() each problem.
+    virtual Status parse(const Request& request, const Host& host) const = 0;
+};
+
+/// What MEMOLIB_PLUGIN needs to describe a plugin; all pointers are to static storage.
+struct PluginInfo {
+    const char* name;
+    const char* version;
+    const char* description;
+    const char* status;
+    const char* const* providers;
+    const char* const* content_types;
+    std::uint64_t default_max_body_bytes;
+    std::uint32_t default_rate_requests;
+    std::uint64_t default_rate_window_ms;
+    const char* config_schema_yaml;
+};
+
+namespace detail {
+
+inline void report(const memolib_host_t* host, std::string_view field, std::string_view code,
+                   std::string_view message) noexcept {
+    if (host != nullptr && host->add_error != nullptr) {
+        host->add_error(host->ctx, to_abi(field), to_abi(code), to_abi(message));
+    }
+}
+
+template <class T>
+memolib_instance_t* create(const memolib_config_t* config, const memolib_host_t* host) noexcept {
+    try {
+        Config cfg(*config);
+        return reinterpret_cast<memolib_instance_t*>(new T(cfg));
+    } catch (const ConfigError& e) {
+        report(host, e.key(), "invalid_config", e.what());
+    } catch (const std::exception& e) {
+        report(host, "", "invalid_config", e.what());
+    } catch (...) {
+        report(host, "", "invalid_config", "unknown error");
+    }
+    return nullptr;
+}
+
+template <class T>
+void destroy(memolib_instance_t* instance) noexcept {
+    delete reinterpret_cast<T*>(instance);
+}
+
+template <class T, class Fn>
+memolib_status_t guard(const memolib_instance_t* instance, const memolib_request_t* request,
+                       const memolib_host_t* host, Fn fn) noexcept {
+    try {
+        const T& self = *reinterpret_cast<const T*>(instance);
+        return static_cast<memolib_status_t>(fn(self, Request(*request), Host(*host)));
+    } catch (const std::exception& e) {
+        report(host, "", "internal_error", e.what());
+    } catch (...) {
+        report(host, "", "internal_error", "unknown error");
+    }
+    return MEMOLIB_INTERNAL_ERROR;
+}
+
+template <class T>
+memolib_status_t verify(const memolib_instance_t* i, const memolib_request_t* r,
+                        const memolib_host_t* h) noexcept {
+    return guard<T>(i, r, h, [](const T& s, const Request& q, const Host& o) {
+        return s.verify(q, o);
+    });
+}
+
+template <class T>
+memolib_status_t handshake(const memolib_instance_t* i, const memolib_request_t* r,
+                           const memolib_host_t* h) noexcept {
+    return guard<T>(i, r, h, [](const T& s, const Request& q, const Host& o) {
+        return s.handshake(q, o);
+    });
+}
+
+template <class T>
+memolib_status_t parse(const memolib_instance_t* i, const memolib_request_t* r,
+                       const memolib_host_t* h) noexcept {
+    return guard<T>(i, r, h, [](const T& s, const Request& q, const Host& o) {
+        return s.parse(q, o);
+    });
+}
+
+template <class T>
+const memolib_plugin_descriptor_t* descriptor() noexcept {
+    static const memolib_plugin_descriptor_t d = [] {
+        const PluginInfo& info = T::info();
+        memolib_plugin_descriptor_t out{};
+        out.struct_size = sizeof(memolib_plugin_descriptor_t);
+        out.abi_major = MEMOLIB_SDK_ABI_MAJOR;
+        out.abi_minor = MEMOLIB_SDK_ABI_MINOR;
+        out.name = info.name;
+        out.version = info.version;
+        out.description = info.description;
+        out.status = info.status;
+        out.providers = info.providers;
+        out.content_types = info.content_types;
+        out.default_max_body_bytes = info.default_max_body_bytes;
+        out.default_rate_requests = info.default_rate_requests;
+        out.default_rate_window_ms = info.default_rate_window_ms;
+        out.config_schema_yaml = info.config_schema_yaml;
+        out.on_create = &create<T>;
+        out.on_destroy = &destroy<T>;
+        out.on_verify = &verify<T>;
+        out.on_handshake = &handshake<T>;
+        out.on_parse = &parse<T>;
+        return out;
+    }();
+    return &d;
+}
+
+}  // namespace detail
+}  // namespace memolib::sdk
+
+#if defined(_WIN32)
+#define MEMOLIB_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define MEMOLIB_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+/// Exports the plugin's one entry point for the adapter class `AdapterClass`.
+/// Write it once, at namespace scope, in one source file of the plugin.
+#define MEMOLIB_PLUGIN(AdapterClass)                                                  \
+    extern "C" MEMOLIB_PLUGIN_EXPORT const memolib_plugin_descriptor_t*               \
+    memolib_plugin_v1(void) {                                                         \
+        return ::memolib::sdk::detail::descriptor<AdapterClass>();                    \
+    }

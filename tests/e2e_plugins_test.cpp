@@ -1,0 +1,225 @@
+// End-to-end tests of plugin loading and of the command line: a plugins directory that also
+// holds files that are not loadable plugins (each must be refused with one log line, without
+// a crash, while the form channel keeps serving), and `validate` / start-up failures that
+// must name the line and key at fault.
+#define BOOST_TEST_MODULE e2e_plugins
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "support/e2e_fixture.hpp"
+#include "support/http_client.hpp"
+
+using namespace memolib::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string form_json(const std::string& tag) {
+    return R"({"name":"Jeanne Martin","email":"jeanne.)" + tag +
+           R"(@example.org","subject":"Bonjour","message":"Un message )" + tag + R"("})";
+}
+
+std::string random_bytes(std::size_t size) {
+    std::mt19937 generator(12345);
+    std::string out(size, '\0');
+    for (char& c : out) {
+        c = static_cast<char>(generator() & 0xff);
+    }
+    return out;
+}
+
+/// A plugins directory holding a copy of the real form.so (a copy, so that a loader that
+/// skips symlinks still finds it) plus the given extra files.
+fs::path make_plugins_dir(const fs::path& root) {
+    const fs::path dir = root / "plugins";
+    fs::create_directories(dir);
+    fs::copy_file(plugins_build_directory() / "form.so", dir / "form.so");
+    return dir;
+}
+
+void add_fixture(const fs::path& plugins_dir, const std::string& name) {
+    const fs::path built = loader_fixtures_directory() / (name + ".so");
+    BOOST_REQUIRE_MESSAGE(fs::exists(built), built << " was not built");
+    fs::copy_file(built, plugins_dir / (name + ".so"));
+}
+
+/// The plugin_refused lines of the log, by the file name they name.
+std::map<std::string, LogEvent> refusals(const GatewayProcess& gateway) {
+    std::map<std::string, LogEvent> out;
+    for (const auto& event : gateway.events()) {
+        if (event.get("event") == "plugin_refused") {
+            out[fs::path(event.get("file")).filename().string()] = event;
+        }
+    }
+    return out;
+}
+
+void check_form_serves(std::uint16_t port) {
+    const auto response = http_post(port, "/webhooks/form", "application/json",
+                                    form_json(random_hex(10)));
+    BOOST_TEST(response.status == 200, "form channel: " << response.status << " "
+                                                        << response.body);
+}
+
+/// The line (1-based) of the first occurrence of `needle` in `text`.
+int line_of(const std::string& text, const std::string& needle) {
+    const auto position = text.find(needle);
+    BOOST_REQUIRE(position != std::string::npos);
+    return 1 + static_cast<int>(std::count(text.begin(), text.begin() + position, '\n'));
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(junk_and_wrong_abi_files_are_refused_and_form_still_serves,
+                        GatewayFixture) {
+    const fs::path plugins = make_plugins_dir(dir.path());
+    write_file(plugins / "junk.so", random_bytes(4096));
+    add_fixture(plugins, "wrong_abi");
+    config.plugins_directory = plugins;
+    // `-c FILE` alone: serve is the default command.
+    start({"-c"});
+
+    const auto refused = refusals(*gateway);
+    for (const char* file : {"junk.so", "wrong_abi.so"}) {
+        BOOST_TEST_CONTEXT("file " << file) {
+            const auto it = refused.find(file);
+            BOOST_TEST((it != refused.end()), "no plugin_refused line names " << file);
+            if (it != refused.end()) {
+                BOOST_TEST(!it->second.get("reason").empty(), "no reason: " << it->second.raw);
+                BOOST_TEST(it->second.get("file").find(file) != std::string::npos);
+            }
+        }
+    }
+    BOOST_TEST(refused.count("form.so") == 0U, "the real plugin was refused");
+    check_form_serves(port);
+}
+
+BOOST_FIXTURE_TEST_CASE(every_kind_of_broken_plugin_is_refused_without_a_crash,
+                        GatewayFixture) {
+    const fs::path plugins = make_plugins_dir(dir.path());
+    write_file(plugins / "empty.so", "");
+    write_file(plugins / "text.so", "this is not an ELF file\n");
+    add_fixture(plugins, "no_entry");
+    add_fixture(plugins, "wrong_size");
+    add_fixture(plugins, "wrong_abi");
+    config.plugins_directory = plugins;
+    start();
+
+    const auto refused = refusals(*gateway);
+    for (const char* file : {"empty.so", "text.so", "no_entry.so", "wrong_size.so",
+                             "wrong_abi.so"}) {
+        BOOST_TEST(refused.count(file) == 1U, "no plugin_refused line names " << file);
+    }
+    BOOST_TEST(refused.count("form.so") == 0U, "the real plugin was refused");
+    check_form_serves(port);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_second_plugin_with_the_same_name_is_refused, GatewayFixture) {
+    const fs::path plugins = make_plugins_dir(dir.path());
+    add_fixture(plugins, "duplicate_name");
+    config.plugins_directory = plugins;
+    launch();
+    // Which of the two wins depends on the loading order; either way one is refused as a
+    // duplicate, nothing crashes, and the gateway either serves or refuses to start clearly.
+    try {
+        port = gateway->wait_until_listening();
+    } catch (const std::exception& e) {
+        BOOST_TEST_MESSAGE("did not start: " << e.what());
+        expect_clean_exit = false;
+    }
+    const auto refused = refusals(*gateway);
+    BOOST_TEST(refused.size() == 1U, "exactly one of form.so / duplicate_name.so is refused");
+    for (const auto& [file, event] : refused) {
+        BOOST_TEST(event.get("reason").find("duplicate") != std::string::npos,
+                   "reason: " << event.get("reason"));
+    }
+    if (port != 0 && refused.count("duplicate_name.so") == 1U) {
+        check_form_serves(port);
+    }
+    BOOST_TEST(gateway->running() == (port != 0), "the gateway crashed");
+}
+
+BOOST_FIXTURE_TEST_CASE(validate_accepts_the_test_config, GatewayFixture) {
+    write_file(config_file(), config.to_yaml());
+    const auto result = run_process(
+        {gateway_binary().string(), "validate", "-c", config_file().string()}, dir.path());
+    BOOST_TEST(result.status.clean(), "validate " << result.status.describe() << "; stderr:\n"
+                                                  << result.err);
+}
+
+BOOST_FIXTURE_TEST_CASE(validate_names_the_line_of_an_unknown_key, GatewayFixture) {
+    std::string yaml = config.to_yaml();
+    const std::string anchor = "  threads: 2\n";
+    yaml.insert(yaml.find(anchor) + anchor.size(), "  bogus_option: 12\n");
+    write_file(config_file(), yaml);
+    const int line = line_of(yaml, "bogus_option");
+
+    const auto result = run_process(
+        {gateway_binary().string(), "validate", "-c", config_file().string()}, dir.path());
+    BOOST_TEST_INFO("stderr:\n" << result.err);
+    BOOST_TEST((result.status.exited && result.status.code == 1),
+               "validate " << result.status.describe());
+    const std::string where = "gateway.yaml:" + std::to_string(line) + ":";
+    BOOST_TEST(result.err.find(where) != std::string::npos, "stderr names " << where);
+    BOOST_TEST(result.err.find("server.bogus_option") != std::string::npos,
+               "stderr names the key server.bogus_option");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_channel_naming_a_missing_plugin_fails_validate_and_start,
+                        GatewayFixture) {
+    config.channels.push_back({"sms", {{"plugin", "no_such_plugin"}, {"max_body", "50KiB"}}});
+    write_file(config_file(), config.to_yaml());
+
+    const auto result = run_process(
+        {gateway_binary().string(), "validate", "-c", config_file().string()}, dir.path());
+    BOOST_TEST_INFO("validate stderr:\n" << result.err);
+    BOOST_TEST((result.status.exited && result.status.code == 1),
+               "validate " << result.status.describe());
+    BOOST_TEST(result.err.find("no_such_plugin") != std::string::npos,
+               "stderr names the missing plugin");
+    BOOST_TEST(result.err.find("channels.sms") != std::string::npos,
+               "stderr names the key channels.sms…");
+
+    expect_clean_exit = false;
+    launch();
+    const ExitStatus status = gateway->wait_for_exit(std::chrono::seconds(60));
+    const std::string log = gateway->log();
+    BOOST_TEST_INFO("serve log:\n" << log);
+    BOOST_TEST((status.exited && status.code != 0 && !status.timed_out),
+               "serve " << status.describe());
+    BOOST_TEST(log.find("no_such_plugin") != std::string::npos, "the log names the plugin");
+    for (const auto& event : gateway->events()) {
+        BOOST_TEST(event.get("event") != "listening", "it listened before failing");
+    }
+}
+
+BOOST_FIXTURE_TEST_CASE(the_shipped_configs_validate, GatewayFixture) {
+    // config/*.yaml name ./build/release/plugins relative to the working directory: give
+    // them one where that path leads to this build's plugins, whichever preset built it.
+    fs::create_directories(dir / "build" / "release");
+    fs::create_directory_symlink(plugins_build_directory(), dir / "build" / "release" / "plugins");
+    fs::create_directories(dir / "data");
+    for (const char* name : {"gateway.yaml", "gateway.postgres.yaml"}) {
+        const fs::path file = source_directory() / "config" / name;
+        const auto result = run_process(
+            {gateway_binary().string(), "validate", "-c", file.string()}, dir.path(),
+            std::chrono::seconds(60),
+            {{"MEMOLIB_DATABASE_URL", "postgresql://memolib@127.0.0.1:1/memolib"}});
+        BOOST_TEST(result.status.clean(), name << ": validate " << result.status.describe()
+                                                << "; stderr:\n" << result.err);
+    }
+}
+
+BOOST_FIXTURE_TEST_CASE(version_and_help, GatewayFixture) {
+    for (const char* flag : {"--version", "--help"}) {
+        const auto result = run_process({gateway_binary().string(), flag}, dir.path());
+        BOOST_TEST_INFO(flag << " stderr: " << result.err);
+        BOOST_TEST(result.status.clean(), flag << " " << result.status.describe());
+        BOOST_TEST(!result.out.empty(), flag << " printed nothing on stdout");
+    }
+}

@@ -1,0 +1,88 @@
+// The Boost.Test fixture of the end-to-end tests: one temp dir, one fresh storage, one
+// gateway process per test case. At the end of the test it stops the gateway and checks that
+// it shut down cleanly on SIGTERM with no sanitizer report; when the test failed, it prints
+// the gateway's log so the failure can be read from CTest's output alone.
+#pragma once
+
+#include <boost/test/results_collector.hpp>
+#include <boost/test/unit_test.hpp>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/database.hpp"
+#include "support/gateway_config.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace memolib::test {
+
+inline std::string current_backend() {
+    const auto& suite = boost::unit_test::framework::master_test_suite();
+    return e2e_backend(suite.argc, suite.argv);
+}
+
+inline bool current_test_passed() {
+    const auto id = boost::unit_test::framework::current_test_case().p_id;
+    return boost::unit_test::results_collector.results(id).passed();
+}
+
+struct GatewayFixture {
+    TempDir dir{"memolib-e2e"};
+    TestStorage storage{current_backend(), dir.path()};
+    GatewayConfig config;
+    std::unique_ptr<GatewayProcess> gateway;
+    std::uint16_t port = 0;
+    /// Set by a test that stops the gateway itself, or expects it not to start.
+    bool expect_clean_exit = true;
+
+    GatewayFixture() {
+        config.backend = storage.backend();
+        config.storage_url = storage.url();
+    }
+
+    std::filesystem::path config_file() const { return dir / "gateway.yaml"; }
+
+    /// Writes the config and starts the gateway with `args` + the config file (by default
+    /// `serve -c FILE`), without waiting.
+    GatewayProcess& launch(std::vector<std::string> args = {"serve", "-c"}) {
+        write_file(config_file(), config.to_yaml());
+        args.push_back(config_file().string());
+        GatewayProcess::Options options;
+        options.args = std::move(args);
+        options.log_file = dir / "gateway.log";
+        options.work_dir = dir.path();
+        gateway = std::make_unique<GatewayProcess>(std::move(options));
+        return *gateway;
+    }
+
+    /// Starts the gateway and waits until it listens.
+    void start(std::vector<std::string> args = {"serve", "-c"}) {
+        launch(std::move(args));
+        port = gateway->wait_until_listening();
+    }
+
+    std::unique_ptr<Database> database() const { return storage.open(); }
+
+    ~GatewayFixture() {
+        if (gateway) {
+            const bool was_running = gateway->running();
+            const ExitStatus status = gateway->stop();
+            const std::string log = gateway->log();
+            if (expect_clean_exit && was_running) {
+                BOOST_CHECK_MESSAGE(status.clean(),
+                                    "the gateway did not exit cleanly on SIGTERM: it "
+                                        << status.describe());
+            }
+            BOOST_CHECK_MESSAGE(log.find("Sanitizer") == std::string::npos,
+                                "the gateway's log holds a sanitizer report");
+            if (!current_test_passed()) {
+                std::cerr << "---- gateway log (" << gateway->log_file().string() << ") ----\n"
+                          << log << "---- end of gateway log ----\n";
+            }
+        }
+    }
+};
+
+}  // namespace memolib::test

@@ -1,0 +1,48 @@
+#include "support/gateway_config.hpp"
+
+namespace memolib::test {
+
+ChannelConfig GatewayConfig::form_channel() {
+    return {"form", {{"plugin", "form"}, {"max_body", "5MiB"}, {"default_region", "FR"}}};
+}
+
+std::string yaml_quote(const std::string& text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    out += '"';
+    return out;
+}
+
+std::string GatewayConfig::to_yaml() const {
+    std::string y;
+    y += "server:\n";
+    y += "  listen: " + yaml_quote(listen) + "\n";
+    y += "  threads: " + std::to_string(threads) + "\n";
+    y += "plugins:\n";
+    y += "  directory: " + yaml_quote(plugins_directory.string()) + "\n";
+    y += "storage:\n";
+    y += "  backend: " + backend + "\n";
+    y += "  url: " + yaml_quote(storage_url) + "\n";
+    y += "pipeline:\n";
+    y += "  stages: [";
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+        y += (i == 0 ? "" : ", ") + stages[i];
+    }
+    y += "]\n";
+    y += "channels:\n";
+    for (const auto& channel : channels) {
+        y += "  " + channel.name + ":\n";
+        for (const auto& [key, value] : channel.settings) {
+            y += "    " + key + ": " + value + "\n";
+        }
+    }
+    y += extra_yaml;
+    return y;
+}
+
+}  // namespace memolib::test

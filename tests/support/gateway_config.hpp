@@ -1,0 +1,41 @@
+// The gateway's YAML for one test: a loopback port chosen by the OS, a storage of the test's
+// own (an SQLite file in its temp dir, or a fresh PostgreSQL database), the plugins of the
+// build tree or a directory the test filled.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support/process.hpp"
+
+namespace memolib::test {
+
+struct ChannelConfig {
+    std::string name;
+    /// Written as `key: value` under the channel; values are YAML scalars as given.
+    std::vector<std::pair<std::string, std::string>> settings;
+};
+
+struct GatewayConfig {
+    std::string listen = "127.0.0.1:0";
+    int threads = 2;
+    std::filesystem::path plugins_directory = plugins_build_directory();
+    std::string backend = "sqlite";  ///< sqlite | postgresql
+    std::string storage_url;         ///< SQLite file path or libpq URL
+    std::vector<std::string> stages = {"size_limit", "verify", "parse", "dedup", "persist"};
+    std::vector<ChannelConfig> channels = {form_channel()};
+    /// Appended verbatim at the top level (for tests of the validator).
+    std::string extra_yaml;
+
+    /// The form channel as config/gateway.yaml declares it.
+    static ChannelConfig form_channel();
+
+    std::string to_yaml() const;
+};
+
+/// A double-quoted YAML scalar.
+std::string yaml_quote(const std::string& text);
+
+}  // namespace memolib::test
