@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 
 ./scripts/deps.sh
 cmake --preset release
-cmake --build --preset release
+jobs=()
+if [[ -n "${MEMOLIB_JOBS:-}" ]]; then
+    jobs=(-j "$MEMOLIB_JOBS")
+fi
+cmake --build --preset release "${jobs[@]}"
 mkdir -p data
 if [[ $# -eq 0 ]]; then
     set -- -c config/gateway.yaml

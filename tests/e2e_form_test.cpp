@@ -3,12 +3,13 @@
 // in the database). CTest runs this executable twice: on SQLite, and with
 // `-- --backend=postgresql` on the throwaway PostgreSQL server of the `postgres` fixture.
 #define BOOST_TEST_MODULE e2e_form
-#include <boost/test/unit_test.hpp>
 #include <regex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include "support/database.hpp"
 #include "support/e2e_fixture.hpp"
@@ -19,7 +20,8 @@ using namespace memolib::test;
 
 namespace {
 
-constexpr std::size_t kMiB = 1024 * 1024;
+constexpr std::size_t kKiB = 1024;
+constexpr std::size_t kMiB = std::size_t{1024} * 1024;
 
 /// A valid form message, unique through `tag` (so that it is never a duplicate of another).
 std::string form_json(const std::string& tag) {
@@ -66,7 +68,8 @@ BOOST_AUTO_TEST_CASE(health_answers_200) {
 BOOST_AUTO_TEST_CASE(every_log_line_is_one_json_object) {
     BOOST_TEST(http_get(port, "/health").status == 200);
     BOOST_TEST(post_form(port, form_json(random_hex(8))).status == 200);
-    gateway->stop();
+    const ExitStatus status = gateway->stop();
+    BOOST_TEST(status.clean(), "on SIGTERM, the gateway " << status.describe());
     const auto events = gateway->events();
     BOOST_TEST(!events.empty());
     for (const auto& event : events) {
@@ -119,9 +122,9 @@ BOOST_AUTO_TEST_CASE(form_post_is_stored_and_answered_with_id_and_checksum) {
     BOOST_TEST(!column("dedup_key").empty());
     BOOST_TEST(column("request_id") == request_id);
     BOOST_TEST(!column("received_at").empty());
-    BOOST_TEST(column("raw_length") == std::to_string(body.size()),
-               "raw_payload holds " << column("raw_length") << " bytes, the request "
-                                    << body.size());
+    BOOST_TEST(
+        column("raw_length") == std::to_string(body.size()),
+        "raw_payload holds " << column("raw_length") << " bytes, the request " << body.size());
     BOOST_TEST(count_messages(*this) == 1);
 }
 
@@ -139,18 +142,20 @@ BOOST_AUTO_TEST_CASE(same_form_again_is_a_duplicate_and_stored_once) {
 
 BOOST_AUTO_TEST_CASE(every_2xx_is_one_stored_row) {
     // Four clients at once, so that concurrent messages share the storage's transactions.
-    constexpr int kClients = 4;
-    constexpr int kPerClient = 8;
+    constexpr std::size_t kClients = 4;
+    constexpr std::size_t kPerClient = 8;
     std::vector<std::string> bodies;
-    for (int i = 0; i < kClients * kPerClient; ++i) {
+    bodies.reserve(kClients * kPerClient);
+    for (std::size_t i = 0; i < kClients * kPerClient; ++i) {
         bodies.push_back(form_json(random_hex(12)));
     }
     std::vector<int> statuses(bodies.size(), 0);
     std::vector<std::string> answers(bodies.size());
     std::vector<std::thread> clients;
-    for (int c = 0; c < kClients; ++c) {
+    clients.reserve(kClients);
+    for (std::size_t c = 0; c < kClients; ++c) {
         clients.emplace_back([&, c] {
-            for (int i = c * kPerClient; i < (c + 1) * kPerClient; ++i) {
+            for (std::size_t i = c * kPerClient; i < (c + 1) * kPerClient; ++i) {
                 try {
                     const auto response = post_form(port, bodies[i]);
                     statuses[i] = response.status;
@@ -233,7 +238,7 @@ BOOST_AUTO_TEST_CASE(oversized_form_is_refused_before_its_body_is_sent) {
     request.headers = {{"Content-Type", "application/json"},
                        {"Content-Length", std::to_string(length)}};
     HttpConnection connection(port, std::chrono::seconds(20));
-    connection.send_all(serialize_head(request) + "{\"message\":\"" + std::string(64 * 1024, 'a'));
+    connection.send_all(serialize_head(request) + R"({"message":")" + std::string(64 * kKiB, 'a'));
     check_error(connection.read_response(), 413, "payload_too_large");
     BOOST_TEST(count_messages(*this) == 0);
 
@@ -241,7 +246,7 @@ BOOST_AUTO_TEST_CASE(oversized_form_is_refused_before_its_body_is_sent) {
     // order; an immediate close() with unread data would reset the connection instead.
     bool sent = true;
     try {
-        connection.send_all(std::string(1024 * 1024, 'a'));
+        connection.send_all(std::string(kMiB, 'a'));
     } catch (const HttpError& e) {
         sent = false;
         BOOST_TEST_MESSAGE("sending the rest failed: " << e.what());
@@ -312,8 +317,8 @@ BOOST_AUTO_TEST_CASE(x_request_id_is_echoed) {
     BOOST_TEST(string_member(parse_json(stored.body), "request_id") == id);
 
     const std::string error_id = "e2e-" + random_hex(16);
-    const auto refused = http_post(port, "/webhooks/form", "text/plain", "x",
-                                   {{"X-Request-Id", error_id}});
+    const auto refused =
+        http_post(port, "/webhooks/form", "text/plain", "x", {{"X-Request-Id", error_id}});
     const auto json = check_error(refused, 415, "unsupported_media_type");
     BOOST_TEST(string_member(json, "request_id") == error_id);
 
@@ -327,9 +332,8 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_FIXTURE_TEST_CASE(migrate_creates_the_schema_and_is_idempotent, GatewayFixture) {
     write_file(config_file(), config.to_yaml());
     for (int run = 1; run <= 2; ++run) {
-        const auto result =
-            run_process({gateway_binary().string(), "migrate", "-c", config_file().string()},
-                        dir.path());
+        const auto result = run_process(
+            {gateway_binary().string(), "migrate", "-c", config_file().string()}, dir.path());
         BOOST_TEST_INFO("migrate run " << run << " stderr: " << result.err);
         BOOST_TEST(result.status.clean(), "migrate " << result.status.describe());
     }

@@ -4,12 +4,13 @@
 // must name the line and key at fault.
 #define BOOST_TEST_MODULE e2e_plugins
 #include <algorithm>
-#include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <map>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
@@ -36,7 +37,7 @@ std::string random_bytes(std::size_t size) {
 /// A plugins directory holding a copy of the real form.so (a copy, so that a loader that
 /// skips symlinks still finds it) plus the given extra files.
 fs::path make_plugins_dir(const fs::path& root) {
-    const fs::path dir = root / "plugins";
+    fs::path dir = root / "plugins";
     fs::create_directories(dir);
     fs::copy_file(plugins_build_directory() / "form.so", dir / "form.so");
     return dir;
@@ -60,10 +61,9 @@ std::map<std::string, LogEvent> refusals(const GatewayProcess& gateway) {
 }
 
 void check_form_serves(std::uint16_t port) {
-    const auto response = http_post(port, "/webhooks/form", "application/json",
-                                    form_json(random_hex(10)));
-    BOOST_TEST(response.status == 200, "form channel: " << response.status << " "
-                                                        << response.body);
+    const auto response =
+        http_post(port, "/webhooks/form", "application/json", form_json(random_hex(10)));
+    BOOST_TEST(response.status == 200, "form channel: " << response.status << " " << response.body);
 }
 
 /// The line (1-based) of the first occurrence of `needle` in `text`.
@@ -99,8 +99,7 @@ BOOST_FIXTURE_TEST_CASE(junk_and_wrong_abi_files_are_refused_and_form_still_serv
     check_form_serves(port);
 }
 
-BOOST_FIXTURE_TEST_CASE(every_kind_of_broken_plugin_is_refused_without_a_crash,
-                        GatewayFixture) {
+BOOST_FIXTURE_TEST_CASE(every_kind_of_broken_plugin_is_refused_without_a_crash, GatewayFixture) {
     const fs::path plugins = make_plugins_dir(dir.path());
     write_file(plugins / "empty.so", "");
     write_file(plugins / "text.so", "this is not an ELF file\n");
@@ -111,8 +110,8 @@ BOOST_FIXTURE_TEST_CASE(every_kind_of_broken_plugin_is_refused_without_a_crash,
     start();
 
     const auto refused = refusals(*gateway);
-    for (const char* file : {"empty.so", "text.so", "no_entry.so", "wrong_size.so",
-                             "wrong_abi.so"}) {
+    for (const char* file :
+         {"empty.so", "text.so", "no_entry.so", "wrong_size.so", "wrong_abi.so"}) {
         BOOST_TEST(refused.count(file) == 1U, "no plugin_refused line names " << file);
     }
     BOOST_TEST(refused.count("form.so") == 0U, "the real plugin was refused");
@@ -206,12 +205,13 @@ BOOST_FIXTURE_TEST_CASE(the_shipped_configs_validate, GatewayFixture) {
     fs::create_directories(dir / "data");
     for (const char* name : {"gateway.yaml", "gateway.postgres.yaml"}) {
         const fs::path file = source_directory() / "config" / name;
-        const auto result = run_process(
-            {gateway_binary().string(), "validate", "-c", file.string()}, dir.path(),
-            std::chrono::seconds(60),
-            {{"MEMOLIB_DATABASE_URL", "postgresql://memolib@127.0.0.1:1/memolib"}});
+        const auto result =
+            run_process({gateway_binary().string(), "validate", "-c", file.string()}, dir.path(),
+                        std::chrono::seconds(60),
+                        {{"MEMOLIB_DATABASE_URL", "postgresql://memolib@127.0.0.1:1/memolib"}});
         BOOST_TEST(result.status.clean(), name << ": validate " << result.status.describe()
-                                                << "; stderr:\n" << result.err);
+                                               << "; stderr:\n"
+                                               << result.err);
     }
 }
 

@@ -28,7 +28,8 @@ RetryPolicy retry_policy(const GatewayConfig& config) {
 
 }  // namespace
 
-std::unique_ptr<LoadedGateway> load_gateway(const std::string& path, std::vector<std::string>& errors) {
+std::unique_ptr<LoadedGateway> load_gateway(const std::string& path,
+                                            std::vector<std::string>& errors) {
     auto gateway = std::make_unique<LoadedGateway>();
     gateway->registry = std::make_unique<PluginRegistry>();
     std::map<std::string, PluginSchemaInfo> infos;
@@ -50,11 +51,13 @@ std::unique_ptr<LoadedGateway> load_gateway(const std::string& path, std::vector
     gateway->config = std::move(*config);
     for (const ChannelConfig& ch : gateway->config.channels) {
         std::vector<FieldError> refused;
-        auto instance = ChannelInstance::create(registry.find(ch.plugin), ch.name, ch.block, refused);
+        auto instance =
+            ChannelInstance::create(registry.find(ch.plugin), ch.name, ch.block, refused);
         if (!instance) {
             for (const FieldError& e : refused) {
                 std::string key = "channels." + ch.name + (e.field.empty() ? "" : "." + e.field);
-                errors.push_back(ConfigError{path, ch.mark, key, "plugin '" + ch.plugin + "' refused: " + e.message}
+                errors.push_back(ConfigError{path, ch.mark, key,
+                                             "plugin '" + ch.plugin + "' refused: " + e.message}
                                      .to_string());
             }
             continue;
@@ -79,7 +82,8 @@ int validate(const std::string& config_path) {
     }
     std::printf("%s: ok (%zu channel%s, %zu plugin%s loaded)\n", config_path.c_str(),
                 gateway->channels.size(), gateway->channels.size() == 1 ? "" : "s",
-                gateway->registry->plugins().size(), gateway->registry->plugins().size() == 1 ? "" : "s");
+                gateway->registry->plugins().size(),
+                gateway->registry->plugins().size() == 1 ? "" : "s");
     return 0;
 }
 
@@ -93,8 +97,8 @@ int migrate(const std::string& config_path) {
     try {
         auto db = Database::open(gateway->config.storage);
         int applied = db->migrate();
-        std::printf("schema at version %d (%d migration%s applied)\n", db->schema_version(), applied,
-                    applied == 1 ? "" : "s");
+        std::printf("schema at version %d (%d migration%s applied)\n", db->schema_version(),
+                    applied, applied == 1 ? "" : "s");
         return 0;
     } catch (const StorageError& e) {
         std::fprintf(stderr, "migrate failed: %s\n", e.what());

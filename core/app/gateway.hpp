@@ -19,7 +19,8 @@ struct LoadedGateway {
 
 /// Loads the config file, the plugins it points at, and one instance per channel. Returns
 /// nullptr and fills `errors` ("file:line:col: key '…': problem") when anything is wrong.
-std::unique_ptr<LoadedGateway> load_gateway(const std::string& path, std::vector<std::string>& errors);
+std::unique_ptr<LoadedGateway> load_gateway(const std::string& path,
+                                            std::vector<std::string>& errors);
 
 /// `memolib-gateway serve`: runs until SIGINT/SIGTERM; returns the exit code.
 int serve(const std::string& config_path);

@@ -1,20 +1,26 @@
-#include <CLI/CLI.hpp>
-
+#include <cstdio>
+#include <exception>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "app/gateway.hpp"
 #include "memolib/sdk/version.h"
 
-int main(int argc, char** argv) {
-    CLI::App app{"MemoLib Gateway: receives e-mail, WhatsApp, SMS and form webhooks and stores "
-                 "each message exactly once"};
+namespace {
+
+int run(int argc, char** argv) {
+    CLI::App app{
+        "MemoLib Gateway: receives e-mail, WhatsApp, SMS and form webhooks and stores "
+        "each message exactly once"};
     app.set_version_flag("--version", std::string("memolib-gateway ") + MEMOLIB_GATEWAY_VERSION +
                                           " (plugin ABI " + std::to_string(MEMOLIB_SDK_ABI_MAJOR) +
                                           "." + std::to_string(MEMOLIB_SDK_ABI_MINOR) + ")");
     std::string config = "config/gateway.yaml";
     app.add_option("-c,--config", config, "Configuration file")->capture_default_str();
     auto* serve = app.add_subcommand("serve", "Serve webhooks (the default)");
-    auto* validate = app.add_subcommand("validate", "Check the configuration and its plugins; exit 1 when invalid");
+    auto* validate = app.add_subcommand(
+        "validate", "Check the configuration and its plugins; exit 1 when invalid");
     auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations");
     for (auto* sub : {serve, validate, migrate}) {
         sub->add_option("-c,--config", config, "Configuration file")->capture_default_str();
@@ -24,4 +30,16 @@ int main(int argc, char** argv) {
     if (*validate) return memolib::core::validate(config);
     if (*migrate) return memolib::core::migrate(config);
     return memolib::core::serve(config);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        // Every expected failure is reported where it happens; this is the last line of defence.
+        std::fprintf(stderr, "memolib-gateway: fatal: %s\n", e.what());
+        return 1;
+    }
 }

@@ -24,15 +24,20 @@ void put(JsonWriter& w, const char* key, const std::string& value) {
 
 void put_opt(JsonWriter& w, const char* key, const std::string& value) {
     w.Key(key);
-    if (value.empty()) w.Null();
-    else w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+    if (value.empty())
+        w.Null();
+    else
+        w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
 const char* status_name(NormalizedMessage::Status s) {
     switch (s) {
-        case NormalizedMessage::Status::kStored: return "stored";
-        case NormalizedMessage::Status::kDuplicate: return "duplicate";
-        case NormalizedMessage::Status::kPending: return "pending";
+        case NormalizedMessage::Status::kStored:
+            return "stored";
+        case NormalizedMessage::Status::kDuplicate:
+            return "duplicate";
+        case NormalizedMessage::Status::kPending:
+            return "pending";
     }
     return "pending";
 }
@@ -53,8 +58,9 @@ void write_normalized(JsonWriter& w, const NormalizedMessage& m) {
     w.Key("attachments");
     std::string attachments = attachments_to_json(m);
     w.RawValue(attachments.c_str(), attachments.size(), rapidjson::kArrayType);
-    put_opt(w, "provider_timestamp",
-            m.provider_timestamp_ms != 0 ? format_rfc3339_ms(m.provider_timestamp_ms) : std::string());
+    put_opt(
+        w, "provider_timestamp",
+        m.provider_timestamp_ms != 0 ? format_rfc3339_ms(m.provider_timestamp_ms) : std::string());
     put(w, "received_at", format_rfc3339_ms(m.received_at_ms));
     put(w, "language", m.language);
     put(w, "priority", m.priority);
@@ -67,7 +73,8 @@ bool query_flag(const std::string& query, const std::string& name) {
     std::size_t pos = 0;
     while (pos <= query.size()) {
         std::size_t end = query.find('&', pos);
-        std::string part = query.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        std::string part =
+            query.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
         if (part == name + "=1" || part == name + "=true") return true;
         if (end == std::string::npos) break;
         pos = end + 1;
@@ -77,8 +84,8 @@ bool query_flag(const std::string& query, const std::string& name) {
 
 }  // namespace
 
-WebhookHandler::WebhookHandler(const LoadedGateway& gateway, std::shared_ptr<const Pipeline> pipeline,
-                               BatchWriter& writer)
+WebhookHandler::WebhookHandler(const LoadedGateway& gateway,
+                               std::shared_ptr<const Pipeline> pipeline, BatchWriter& writer)
     : gateway_(gateway), pipeline_(std::move(pipeline)), writer_(writer) {
     for (const auto& c : gateway.channels) channels_.emplace(c->config.name, c);
 }
@@ -118,14 +125,16 @@ std::optional<std::uint64_t> WebhookHandler::admit(Exchange& ex) {
         JsonWriter w(buf);
         w.StartObject();
         put(w, "version", MEMOLIB_GATEWAY_VERSION);
-        put(w, "sdk_abi", std::to_string(MEMOLIB_SDK_ABI_MAJOR) + "." + std::to_string(MEMOLIB_SDK_ABI_MINOR));
+        put(w, "sdk_abi",
+            std::to_string(MEMOLIB_SDK_ABI_MAJOR) + "." + std::to_string(MEMOLIB_SDK_ABI_MINOR));
         w.Key("plugins");
         w.StartArray();
         for (const auto& [name, plugin] : gateway_.registry->plugins()) {
             w.StartObject();
             put(w, "name", name);
             put(w, "version", plugin->version);
-            put(w, "abi", std::to_string(plugin->abi_major) + "." + std::to_string(plugin->abi_minor));
+            put(w, "abi",
+                std::to_string(plugin->abi_major) + "." + std::to_string(plugin->abi_minor));
             w.EndObject();
         }
         w.EndArray();
@@ -150,8 +159,8 @@ std::optional<std::uint64_t> WebhookHandler::admit_webhook(Exchange& ex, const s
         memolib_status_t status = ex.channel->instance->handshake(request.get(), result);
         if (status == MEMOLIB_OK && result.response_status) {
             ex.status = *result.response_status;
-            ex.response_content_type = result.response_content_type.empty() ? "text/plain"
-                                                                            : result.response_content_type;
+            ex.response_content_type =
+                result.response_content_type.empty() ? "text/plain" : result.response_content_type;
             ex.response_body = result.response_body;
         } else if (status == MEMOLIB_FORBIDDEN || status == MEMOLIB_UNAUTHORIZED) {
             ex.fail(403, "verification_failed", "the handshake was refused", result.errors);
@@ -207,7 +216,10 @@ void WebhookHandler::answer_success(Exchange& ex) const {
         w.StartArray();
         w.EndArray();
     } else {
-        put(w, "status", all_duplicates ? "duplicate" : ex.messages.empty() ? "accepted" : "stored");
+        put(w, "status",
+            all_duplicates        ? "duplicate"
+            : ex.messages.empty() ? "accepted"
+                                  : "stored");
     }
     put(w, "request_id", ex.request_id);
     w.Key("messages");
@@ -227,9 +239,9 @@ void WebhookHandler::answer_success(Exchange& ex) const {
 }
 
 void WebhookHandler::completed(const Exchange& ex) {
-    double latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                                  ex.started)
-                            .count();
+    double latency_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started)
+            .count();
     std::string provider = ex.messages.empty() ? std::string() : ex.messages.front().provider;
     std::string sender = ex.messages.empty() ? std::string() : ex.messages.front().sender_masked;
     log().info("request", {{"request_id", ex.request_id},

@@ -111,13 +111,13 @@ properties:
 }  // namespace
 
 const SchemaNode& core_schema() {
-    static const SchemaNode schema = parse_schema(YAML::Load(kCoreSchema));
-    return schema;
+    static const SchemaNode kSchema = parse_schema(YAML::Load(kCoreSchema));
+    return kSchema;
 }
 
 const SchemaNode& channel_core_schema() {
-    static const SchemaNode schema = parse_schema(YAML::Load(kChannelSchema));
-    return schema;
+    static const SchemaNode kSchema = parse_schema(YAML::Load(kChannelSchema));
+    return kSchema;
 }
 
 }  // namespace memolib::core

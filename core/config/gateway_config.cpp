@@ -1,10 +1,10 @@
 #include "config/gateway_config.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+
+#include <yaml-cpp/yaml.h>
 
 namespace memolib::core {
 
@@ -16,9 +16,9 @@ const ChannelConfig* GatewayConfig::channel(const std::string& name) const {
 }
 
 const std::vector<std::string>& available_stages() {
-    static const std::vector<std::string> stages = {"size_limit", "verify", "parse", "dedup",
-                                                    "persist"};
-    return stages;
+    static const std::vector<std::string> kStages = {"size_limit", "verify", "parse", "dedup",
+                                                     "persist"};
+    return kStages;
 }
 
 namespace {
@@ -26,9 +26,9 @@ namespace {
 // The full order every stage name has its place in; stages of later issues are listed so
 // that the error for them says "not available" rather than "unknown".
 const std::vector<std::string>& canonical_order() {
-    static const std::vector<std::string> order = {"size_limit", "rate_limit", "verify", "parse",
-                                                   "enrich",     "dedup",      "cache",  "persist"};
-    return order;
+    static const std::vector<std::string> kOrder = {
+        "size_limit", "rate_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
+    return kOrder;
 }
 
 bool parse_listen(const std::string& text, std::string& host, std::uint16_t& port) {
@@ -75,26 +75,32 @@ void check_stages(const ConfigValue& pipeline, Validator& v, std::vector<std::st
         if (pos < last) {
             v.error(s.mark, key,
                     "stage '" + s.scalar + "' cannot run after '" + order[last] +
-                        "' (order: size_limit, rate_limit, verify, parse, enrich, dedup, cache, persist)");
+                        "' (order: size_limit, rate_limit, verify, parse, enrich, dedup, cache, "
+                        "persist)");
             continue;
         }
         last = pos;
         out.push_back(s.scalar);
     }
-    auto has = [&](const char* name) { return std::find(out.begin(), out.end(), name) != out.end(); };
+    auto has = [&](const char* name) {
+        return std::find(out.begin(), out.end(), name) != out.end();
+    };
     for (const char* required : {"parse", "persist"}) {
         if (!has(required)) {
-            v.error(stages->mark, "pipeline.stages", std::string("stage '") + required + "' is required");
+            v.error(stages->mark, "pipeline.stages",
+                    std::string("stage '") + required + "' is required");
         }
     }
     if (has("persist") && !has("dedup")) {
-        v.error(stages->mark, "pipeline.stages", "stage 'persist' needs 'dedup' before it (it stores by dedup key)");
+        v.error(stages->mark, "pipeline.stages",
+                "stage 'persist' needs 'dedup' before it (it stores by dedup key)");
     }
 }
 
 }  // namespace
 
-std::optional<GatewayConfig> load_config(const std::string& path, const PluginLookupFactory& plugins,
+std::optional<GatewayConfig> load_config(const std::string& path,
+                                         const PluginLookupFactory& plugins,
                                          std::vector<ConfigError>& errors) {
     std::ifstream in(path);
     if (!in) {
@@ -107,7 +113,8 @@ std::optional<GatewayConfig> load_config(const std::string& path, const PluginLo
     try {
         root = YAML::Load(text.str());
     } catch (const YAML::Exception& e) {
-        errors.push_back({path, {e.mark.line + 1, e.mark.column + 1}, "", "not valid YAML: " + e.msg});
+        errors.push_back(
+            {path, {e.mark.line + 1, e.mark.column + 1}, "", "not valid YAML: " + e.msg});
         return std::nullopt;
     }
     Validator v(path, errors);
@@ -120,7 +127,8 @@ std::optional<GatewayConfig> load_config(const std::string& path, const PluginLo
     if (server != nullptr) {
         const ConfigValue* listen = server->find("listen");
         if (listen != nullptr && !parse_listen(listen->scalar, cfg.server.host, cfg.server.port)) {
-            v.error(listen->mark, "server.listen", "expected host:port, got '" + listen->scalar + "'");
+            v.error(listen->mark, "server.listen",
+                    "expected host:port, got '" + listen->scalar + "'");
         }
         cfg.server.threads = static_cast<int>(server->get_int("threads", 2));
         cfg.server.header_timeout_ms = server->get_int("header_timeout", 10000);
@@ -129,8 +137,10 @@ std::optional<GatewayConfig> load_config(const std::string& path, const PluginLo
         cfg.server.max_header_bytes = server->get_int("max_header_bytes", 16384);
         cfg.server.shutdown_grace_ms = server->get_int("shutdown_grace", 10000);
     }
-    if (const ConfigValue* logging = cfg.root.find("logging")) cfg.log_level = logging->get("level", "info");
-    if (const ConfigValue* p = cfg.root.find("plugins")) cfg.plugins_directory = p->get("directory");
+    if (const ConfigValue* logging = cfg.root.find("logging"))
+        cfg.log_level = logging->get("level", "info");
+    if (const ConfigValue* p = cfg.root.find("plugins"))
+        cfg.plugins_directory = p->get("directory");
     if (const ConfigValue* s = cfg.root.find("storage")) {
         cfg.storage.backend = s->get("backend", "sqlite");
         cfg.storage.url = s->get("url");

@@ -76,7 +76,8 @@ const SchemaNode& channel_core_schema();
 
 /// Reads, substitutes, validates and resolves a config file. Returns nullopt and fills
 /// `errors` (each naming file, line and key) when anything is wrong.
-std::optional<GatewayConfig> load_config(const std::string& path, const PluginLookupFactory& plugins,
+std::optional<GatewayConfig> load_config(const std::string& path,
+                                         const PluginLookupFactory& plugins,
                                          std::vector<ConfigError>& errors);
 
 }  // namespace memolib::core

@@ -1,10 +1,10 @@
-#include <boost/test/unit_test.hpp>
+#include "config/gateway_config.hpp"
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
-#include "config/gateway_config.hpp"
+#include <boost/test/unit_test.hpp>
 
 using namespace memolib::core;
 
@@ -13,7 +13,8 @@ namespace {
 struct ConfigFile {
     explicit ConfigFile(const std::string& text) {
         path = (std::filesystem::temp_directory_path() /
-                ("memolib_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".yaml"))
+                ("memolib_config_test_" + std::to_string(::getpid()) + "_" +
+                 std::to_string(counter++) + ".yaml"))
                    .string();
         std::ofstream(path) << text;
     }
@@ -23,12 +24,18 @@ struct ConfigFile {
 };
 
 std::optional<GatewayConfig> load(const std::string& text, std::vector<ConfigError>& errors) {
-    static const SchemaNode schema = parse_flat_schema("default_region: {type: string, default: FR, description: r}");
+    static const SchemaNode schema =
+        parse_flat_schema("default_region: {type: string, default: FR, description: r}");
     static const PluginSchemaInfo form{&schema, 5 * 1024 * 1024};
     ConfigFile file(text);
-    return load_config(file.path, [](const std::string&) {
-        return [](const std::string& name) -> const PluginSchemaInfo* { return name == "form" ? &form : nullptr; };
-    }, errors);
+    return load_config(
+        file.path,
+        [](const std::string&) {
+            return [](const std::string& name) -> const PluginSchemaInfo* {
+                return name == "form" ? &form : nullptr;
+            };
+        },
+        errors);
 }
 
 }  // namespace
@@ -54,8 +61,10 @@ BOOST_AUTO_TEST_CASE(the_design_defaults_apply_to_a_minimal_file) {
 
 BOOST_AUTO_TEST_CASE(channel_keys_override_and_plugin_keys_validate) {
     std::vector<ConfigError> errors;
-    auto cfg = load("server: {listen: \"[::1]:0\"}\nchannels:\n  web: {plugin: form, max_body: 1KiB, default_region: BE}\n",
-                    errors);
+    auto cfg = load(
+        "server: {listen: \"[::1]:0\"}\nchannels:\n  web: {plugin: form, max_body: 1KiB, "
+        "default_region: BE}\n",
+        errors);
     BOOST_REQUIRE(cfg);
     BOOST_TEST(cfg->server.host == "::1");
     BOOST_TEST(cfg->server.port == 0);
@@ -89,7 +98,8 @@ BOOST_AUTO_TEST_CASE(a_stage_order_that_cannot_work_is_refused) {
     BOOST_TEST(!load("pipeline: {stages: [verify, parse]}\n", errors));
     BOOST_TEST(errors.at(0).message.find("'persist' is required") != std::string::npos);
     errors.clear();
-    BOOST_TEST(!load("pipeline: {stages: [size_limit, teleport, parse, dedup, persist]}\n", errors));
+    BOOST_TEST(
+        !load("pipeline: {stages: [size_limit, teleport, parse, dedup, persist]}\n", errors));
     BOOST_TEST(!errors.empty());
 }
 

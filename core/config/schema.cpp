@@ -1,10 +1,10 @@
 #include "config/schema.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <stdexcept>
+
+#include <yaml-cpp/yaml.h>
 
 #include "config/units.hpp"
 
@@ -26,9 +26,9 @@ const ConfigValue* ConfigValue::find(std::string_view key) const {
     return nullptr;
 }
 
-std::string ConfigValue::get(std::string_view key, std::string fallback) const {
+std::string ConfigValue::get(std::string_view key, const std::string& fallback) const {
     const ConfigValue* v = find(key);
-    return v != nullptr && v->kind == Kind::kScalar ? v->scalar : std::move(fallback);
+    return v != nullptr && v->kind == Kind::kScalar ? v->scalar : fallback;
 }
 
 long long ConfigValue::get_int(std::string_view key, long long fallback) const {
@@ -52,15 +52,24 @@ const SchemaNode* SchemaNode::property(std::string_view key) const {
 
 const char* type_name(SchemaNode::Type type) {
     switch (type) {
-        case SchemaNode::Type::kString: return "string";
-        case SchemaNode::Type::kInteger: return "integer";
-        case SchemaNode::Type::kNumber: return "number";
-        case SchemaNode::Type::kBoolean: return "boolean";
-        case SchemaNode::Type::kSize: return "size";
-        case SchemaNode::Type::kDuration: return "duration";
-        case SchemaNode::Type::kObject: return "object";
-        case SchemaNode::Type::kMap: return "map";
-        case SchemaNode::Type::kList: return "list";
+        case SchemaNode::Type::kString:
+            return "string";
+        case SchemaNode::Type::kInteger:
+            return "integer";
+        case SchemaNode::Type::kNumber:
+            return "number";
+        case SchemaNode::Type::kBoolean:
+            return "boolean";
+        case SchemaNode::Type::kSize:
+            return "size";
+        case SchemaNode::Type::kDuration:
+            return "duration";
+        case SchemaNode::Type::kObject:
+            return "object";
+        case SchemaNode::Type::kMap:
+            return "map";
+        case SchemaNode::Type::kList:
+            return "list";
     }
     return "string";
 }
@@ -79,10 +88,10 @@ std::string join(const std::string& path, const std::string& key) {
 
 SchemaNode::Type parse_type(const std::string& text, const std::string& path) {
     static const std::pair<const char*, SchemaNode::Type> kTypes[] = {
-        {"string", SchemaNode::Type::kString},   {"integer", SchemaNode::Type::kInteger},
-        {"number", SchemaNode::Type::kNumber},   {"boolean", SchemaNode::Type::kBoolean},
-        {"size", SchemaNode::Type::kSize},       {"duration", SchemaNode::Type::kDuration},
-        {"object", SchemaNode::Type::kObject},   {"map", SchemaNode::Type::kMap},
+        {"string", SchemaNode::Type::kString}, {"integer", SchemaNode::Type::kInteger},
+        {"number", SchemaNode::Type::kNumber}, {"boolean", SchemaNode::Type::kBoolean},
+        {"size", SchemaNode::Type::kSize},     {"duration", SchemaNode::Type::kDuration},
+        {"object", SchemaNode::Type::kObject}, {"map", SchemaNode::Type::kMap},
         {"list", SchemaNode::Type::kList}};
     for (const auto& [name, type] : kTypes) {
         if (text == name) return type;
@@ -108,7 +117,7 @@ SchemaNode parse_schema(const YAML::Node& node, const std::string& path) {
     if (!node.IsMap()) throw std::runtime_error("schema key '" + path + "': expected a map");
     SchemaNode out;
     for (const auto& kv : node) {
-        const std::string key = kv.first.as<std::string>();
+        const auto key = kv.first.as<std::string>();
         const YAML::Node& v = kv.second;
         if (key == "type") {
             out.type = parse_type(v.as<std::string>(), path);
@@ -117,7 +126,8 @@ SchemaNode parse_schema(const YAML::Node& node, const std::string& path) {
         } else if (key == "secret") {
             out.secret = v.as<bool>();
         } else if (key == "default") {
-            if (!v.IsScalar()) throw std::runtime_error("schema key '" + path + "': default must be a scalar");
+            if (!v.IsScalar())
+                throw std::runtime_error("schema key '" + path + "': default must be a scalar");
             out.default_value = v.as<std::string>();
         } else if (key == "enum") {
             for (const auto& e : v) out.enum_values.push_back(e.as<std::string>());
@@ -130,15 +140,17 @@ SchemaNode parse_schema(const YAML::Node& node, const std::string& path) {
         } else if (key == "additional_properties") {
             out.additional_properties = v.as<bool>();
         } else if (key == "properties") {
-            if (!v.IsMap()) throw std::runtime_error("schema key '" + path + "': properties must be a map");
+            if (!v.IsMap())
+                throw std::runtime_error("schema key '" + path + "': properties must be a map");
             for (const auto& p : v) {
-                std::string name = p.first.as<std::string>();
+                auto name = p.first.as<std::string>();
                 out.properties.emplace_back(name, parse_schema(p.second, join(path, name)));
             }
         } else if (key == "items" || key == "values") {
             out.items = std::make_shared<SchemaNode>(parse_schema(v, path + "[]"));
         } else {
-            throw std::runtime_error("schema key '" + path + "': unknown schema keyword '" + key + "'");
+            throw std::runtime_error("schema key '" + path + "': unknown schema keyword '" +
+                                         std::string(key) += "'");
         }
     }
     if ((out.type == SchemaNode::Type::kList || out.type == SchemaNode::Type::kMap) && !out.items) {
@@ -159,7 +171,7 @@ SchemaNode parse_flat_schema(std::string_view yaml_text) {
     if (root.IsNull()) return out;
     if (!root.IsMap()) throw std::runtime_error("schema must be a map from key to {type, …}");
     for (const auto& p : root) {
-        std::string name = p.first.as<std::string>();
+        auto name = p.first.as<std::string>();
         out.properties.emplace_back(name, parse_schema(p.second, name));
     }
     return out;
@@ -219,7 +231,8 @@ ConfigValue Validator::validate_scalar(const std::string& raw, SourceMark mark,
     auto check_range = [&](double v, const char* what) {
         if ((schema.minimum && v < *schema.minimum) || (schema.maximum && v > *schema.maximum)) {
             std::string range = "[" + (schema.minimum ? std::to_string(*schema.minimum) : "") +
-                                ", " + (schema.maximum ? std::to_string(*schema.maximum) : "") + "]";
+                                ", " + (schema.maximum ? std::to_string(*schema.maximum) : "") +
+                                "]";
             error(mark, path, std::string(what) + " " + text + " is out of range " + range);
         }
     };

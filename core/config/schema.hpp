@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace YAML {
+namespace YAML {  // NOLINT(readability-identifier-naming): yaml-cpp's namespace
 class Node;
 }
 
@@ -41,14 +41,24 @@ struct ConfigValue {
 
     const ConfigValue* find(std::string_view key) const;
     /// The scalar at `key`, or `fallback` when absent.
-    std::string get(std::string_view key, std::string fallback = {}) const;
+    std::string get(std::string_view key, const std::string& fallback = {}) const;
     long long get_int(std::string_view key, long long fallback) const;
     double get_number(std::string_view key, double fallback) const;
 };
 
 /// A node of the schema language shared by core and plugins (see docs/configuration.md).
 struct SchemaNode {
-    enum class Type { kString, kInteger, kNumber, kBoolean, kSize, kDuration, kObject, kMap, kList };
+    enum class Type {
+        kString,
+        kInteger,
+        kNumber,
+        kBoolean,
+        kSize,
+        kDuration,
+        kObject,
+        kMap,
+        kList
+    };
     Type type = Type::kString;
     bool required = false;
     bool secret = false;
@@ -82,7 +92,8 @@ public:
 
     ConfigValue validate(const YAML::Node& node, const SchemaNode& schema, const std::string& path);
     /// Validates a map, accepting only keys present in any of `schemas` (first match wins).
-    ConfigValue validate_merged(const YAML::Node& node, const std::vector<const SchemaNode*>& schemas,
+    ConfigValue validate_merged(const YAML::Node& node,
+                                const std::vector<const SchemaNode*>& schemas,
                                 const std::string& path);
     void error(SourceMark mark, const std::string& key, const std::string& message);
     const std::string& file() const { return file_; }

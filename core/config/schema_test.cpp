@@ -1,10 +1,9 @@
-#include <boost/test/unit_test.hpp>
-
-#include <yaml-cpp/yaml.h>
+#include "config/schema.hpp"
 
 #include <cstdlib>
 
-#include "config/schema.hpp"
+#include <boost/test/unit_test.hpp>
+#include <yaml-cpp/yaml.h>
 
 using namespace memolib::core;
 
@@ -44,7 +43,8 @@ BOOST_AUTO_TEST_CASE(unknown_key_is_refused_with_its_line) {
     BOOST_REQUIRE_EQUAL(errors.size(), 1u);
     BOOST_TEST(errors[0].key == "channels.x.colour");
     BOOST_TEST(errors[0].mark.line == 3);
-    BOOST_TEST(errors[0].to_string().find("test.yaml:3:1: key 'channels.x.colour': unknown key") == 0u);
+    BOOST_TEST(errors[0].to_string().find("test.yaml:3:1: key 'channels.x.colour': unknown key") ==
+               0u);
 }
 
 BOOST_AUTO_TEST_CASE(every_problem_is_reported) {
@@ -58,7 +58,8 @@ BOOST_AUTO_TEST_CASE(environment_is_substituted) {
     ::setenv("MEMOLIB_TEST_SECRET", "from-env", 1);
     ::unsetenv("MEMOLIB_TEST_UNSET");
     std::vector<ConfigError> errors;
-    ConfigValue v = check("secret: ${MEMOLIB_TEST_SECRET}\nregion: ${MEMOLIB_TEST_UNSET:-BE}\n", errors);
+    ConfigValue v =
+        check("secret: ${MEMOLIB_TEST_SECRET}\nregion: ${MEMOLIB_TEST_UNSET:-BE}\n", errors);
     BOOST_TEST(errors.empty());
     BOOST_TEST(v.get("secret") == "from-env");
     BOOST_TEST(v.get("region") == "BE");

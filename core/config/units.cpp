@@ -12,11 +12,14 @@ namespace {
 
 // Splits "1.5MiB" into 1.5 and "MiB"; fails on anything but a non-negative number then a word.
 bool split_number(std::string_view text, double& number, std::string_view& unit) {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+        text.remove_prefix(1);
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+        text.remove_suffix(1);
     std::size_t i = 0;
     bool digits = false;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
+    while (i < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
         digits = digits || text[i] != '.';
         ++i;
     }
@@ -43,8 +46,8 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     std::string_view unit;
     if (!split_number(text, n, unit)) return std::nullopt;
     static const std::pair<std::string_view, double> kUnits[] = {
-        {"", 1},          {"B", 1},           {"KiB", 1024.0},    {"MiB", 1048576.0},
-        {"GiB", 1073741824.0}, {"KB", 1000.0}, {"kB", 1000.0}, {"MB", 1e6}, {"GB", 1e9}};
+        {"", 1},        {"B", 1},       {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0},
+        {"KB", 1000.0}, {"kB", 1000.0}, {"MB", 1e6},     {"GB", 1e9}};
     for (const auto& [name, factor] : kUnits) {
         if (unit == name) return scale(n, factor);
     }

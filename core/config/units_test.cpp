@@ -1,6 +1,6 @@
-#include <boost/test/unit_test.hpp>
-
 #include "config/units.hpp"
+
+#include <boost/test/unit_test.hpp>
 
 using namespace memolib::core;
 

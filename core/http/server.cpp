@@ -25,14 +25,13 @@ namespace memolib::core {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
-using tcp = net::ip::tcp;
 
 std::string make_request_id(const std::string* candidate) {
     if (candidate != nullptr && !candidate->empty() && candidate->size() <= 128) {
         bool ok = true;
         for (char c : *candidate) {
-            ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '.' || c == '_' || c == ':' || c == '-');
+            ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-');
         }
         if (ok) return *candidate;
     }
@@ -51,7 +50,7 @@ namespace {
 
 // Bytes and time spent discarding what a client still sends after an early answer, as nginx's
 // lingering_close does; past either, the connection is closed anyway.
-constexpr std::size_t kLingerMaxBytes = 16 * 1024 * 1024;
+constexpr std::size_t kLingerMaxBytes = std::size_t{16} * 1024 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(5);
 
 std::string to_string(beast::string_view s) { return std::string(s.data(), s.size()); }
@@ -64,7 +63,8 @@ struct Shared {
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(tcp::socket&& socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
+    Session(net::ip::tcp::socket&& socket, Shared& shared)
+        : stream_(std::move(socket)), shared_(shared) {}
 
     void run() {
         beast::error_code ec;
@@ -132,13 +132,14 @@ private:
         if (!body_follows) return on_body_read({});
         const std::string* expect = ex_->header("Expect");
         if (expect != nullptr && beast::iequals(*expect, "100-continue")) {
-            auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-            return http::async_write(
-                stream_, *cont,
-                [self = shared_from_this(), cont, limit = *limit](beast::error_code wec, std::size_t) {
-                    if (wec) return self->close();
-                    self->do_read_body(limit);
-                });
+            auto cont =
+                std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+            return http::async_write(stream_, *cont,
+                                     [self = shared_from_this(), cont, limit = *limit](
+                                         beast::error_code wec, std::size_t) {
+                                         if (wec) return self->close();
+                                         self->do_read_body(limit);
+                                     });
         }
         do_read_body(*limit);
     }
@@ -216,7 +217,7 @@ private:
     // not turn our early answer into a reset it never reads.
     void linger() {
         beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
         linger_deadline_ = std::chrono::steady_clock::now() + kLingerTime;
         linger_bytes_ = 0;
         do_linger_read();
@@ -224,21 +225,22 @@ private:
 
     void do_linger_read() {
         auto left = linger_deadline_ - std::chrono::steady_clock::now();
-        if (left <= std::chrono::steady_clock::duration::zero() || linger_bytes_ > kLingerMaxBytes) {
+        if (left <= std::chrono::steady_clock::duration::zero() ||
+            linger_bytes_ > kLingerMaxBytes) {
             return close();
         }
         stream_.expires_after(left);
-        stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](beast::error_code ec,
-                                                                                 std::size_t n) {
-            if (ec) return self->close();
-            self->linger_bytes_ += n;
-            self->do_linger_read();
-        });
+        stream_.async_read_some(net::buffer(drain_),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                    if (ec) return self->close();
+                                    self->linger_bytes_ += n;
+                                    self->do_linger_read();
+                                });
     }
 
     void close() {
         beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+        stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
         stream_.close();
     }
 
@@ -263,19 +265,24 @@ private:
 
 struct HttpServer::Impl {
     Impl(const ServerConfig& c, HttpHandler& h)
-        : config(c), shared{config, h, {}}, ioc(c.threads), acceptor(net::make_strand(ioc)),
-          signals(ioc, SIGINT, SIGTERM), grace_timer(ioc) {}
+        : config(c),
+          shared{config, h, {}},
+          ioc(c.threads),
+          acceptor(net::make_strand(ioc)),
+          signals(ioc, SIGINT, SIGTERM),
+          grace_timer(ioc) {}
 
     void do_accept() {
-        acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-            if (ec) {
-                if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-                log().warn("accept_failed", {{"error", ec.message()}});
-            } else {
-                std::make_shared<Session>(std::move(socket), shared)->run();
-            }
-            do_accept();
-        });
+        acceptor.async_accept(
+            net::make_strand(ioc), [this](beast::error_code ec, net::ip::tcp::socket socket) {
+                if (ec) {
+                    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+                    log().warn("accept_failed", {{"error", ec.message()}});
+                } else {
+                    std::make_shared<Session>(std::move(socket), shared)->run();
+                }
+                do_accept();
+            });
     }
 
     void begin_shutdown() {
@@ -285,7 +292,8 @@ struct HttpServer::Impl {
             beast::error_code ec;
             acceptor.close(ec);
         });
-        deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.shutdown_grace_ms);
+        deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(config.shutdown_grace_ms);
         wait_for_drain();
     }
 
@@ -302,7 +310,7 @@ struct HttpServer::Impl {
     ServerConfig config;
     Shared shared;
     net::io_context ioc;
-    tcp::acceptor acceptor;
+    net::ip::tcp::acceptor acceptor;
     net::signal_set signals;
     net::steady_timer grace_timer;
     std::atomic<bool> stopping{false};
@@ -317,8 +325,10 @@ HttpServer::~HttpServer() = default;
 void HttpServer::listen() {
     beast::error_code ec;
     auto address = net::ip::make_address(impl_->config.host, ec);
-    if (ec) throw std::runtime_error("server.listen: '" + impl_->config.host + "' is not an IP address");
-    tcp::endpoint endpoint(address, impl_->config.port);
+    if (ec)
+        throw std::runtime_error("server.listen: '" + impl_->config.host +
+                                 "' is not an IP address");
+    net::ip::tcp::endpoint endpoint(address, impl_->config.port);
     auto& acceptor = impl_->acceptor;
     acceptor.open(endpoint.protocol(), ec);
     if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
@@ -343,10 +353,12 @@ void HttpServer::run() {
         }
     });
     impl_->do_accept();
-    log().info("listening", {{"address", impl_->config.host}, {"port", static_cast<int>(port())},
+    log().info("listening", {{"address", impl_->config.host},
+                             {"port", static_cast<int>(port())},
                              {"threads", impl_->config.threads}});
     std::vector<std::thread> threads;
-    for (int i = 1; i < impl_->config.threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+    for (int i = 1; i < impl_->config.threads; ++i)
+        threads.emplace_back([this] { impl_->ioc.run(); });
     impl_->ioc.run();
     for (auto& t : threads) t.join();
 }

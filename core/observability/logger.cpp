@@ -1,17 +1,22 @@
 #include "observability/logger.hpp"
 
-#include <chrono>
 #include <cstdio>
-#include <ctime>
+
+#include "pipeline/time_format.hpp"
 
 namespace memolib::core {
 
 bool parse_log_level(std::string_view text, LogLevel& out) {
-    if (text == "debug") out = LogLevel::kDebug;
-    else if (text == "info") out = LogLevel::kInfo;
-    else if (text == "warn") out = LogLevel::kWarn;
-    else if (text == "error") out = LogLevel::kError;
-    else return false;
+    if (text == "debug")
+        out = LogLevel::kDebug;
+    else if (text == "info")
+        out = LogLevel::kInfo;
+    else if (text == "warn")
+        out = LogLevel::kWarn;
+    else if (text == "error")
+        out = LogLevel::kError;
+    else
+        return false;
     return true;
 }
 
@@ -25,11 +30,21 @@ void append_json_escaped(std::string& out, std::string_view text) {
     for (char ch : text) {
         auto c = static_cast<unsigned char>(ch);
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20 || c == 0x7f) {
                     out += "\\u00";
@@ -46,25 +61,16 @@ namespace {
 
 const char* level_name(LogLevel level) {
     switch (level) {
-        case LogLevel::kDebug: return "debug";
-        case LogLevel::kInfo: return "info";
-        case LogLevel::kWarn: return "warn";
-        case LogLevel::kError: return "error";
+        case LogLevel::kDebug:
+            return "debug";
+        case LogLevel::kInfo:
+            return "info";
+        case LogLevel::kWarn:
+            return "warn";
+        case LogLevel::kError:
+            return "error";
     }
     return "info";
-}
-
-void append_timestamp(std::string& out) {
-    auto now = std::chrono::system_clock::now();
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(ms % 1000));
-    out += buf;
 }
 
 }  // namespace
@@ -73,11 +79,11 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
     if (!enabled(level)) return;
     std::string line;
     line.reserve(256);
-    line += "{\"ts\":\"";
-    append_timestamp(line);
-    line += "\",\"level\":\"";
+    line += R"({"ts":")";
+    line += format_rfc3339_ms(now_ms());
+    line += R"(","level":")";
     line += level_name(level);
-    line += "\",\"event\":\"";
+    line += R"(","event":")";
     append_json_escaped(line, event);
     line += '"';
     for (const LogField& f : fields) {

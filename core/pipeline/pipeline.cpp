@@ -23,12 +23,14 @@ void Pipeline::run(const std::shared_ptr<Exchange>& ex, std::function<void()> do
     run_from(ex, 0, std::make_shared<std::function<void()>>(std::move(done)));
 }
 
-void Pipeline::run_from(std::shared_ptr<Exchange> ex, std::size_t index,
-                        std::shared_ptr<std::function<void()>> done) const {
+void Pipeline::run_from(const std::shared_ptr<Exchange>& ex, std::size_t index,
+                        const std::shared_ptr<std::function<void()>>& done) const {
     for (std::size_t i = index; i < stages_.size(); ++i) {
         Resume resume = [this, ex, i, done](StageResult r) {
-            if (r == StageResult::kContinue) run_from(ex, i + 1, done);
-            else (*done)();
+            if (r == StageResult::kContinue)
+                run_from(ex, i + 1, done);
+            else
+                (*done)();
         };
         StageResult r = stages_[i]->process(*ex, resume);
         if (r == StageResult::kSuspend) return;

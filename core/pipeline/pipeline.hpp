@@ -21,8 +21,8 @@ public:
     void run(const std::shared_ptr<Exchange>& ex, std::function<void()> done) const;
 
 private:
-    void run_from(std::shared_ptr<Exchange> ex, std::size_t index,
-                  std::shared_ptr<std::function<void()>> done) const;
+    void run_from(const std::shared_ptr<Exchange>& ex, std::size_t index,
+                  const std::shared_ptr<std::function<void()>>& done) const;
 
     std::vector<std::unique_ptr<Stage>> stages_;
 };

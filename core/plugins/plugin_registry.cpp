@@ -1,10 +1,10 @@
 #include "plugins/plugin_registry.hpp"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <filesystem>
-
-#include <dlfcn.h>
 
 #include <boost/dll/shared_library.hpp>
 
@@ -24,12 +24,15 @@ constexpr std::size_t kMinMessageSize =
 constexpr std::size_t kMinAttachmentSize =
     offsetof(memolib_attachment_t, provider_id) + sizeof(memolib_str_t);
 
-std::string str(memolib_str_t s) { return s.ptr == nullptr ? std::string{} : std::string(s.ptr, s.len); }
+std::string str(memolib_str_t s) {
+    return s.ptr == nullptr ? std::string{} : std::string(s.ptr, s.len);
+}
 
 std::vector<std::string> string_list(const char* const* list) {
     std::vector<std::string> out;
     // Bounded so that a missing NULL terminator cannot walk off into memory forever.
-    for (std::size_t i = 0; list != nullptr && list[i] != nullptr && i < 64; ++i) out.emplace_back(list[i]);
+    for (std::size_t i = 0; list != nullptr && list[i] != nullptr && i < 64; ++i)
+        out.emplace_back(list[i]);
     return out;
 }
 
@@ -48,8 +51,9 @@ int cb_emit(void* ctx, const memolib_message_t* m) {
         return 1;
     }
     if (out.messages.size() >= out.max_messages) {
-        out.errors.push_back({"", "too_many_messages",
-                              "more than " + std::to_string(out.max_messages) + " messages in one request"});
+        out.errors.push_back(
+            {"", "too_many_messages",
+             "more than " + std::to_string(out.max_messages) + " messages in one request"});
         return 1;
     }
     NormalizedMessage msg;
@@ -66,14 +70,16 @@ int cb_emit(void* ctx, const memolib_message_t* m) {
     for (std::size_t i = 0; m->attachments != nullptr && i < m->attachment_count; ++i) {
         const memolib_attachment_t& a = m->attachments[i];
         if (a.struct_size < kMinAttachmentSize) continue;
-        msg.attachments.push_back({str(a.name), str(a.content_type), a.size, str(a.url), str(a.provider_id)});
+        msg.attachments.push_back(
+            {str(a.name), str(a.content_type), a.size, str(a.url), str(a.provider_id)});
     }
     // Storage rejects text that is not UTF-8; refusing it here keeps that a 400, not a 500.
-    for (const std::string* field : {&msg.provider, &msg.external_id, &msg.sender, &msg.sender_name,
-                                     &msg.recipient, &msg.subject, &msg.text, &msg.html,
-                                     &msg.metadata_json}) {
+    for (const std::string* field :
+         {&msg.provider, &msg.external_id, &msg.sender, &msg.sender_name, &msg.recipient,
+          &msg.subject, &msg.text, &msg.html, &msg.metadata_json}) {
         if (!is_valid_utf8(*field) || field->find('\0') != std::string::npos) {
-            out.errors.push_back({"", "invalid_encoding", "the message holds text that is not valid UTF-8"});
+            out.errors.push_back(
+                {"", "invalid_encoding", "the message holds text that is not valid UTF-8"});
             return 1;
         }
     }
@@ -90,12 +96,14 @@ void cb_response(void* ctx, int status, memolib_str_t content_type, memolib_byte
     auto& out = *static_cast<PluginCallResult*>(ctx);
     out.response_status = status;
     out.response_content_type = str(content_type);
-    out.response_body.assign(reinterpret_cast<const char*>(body.ptr), body.ptr == nullptr ? 0 : body.len);
+    out.response_body.assign(reinterpret_cast<const char*>(body.ptr),
+                             body.ptr == nullptr ? 0 : body.len);
 }
 
 void cb_log(void*, memolib_log_level_t level, memolib_str_t message) {
-    log().log(static_cast<LogLevel>(std::clamp(static_cast<int>(level), 0, 3)), "plugin_log",
-              {{"message", std::string_view(message.ptr == nullptr ? "" : message.ptr, message.len)}});
+    log().log(
+        static_cast<LogLevel>(std::clamp(static_cast<int>(level), 0, 3)), "plugin_log",
+        {{"message", std::string_view(message.ptr == nullptr ? "" : message.ptr, message.len)}});
 }
 
 }  // namespace
@@ -156,7 +164,8 @@ std::shared_ptr<ChannelInstance> ChannelInstance::create(std::shared_ptr<const L
     // Only the plugin's own keys cross; core keys (max_body, verify…) are the host's business.
     std::vector<memolib_pair_t> entries;
     for (const auto& [key, value] : block.entries) {
-        if (plugin->schema.property(key) == nullptr || value.kind != ConfigValue::Kind::kScalar) continue;
+        if (plugin->schema.property(key) == nullptr || value.kind != ConfigValue::Kind::kScalar)
+            continue;
         entries.push_back({{key.data(), key.size()}, {value.scalar.data(), value.scalar.size()}});
     }
     memolib_config_t cfg{};
@@ -169,7 +178,8 @@ std::shared_ptr<ChannelInstance> ChannelInstance::create(std::shared_ptr<const L
     memolib_instance_t* instance = plugin->descriptor->on_create(&cfg, &host);
     if (instance == nullptr) {
         errors = result.errors;
-        if (errors.empty()) errors.push_back({"", "invalid_config", "the plugin refused its configuration"});
+        if (errors.empty())
+            errors.push_back({"", "invalid_config", "the plugin refused its configuration"});
         return nullptr;
     }
     return std::shared_ptr<ChannelInstance>(new ChannelInstance(std::move(plugin), instance));
@@ -177,7 +187,8 @@ std::shared_ptr<ChannelInstance> ChannelInstance::create(std::shared_ptr<const L
 
 ChannelInstance::~ChannelInstance() { plugin_->descriptor->on_destroy(instance_); }
 
-memolib_status_t ChannelInstance::verify(const memolib_request_t& request, PluginCallResult& out) const {
+memolib_status_t ChannelInstance::verify(const memolib_request_t& request,
+                                         PluginCallResult& out) const {
     memolib_host_t host = make_host_callbacks(out);
     return plugin_->descriptor->on_verify(instance_, &request, &host);
 }
@@ -189,7 +200,8 @@ memolib_status_t ChannelInstance::handshake(const memolib_request_t& request,
     return plugin_->descriptor->on_handshake(instance_, &request, &host);
 }
 
-memolib_status_t ChannelInstance::parse(const memolib_request_t& request, PluginCallResult& out) const {
+memolib_status_t ChannelInstance::parse(const memolib_request_t& request,
+                                        PluginCallResult& out) const {
     memolib_host_t host = make_host_callbacks(out);
     return plugin_->descriptor->on_parse(instance_, &request, &host);
 }
@@ -219,7 +231,8 @@ std::optional<std::string> PluginRegistry::load_file(const std::string& path) {
         lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
         if (ec) {
             const char* why = dlerror();
-            reason = std::string("not a loadable shared library: ") + (why != nullptr ? why : ec.message());
+            reason = std::string("not a loadable shared library: ") +
+                     (why != nullptr ? why : ec.message());
         } else {
             reason = check_and_add(path, lib);
         }
@@ -233,10 +246,11 @@ std::optional<std::string> PluginRegistry::load_file(const std::string& path) {
     return reason;
 }
 
-std::optional<std::string> PluginRegistry::check_and_add(const std::string& path,
-                                                         std::shared_ptr<boost::dll::shared_library> lib) {
+std::optional<std::string> PluginRegistry::check_and_add(
+    const std::string& path, std::shared_ptr<boost::dll::shared_library> lib) {
     if (!lib->has(MEMOLIB_PLUGIN_ENTRY_SYMBOL)) {
-        return std::string("no entry point '") + MEMOLIB_PLUGIN_ENTRY_SYMBOL + "': not a MemoLib plugin";
+        return std::string("no entry point '") + MEMOLIB_PLUGIN_ENTRY_SYMBOL +
+               "': not a MemoLib plugin";
     }
     auto entry = lib->get<const memolib_plugin_descriptor_t*()>(MEMOLIB_PLUGIN_ENTRY_SYMBOL);
     const memolib_plugin_descriptor_t* d = entry();
@@ -253,13 +267,16 @@ std::optional<std::string> PluginRegistry::check_and_add(const std::string& path
         return "ABI minor " + std::to_string(d->abi_minor) + " is newer than this host's " +
                std::to_string(MEMOLIB_SDK_ABI_MINOR);
     }
-    if (!valid_plugin_name(d->name)) return std::string("the plugin name must be 1-64 of a-z, 0-9, '_', '-'");
+    if (!valid_plugin_name(d->name))
+        return std::string("the plugin name must be 1-64 of a-z, 0-9, '_', '-'");
     if (d->on_create == nullptr || d->on_destroy == nullptr || d->on_verify == nullptr ||
         d->on_parse == nullptr) {
-        return std::string("a required hook (on_create, on_destroy, on_verify, on_parse) is missing");
+        return std::string(
+            "a required hook (on_create, on_destroy, on_verify, on_parse) is missing");
     }
     if (auto it = plugins_.find(d->name); it != plugins_.end()) {
-        return "duplicate plugin name '" + std::string(d->name) + "', already loaded from " + it->second->file;
+        return "duplicate plugin name '" + std::string(d->name) + "', already loaded from " +
+               it->second->file;
     }
     auto plugin = std::make_shared<LoadedPlugin>();
     plugin->file = path;
@@ -287,10 +304,11 @@ std::optional<std::string> PluginRegistry::check_and_add(const std::string& path
     }
     plugin->descriptor = d;
     plugin->library = std::move(lib);
-    log().info("plugin_loaded", {{"file", path},
-                                 {"plugin", plugin->name},
-                                 {"version", plugin->version},
-                                 {"abi", std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor)}});
+    log().info("plugin_loaded",
+               {{"file", path},
+                {"plugin", plugin->name},
+                {"version", plugin->version},
+                {"abi", std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor)}});
     plugins_.emplace(plugin->name, std::move(plugin));
     return std::nullopt;
 }

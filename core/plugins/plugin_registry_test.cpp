@@ -1,9 +1,9 @@
-#include <boost/test/unit_test.hpp>
+#include "plugins/plugin_registry.hpp"
 
 #include <filesystem>
 #include <fstream>
 
-#include "plugins/plugin_registry.hpp"
+#include <boost/test/unit_test.hpp>
 
 using namespace memolib::core;
 namespace fs = std::filesystem;

@@ -12,7 +12,7 @@ std::string sha256_hex(const std::string& data) {
     EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
     static const char* const kHex = "0123456789abcdef";
     std::string out;
-    out.reserve(len * 2);
+    out.reserve(std::size_t{len} * 2);
     for (unsigned int i = 0; i < len; ++i) {
         out += kHex[digest[i] >> 4];
         out += kHex[digest[i] & 0xf];

@@ -35,7 +35,8 @@ public:
                     accepted += (accepted.empty() ? "" : ", ") + t;
                 }
                 ex.fail(415, "unsupported_media_type",
-                        "channel '" + ex.channel->config.name + "' accepts " + accepted, result.errors);
+                        "channel '" + ex.channel->config.name + "' accepts " + accepted,
+                        result.errors);
                 return StageResult::kRespond;
             }
             case MEMOLIB_INTERNAL_ERROR:

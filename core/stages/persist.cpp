@@ -34,13 +34,16 @@ public:
                               "storage is unavailable; retry later (nothing was stored)");
                     exp->response_headers.emplace_back("Retry-After", "5");
                 } else {
-                    exp->fail(500, "storage_error",
-                              "storage refused the message; quote the request id when reporting it");
+                    exp->fail(
+                        500, "storage_error",
+                        "storage refused the message; quote the request id when reporting it");
                 }
                 (*owner)(StageResult::kRespond);
             };
-            if (e.dispatch) e.dispatch(finish);
-            else finish();
+            if (e.dispatch)
+                e.dispatch(finish);
+            else
+                finish();
         };
         writer_.submit(std::move(job));
         return StageResult::kSuspend;

@@ -26,11 +26,12 @@ public:
                            {{"request_id", ex.request_id}, {"channel", ex.channel->config.name}});
                 return StageResult::kContinue;
             }
-            ex.fail(401, "verification_failed", "the provider signature or token is missing or wrong",
-                    result.errors);
+            ex.fail(401, "verification_failed",
+                    "the provider signature or token is missing or wrong", result.errors);
             return StageResult::kRespond;
         }
-        ex.fail(500, "plugin_error", "the channel plugin failed to verify the request", result.errors);
+        ex.fail(500, "plugin_error", "the channel plugin failed to verify the request",
+                result.errors);
         return StageResult::kRespond;
     }
 };

@@ -52,7 +52,7 @@ std::uint64_t BatchWriter::backoff_ms(int attempt) {
 
 void BatchWriter::run() {
     const auto max_delay = std::chrono::milliseconds(storage_.batch_max_delay_ms);
-    const std::size_t max_messages = static_cast<std::size_t>(storage_.batch_max_messages);
+    const auto max_messages = static_cast<std::size_t>(storage_.batch_max_messages);
     for (;;) {
         std::vector<StoreJob> jobs;
         {
@@ -84,7 +84,8 @@ void BatchWriter::run() {
 bool BatchWriter::try_commit(std::vector<StoreJob>& jobs, std::string& error, bool& transient) {
     std::vector<StoreItem> items;
     for (StoreJob& j : jobs) {
-        for (NormalizedMessage& m : *j.messages) items.push_back({&m, j.raw_payload, j.content_type});
+        for (NormalizedMessage& m : *j.messages)
+            items.push_back({&m, j.raw_payload, j.content_type});
     }
     try {
         if (!db_) db_ = Database::open(storage_);
@@ -110,7 +111,8 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs) {
         }
         if (!transient || attempt >= retry_.max_attempts) break;
         std::uint64_t delay = backoff_ms(attempt);
-        log().warn("storage_retry", {{"attempt", attempt + 1}, {"delay_ms", static_cast<long long>(delay)},
+        log().warn("storage_retry", {{"attempt", attempt + 1},
+                                     {"delay_ms", static_cast<long long>(delay)},
                                      {"error", error}});
         std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     }

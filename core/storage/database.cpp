@@ -1,11 +1,11 @@
 #include "storage/database.hpp"
 
+#include <filesystem>
+
 #include <libpq-fe.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
-
-#include <filesystem>
 
 #include "observability/logger.hpp"
 #include "pipeline/time_format.hpp"
@@ -105,8 +105,9 @@ public:
                 sql_ << "PRAGMA busy_timeout=5000";
             }
         } catch (const soci::soci_error& e) {
-            throw StorageError(StorageError::Kind::kTransient,
-                               std::string("cannot connect to ") + config.backend + ": " + e.what());
+            throw StorageError(
+                StorageError::Kind::kTransient,
+                std::string("cannot connect to ") + config.backend + ": " + e.what());
         } catch (const std::filesystem::filesystem_error& e) {
             throw StorageError(StorageError::Kind::kFatal, e.what());
         }
@@ -123,19 +124,21 @@ public:
                 // lock makes them apply each migration once, in turn.
                 if (postgres_) sql_ << "SELECT pg_advisory_xact_lock(7201130)";
                 int count = 0;
-                sql_ << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v", soci::use(m.version),
-                    soci::into(count);
+                sql_ << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v",
+                    soci::use(m.version), soci::into(count);
                 if (count > 0) {
                     tx.commit();
                     continue;
                 }
-                for (const std::string& stmt : split_statements(postgres_ ? m.postgresql : m.sqlite)) {
+                for (const std::string& stmt :
+                     split_statements(postgres_ ? m.postgresql : m.sqlite)) {
                     sql_ << stmt;
                 }
                 std::string now = format_rfc3339_ms(now_ms());
                 std::string name = m.name;
                 int version = m.version;
-                sql_ << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :a)",
+                sql_ << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, "
+                        ":a)",
                     soci::use(version), soci::use(name), soci::use(now);
                 tx.commit();
                 log().info("migration_applied", {{"version", m.version}, {"name", m.name}});
@@ -164,7 +167,8 @@ public:
             for (StoreItem& item : items) insert_one(item);
             tx.commit();
         } catch (const soci::soci_error& e) {
-            for (StoreItem& item : items) item.message->status = NormalizedMessage::Status::kPending;
+            for (StoreItem& item : items)
+                item.message->status = NormalizedMessage::Status::kPending;
             throw classify(e);
         }
     }
@@ -189,11 +193,13 @@ private:
         soci::indicator i_ext = opt(m.external_id), i_sender = opt(m.sender),
                         i_masked = opt(m.sender_masked), i_name = opt(m.sender_name),
                         i_recipient = opt(m.recipient), i_subject = opt(m.subject),
-                        i_text = opt(m.text), i_html = opt(m.html), i_pts = opt(row.provider_timestamp),
-                        i_meta = opt(m.metadata_json), i_ct = opt(*item.content_type);
+                        i_text = opt(m.text), i_html = opt(m.html),
+                        i_pts = opt(row.provider_timestamp), i_meta = opt(m.metadata_json),
+                        i_ct = opt(*item.content_type);
         sql_ << "INSERT INTO messages (channel, provider, external_id, sender, sender_masked, "
                 "sender_name, recipient, subject, text, html, attachments, provider_timestamp, "
-                "received_at, language, priority, dedup_key, request_id, metadata, raw_content_type, "
+                "received_at, language, priority, dedup_key, request_id, metadata, "
+                "raw_content_type, "
                 "raw_encoding, raw_payload) VALUES (:channel, :provider, :external_id, :sender, "
                 ":sender_masked, :sender_name, :recipient, :subject, :text, :html, :attachments, "
                 ":provider_timestamp, :received_at, :language, :priority, :dedup_key, :request_id, "

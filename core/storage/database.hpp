@@ -15,7 +15,8 @@ class StorageError : public std::runtime_error {
 public:
     /// kTransient: connection lost, serialization failure, deadlock, SQLite busy: worth a retry.
     enum class Kind { kTransient, kFatal };
-    StorageError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+    StorageError(Kind kind, const std::string& message)
+        : std::runtime_error(message), kind_(kind) {}
     Kind kind() const { return kind_; }
 
 private:

@@ -1,13 +1,14 @@
-#include <boost/test/unit_test.hpp>
+#include "storage/database.hpp"
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+
+#include <boost/test/unit_test.hpp>
 #include <soci/soci.h>
 
 #include "pipeline/time_format.hpp"
 #include "storage/batch_writer.hpp"
-#include "storage/database.hpp"
 
 using namespace memolib::core;
 namespace fs = std::filesystem;
@@ -16,12 +17,14 @@ namespace {
 
 // The PostgreSQL URL: MEMOLIB_TEST_PG_URL, or the one the CTest fixture's server wrote.
 std::string postgres_url() {
-    if (const char* env = std::getenv("MEMOLIB_TEST_PG_URL"); env != nullptr && *env != '\0') return env;
+    if (const char* env = std::getenv("MEMOLIB_TEST_PG_URL"); env != nullptr && *env != '\0')
+        return env;
     std::ifstream in(std::string(MEMOLIB_BINARY_DIR) + "/postgres/url");
     std::string url;
     std::getline(in, url);
-    BOOST_REQUIRE_MESSAGE(!url.empty(), "no PostgreSQL: run through ctest (fixture 'postgres') "
-                                        "or set MEMOLIB_TEST_PG_URL");
+    BOOST_REQUIRE_MESSAGE(!url.empty(),
+                          "no PostgreSQL: run through ctest (fixture 'postgres') "
+                          "or set MEMOLIB_TEST_PG_URL");
     return url;
 }
 
@@ -83,7 +86,8 @@ void exercise(const StorageConfig& config) {
     std::string ct = "application/json";
     std::vector<NormalizedMessage> msgs = {message("k1", "bonjour"), message("k2", "hello"),
                                            message("k1", "same key")};
-    std::vector<StoreItem> items = {{&msgs[0], &raw, &ct}, {&msgs[1], &binary, &ct}, {&msgs[2], &raw, &ct}};
+    std::vector<StoreItem> items = {
+        {&msgs[0], &raw, &ct}, {&msgs[1], &binary, &ct}, {&msgs[2], &raw, &ct}};
     db->insert_batch(items);
     BOOST_TEST((msgs[0].status == NormalizedMessage::Status::kStored));
     BOOST_TEST((msgs[1].status == NormalizedMessage::Status::kStored));
@@ -103,12 +107,14 @@ void exercise(const StorageConfig& config) {
     auto [backend, connect] = soci_connection(config);
     soci::session s(backend, connect);
     std::string encoding, payload, attachments, request_id;
-    s << "SELECT raw_encoding, raw_payload, attachments, request_id FROM messages WHERE dedup_key = 'k2'",
+    s << "SELECT raw_encoding, raw_payload, attachments, request_id FROM messages WHERE dedup_key "
+         "= 'k2'",
         soci::into(encoding), soci::into(payload), soci::into(attachments), soci::into(request_id);
     BOOST_TEST(encoding == "base64");
     BOOST_TEST(payload == "iVBORwD/");
     BOOST_TEST(request_id == "req-k2");
-    BOOST_TEST(attachments == R"([{"name":"cv.pdf","content_type":"application/pdf","size":1234}])");
+    BOOST_TEST(attachments ==
+               R"([{"name":"cv.pdf","content_type":"application/pdf","size":1234}])");
 }
 
 void group_commit(const StorageConfig& base) {
@@ -154,7 +160,9 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(postgresql)
 BOOST_AUTO_TEST_CASE(migrations_inserts_and_the_unique_key) { exercise(postgres_config()); }
-BOOST_AUTO_TEST_CASE(group_commit_answers_every_job_after_commit) { group_commit(postgres_config()); }
+BOOST_AUTO_TEST_CASE(group_commit_answers_every_job_after_commit) {
+    group_commit(postgres_config());
+}
 BOOST_AUTO_TEST_CASE(a_refused_connection_is_transient) {
     StorageConfig c;
     c.backend = "postgresql";

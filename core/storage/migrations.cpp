@@ -3,7 +3,7 @@
 namespace memolib::core {
 
 const std::vector<Migration>& migrations() {
-    static const std::vector<Migration> all = {
+    static const std::vector<Migration> kAll = {
         {1, "create messages",
          R"(CREATE TABLE messages (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -58,7 +58,7 @@ CREATE INDEX messages_channel_received ON messages (channel, received_at);)",
 );
 CREATE INDEX messages_channel_received ON messages (channel, received_at);)"},
     };
-    return all;
+    return kAll;
 }
 
 }  // namespace memolib::core

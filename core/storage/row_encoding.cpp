@@ -20,8 +20,10 @@ std::string attachments_to_json(const NormalizedMessage& message) {
         w.Key("content_type");
         w.String(a.content_type.c_str(), static_cast<rapidjson::SizeType>(a.content_type.size()));
         w.Key("size");
-        if (a.size >= 0) w.Int64(a.size);
-        else w.Null();
+        if (a.size >= 0)
+            w.Int64(a.size);
+        else
+            w.Null();
         if (!a.url.empty()) {
             w.Key("url");
             w.String(a.url.c_str(), static_cast<rapidjson::SizeType>(a.url.size()));

@@ -3,7 +3,7 @@
 #include "fixture_plugin.hpp"
 
 MEMOLIB_FIXTURE_EXPORT const memolib_plugin_descriptor_t* memolib_plugin_v1(void) {
-    static const memolib_plugin_descriptor_t descriptor =
+    static const memolib_plugin_descriptor_t kDescriptor =
         memolib::test::fixture::make_descriptor("form");
-    return &descriptor;
+    return &kDescriptor;
 }

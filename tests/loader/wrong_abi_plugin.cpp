@@ -3,10 +3,10 @@
 #include "fixture_plugin.hpp"
 
 MEMOLIB_FIXTURE_EXPORT const memolib_plugin_descriptor_t* memolib_plugin_v1(void) {
-    static const memolib_plugin_descriptor_t descriptor = [] {
+    static const memolib_plugin_descriptor_t kDescriptor = [] {
         memolib_plugin_descriptor_t d = memolib::test::fixture::make_descriptor("wrong_abi");
         d.abi_major = 99;
         return d;
     }();
-    return &descriptor;
+    return &kDescriptor;
 }

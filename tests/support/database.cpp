@@ -1,10 +1,10 @@
 #include "support/database.hpp"
 
-#include <libpq-fe.h>
-#include <sqlite3.h>
-
 #include <cstdlib>
 #include <stdexcept>
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -89,8 +89,9 @@ public:
                 if (PQgetisnull(result, r, c) != 0) {
                     row[PQfname(result, c)] = std::nullopt;
                 } else {
-                    row[PQfname(result, c)] = std::string(
-                        PQgetvalue(result, r, c), static_cast<std::size_t>(PQgetlength(result, r, c)));
+                    row[PQfname(result, c)] =
+                        std::string(PQgetvalue(result, r, c),
+                                    static_cast<std::size_t>(PQgetlength(result, r, c)));
                 }
             }
             rows.push_back(std::move(row));
@@ -149,7 +150,8 @@ std::string postgres_test_url() {
     if (url.empty()) {
         throw std::runtime_error(
             "no PostgreSQL server for the tests: set MEMOLIB_TEST_PG_URL, or run the test "
-            "through ctest so that the `postgres_start` fixture writes " + file.string());
+            "through ctest so that the `postgres_start` fixture writes " +
+            file.string());
     }
     return url;
 }
@@ -160,8 +162,8 @@ std::string with_database(const std::string& url, const std::string& database) {
         const auto query = url.find('?', scheme_end);
         const auto authority_end = url.find('/', scheme_end);
         const std::string suffix = query == std::string::npos ? "" : url.substr(query);
-        const std::string base = url.substr(
-            0, std::min(authority_end, query == std::string::npos ? url.size() : query));
+        const std::string base =
+            url.substr(0, std::min(authority_end, query == std::string::npos ? url.size() : query));
         return base + "/" + database + suffix;
     }
     // key=value form: a later keyword overrides an earlier one.
@@ -201,7 +203,8 @@ TestStorage::~TestStorage() {
         return;
     }
     try {
-        open_postgresql(server_url_)->query("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+        open_postgresql(server_url_)
+            ->query("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
     } catch (const std::exception&) {
         // The server may already be gone; the fixture's cleanup deletes it all anyway.
     }

@@ -4,12 +4,13 @@
 // the gateway's log so the failure can be read from CTest's output alone.
 #pragma once
 
-#include <boost/test/results_collector.hpp>
-#include <boost/test/unit_test.hpp>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <boost/test/results_collector.hpp>
+#include <boost/test/unit_test.hpp>
 
 #include "support/database.hpp"
 #include "support/gateway_config.hpp"
@@ -70,10 +71,11 @@ struct GatewayFixture {
             const bool was_running = gateway->running();
             const ExitStatus status = gateway->stop();
             const std::string log = gateway->log();
-            if (expect_clean_exit && was_running) {
-                BOOST_CHECK_MESSAGE(status.clean(),
-                                    "the gateway did not exit cleanly on SIGTERM: it "
-                                        << status.describe());
+            if (expect_clean_exit) {
+                BOOST_CHECK_MESSAGE(
+                    status.clean(),
+                    (was_running ? "on SIGTERM, the gateway " : "the gateway ended by itself: it ")
+                        << status.describe());
             }
             BOOST_CHECK_MESSAGE(log.find("Sanitizer") == std::string::npos,
                                 "the gateway's log holds a sanitizer report");

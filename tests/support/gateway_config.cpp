@@ -38,7 +38,7 @@ std::string GatewayConfig::to_yaml() const {
     for (const auto& channel : channels) {
         y += "  " + channel.name + ":\n";
         for (const auto& [key, value] : channel.settings) {
-            y += "    " + key + ": " + value + "\n";
+            y.append("    ").append(key).append(": ").append(value).append("\n");
         }
     }
     y += extra_yaml;

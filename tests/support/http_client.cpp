@@ -40,7 +40,8 @@ std::string trim(std::string_view s) {
 }
 
 int remaining_ms(Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     return static_cast<int>(std::max<std::int64_t>(0, left.count()));
 }
 
@@ -58,7 +59,8 @@ std::optional<std::string> HttpResponse::header(std::string_view name) const {
 }
 
 std::string serialize_head(const HttpRequest& request) {
-    std::string head = request.method + " " + request.target + " HTTP/1.1\r\n";
+    std::string head = request.method;
+    head.append(" ").append(request.target).append(" HTTP/1.1\r\n");
     if (!has_header(request.headers, "Host")) {
         head += "Host: 127.0.0.1\r\n";
     }
@@ -70,7 +72,7 @@ std::string serialize_head(const HttpRequest& request) {
         head += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
     }
     for (const auto& [name, value] : request.headers) {
-        head += name + ": " + value + "\r\n";
+        head.append(name).append(": ").append(value).append("\r\n");
     }
     head += "\r\n";
     return head;
@@ -154,7 +156,8 @@ HttpConnection::SendResult HttpConnection::send_watching(std::string_view data) 
             }
         }
         if ((p.revents & POLLOUT) != 0) {
-            const std::size_t chunk = std::min<std::size_t>(data.size() - result.sent, 64 * 1024);
+            const std::size_t chunk =
+                std::min<std::size_t>(data.size() - result.sent, std::size_t{64} * 1024);
             const ssize_t n = ::send(fd_, data.data() + result.sent, chunk, MSG_NOSIGNAL);
             if (n > 0) {
                 result.sent += static_cast<std::size_t>(n);
@@ -225,9 +228,8 @@ std::optional<HttpResponse> HttpConnection::try_parse(bool eof) {
     }
 
     std::size_t position = head_end + 4;
-    const bool no_body =
-        (response.status >= 100 && response.status < 200) || response.status == 204 ||
-        response.status == 304;
+    const bool no_body = (response.status >= 100 && response.status < 200) ||
+                         response.status == 204 || response.status == 304;
     const auto transfer_encoding = response.header("Transfer-Encoding");
     const auto content_length = response.header("Content-Length");
     if (no_body) {
@@ -311,7 +313,8 @@ HttpResponse HttpConnection::read_response(bool keep_interim) {
 
 bool HttpConnection::nothing_received_within(std::chrono::milliseconds wait) {
     pollfd p{fd_, POLLIN, 0};
-    return buffer_.empty() && pending_.empty() && ::poll(&p, 1, static_cast<int>(wait.count())) == 0;
+    return buffer_.empty() && pending_.empty() &&
+           ::poll(&p, 1, static_cast<int>(wait.count())) == 0;
 }
 
 bool HttpConnection::wait_for_close() {

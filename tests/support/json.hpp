@@ -1,10 +1,10 @@
 // JSON checks shared by the end-to-end tests (RapidJSON, header-only).
 #pragma once
 
-#include <rapidjson/document.h>
+#include <string>
 
 #include <boost/test/unit_test.hpp>
-#include <string>
+#include <rapidjson/document.h>
 
 #include "support/http_client.hpp"
 
@@ -23,8 +23,7 @@ inline std::string string_member(const rapidjson::Value& object, const char* nam
         return {};
     }
     const auto it = object.FindMember(name);
-    return it != object.MemberEnd() && it->value.IsString() ? it->value.GetString()
-                                                            : std::string();
+    return it != object.MemberEnd() && it->value.IsString() ? it->value.GetString() : std::string();
 }
 
 /// Checks DESIGN.md's error shape: a JSON object `{error, message, details[], request_id}`
@@ -44,8 +43,7 @@ inline rapidjson::Document check_error(const HttpResponse& response, int status,
         BOOST_TEST((body.HasMember("message") && body["message"].IsString() &&
                     body["message"].GetStringLength() > 0),
                    "message is a non-empty string");
-        BOOST_TEST((body.HasMember("details") && body["details"].IsArray()),
-                   "details is an array");
+        BOOST_TEST((body.HasMember("details") && body["details"].IsArray()), "details is an array");
         const std::string request_id = string_member(body, "request_id");
         BOOST_TEST(!request_id.empty(), "request_id is a non-empty string");
         BOOST_TEST(response.header("X-Request-Id").value_or("") == request_id);

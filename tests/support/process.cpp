@@ -7,12 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <rapidjson/document.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+
+#include <rapidjson/document.h>
 
 #include "support/temp_dir.hpp"
 
@@ -42,9 +42,9 @@ struct ExecArgs {
     std::vector<std::string> env_storage;
     std::vector<char*> envp;
 
-    ExecArgs(const std::vector<std::string>& args,
+    ExecArgs(std::vector<std::string> args,
              const std::vector<std::pair<std::string, std::string>>& extra_env)
-        : storage(args) {
+        : storage(std::move(args)) {
         for (auto& a : storage) {
             argv.push_back(a.data());
         }
@@ -61,7 +61,8 @@ struct ExecArgs {
             }
         }
         for (const auto& [key, value] : extra_env) {
-            env_storage.push_back(key + "=" + value);
+            env_storage.push_back(key);
+            env_storage.back().append("=").append(value);
         }
         for (auto& e : env_storage) {
             envp.push_back(e.data());
@@ -124,8 +125,7 @@ std::string ExitStatus::describe() const {
 }
 
 ProcessResult run_process(const std::vector<std::string>& argv,
-                          const std::filesystem::path& work_dir,
-                          std::chrono::milliseconds timeout,
+                          const std::filesystem::path& work_dir, std::chrono::milliseconds timeout,
                           const std::vector<std::pair<std::string, std::string>>& env) {
     int out_pipe[2];
     int err_pipe[2];

@@ -30,7 +30,7 @@ std::filesystem::path source_directory();
 struct ExitStatus {
     bool exited = false;  ///< it called exit(); `code` holds its status
     int code = -1;
-    int signal = 0;        ///< the signal that ended it, when it did not exit
+    int signal = 0;          ///< the signal that ended it, when it did not exit
     bool timed_out = false;  ///< we had to kill it (SIGKILL) after the timeout
 
     bool clean() const { return exited && code == 0; }
@@ -46,10 +46,10 @@ struct ProcessResult {
 /// Runs `argv` (argv[0] a path) to completion in `work_dir`, capturing stdout and stderr.
 /// Killed with SIGKILL after `timeout`. `env` is added to (or overrides) the test's own.
 /// Throws std::runtime_error when it cannot start.
-ProcessResult run_process(
-    const std::vector<std::string>& argv, const std::filesystem::path& work_dir,
-    std::chrono::milliseconds timeout = std::chrono::seconds(60),
-    const std::vector<std::pair<std::string, std::string>>& env = {});
+ProcessResult run_process(const std::vector<std::string>& argv,
+                          const std::filesystem::path& work_dir,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                          const std::vector<std::pair<std::string, std::string>>& env = {});
 
 /// One line of the gateway's JSON log: its top-level scalar fields as text (strings as they
 /// are, numbers and booleans as written). `json` is false for a line that is not a JSON

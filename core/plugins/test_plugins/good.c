@@ -1,8 +1,8 @@
 /* A minimal plugin written against abi.h alone; its variants (by macro) break one rule each. */
-#include "memolib/sdk/abi.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "memolib/sdk/abi.h"
 
 #ifndef FIXTURE_ABI_MAJOR
 #define FIXTURE_ABI_MAJOR MEMOLIB_SDK_ABI_MAJOR
@@ -84,7 +84,8 @@ __attribute__((visibility("default"))) const memolib_plugin_descriptor_t* FIXTUR
 #ifdef FIXTURE_BAD_SCHEMA
     d.config_schema_yaml = "mode: {type: colour}";
 #else
-    d.config_schema_yaml = "mode: {type: string, default: normal, enum: [normal, refuse], description: test}";
+    d.config_schema_yaml =
+        "mode: {type: string, default: normal, enum: [normal, refuse], description: test}";
 #endif
     d.on_create = on_create;
     d.on_destroy = on_destroy;

@@ -1,9 +1,5 @@
 #include "form_adapter.hpp"
 
-#include <phonenumbers/phonenumberutil.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <cstddef>
 #include <optional>
 #include <set>
@@ -13,6 +9,9 @@
 #include <vector>
 
 #include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "form_fields.hpp"
 #include "text.hpp"
@@ -23,8 +22,8 @@ namespace {
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
 
-constexpr std::size_t kMaxFieldBytes = 64 * 1024;
-constexpr std::size_t kMaxMessageBytes = 1024 * 1024;
+constexpr std::size_t kMaxFieldBytes = std::size_t{64} * 1024;
+constexpr std::size_t kMaxMessageBytes = std::size_t{1024} * 1024;
 
 constexpr const char* kProviders[] = {"website", nullptr};
 constexpr const char* kContentTypes[] = {"application/json", "application/x-www-form-urlencoded",

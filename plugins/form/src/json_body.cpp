@@ -1,10 +1,9 @@
-#include <rapidjson/memorystream.h>
-#include <rapidjson/reader.h>
-
 #include <cstdint>
 #include <string>
 
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 
 #include "form_fields.hpp"
 

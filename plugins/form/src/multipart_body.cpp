@@ -1,9 +1,9 @@
-#include <gmime/gmime.h>
-
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
+
+#include <gmime/gmime.h>
 
 #include "form_fields.hpp"
 #include "text.hpp"

@@ -198,8 +198,7 @@ typedef struct memolib_plugin_descriptor_t {
     /// Create an instance for one channel from its validated config.
     /// Returns NULL on failure after reporting why through host->add_error.
     /// THREADING: called once per channel, on one thread, before any other hook.
-    memolib_instance_t* (*on_create)(const memolib_config_t* config,
-                                     const memolib_host_t* host);
+    memolib_instance_t* (*on_create)(const memolib_config_t* config, const memolib_host_t* host);
     /// Destroy an instance. Called once, after every other call on it has returned.
     void (*on_destroy)(memolib_instance_t* instance);
     /// Check the provider's signature or token on the raw request.
@@ -210,8 +209,7 @@ typedef struct memolib_plugin_descriptor_t {
     /// Answer a GET on the channel (e.g. Meta's hub.challenge) through host->set_response.
     /// May be NULL when the channel has no handshake. Same threading rule as on_verify.
     memolib_status_t (*on_handshake)(const memolib_instance_t* instance,
-                                     const memolib_request_t* request,
-                                     const memolib_host_t* host);
+                                     const memolib_request_t* request, const memolib_host_t* host);
     /// Validate and normalize the request into 0..N messages through host->emit_message,
     /// or return MEMOLIB_INVALID / MEMOLIB_UNSUPPORTED_MEDIA_TYPE with errors through
     /// host->add_error. Same threading rule as on_verify.

@@ -45,10 +45,14 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 /// LIFETIME: valid during the hook call only; copy what you keep.
 class Request {
 public:
+    /// Borrows `raw`, which must outlive this object (it does for the hook's duration).
     explicit Request(const memolib_request_t& raw) noexcept : raw_(raw) {}
 
+    /// "GET" or "POST".
     std::string_view method() const noexcept { return from_abi(raw_.method); }
+    /// The path without the query string.
     std::string_view path() const noexcept { return from_abi(raw_.path); }
+    /// The raw query string, still percent-encoded, without '?'.
     std::string_view query() const noexcept { return from_abi(raw_.query); }
     /// The full Content-Type value, parameters included.
     std::string_view content_type() const noexcept { return from_abi(raw_.content_type); }
@@ -64,9 +68,13 @@ public:
         }
         return out;
     }
+    /// The URL the provider signed (see memolib_request_t::public_url).
     std::string_view public_url() const noexcept { return from_abi(raw_.public_url); }
+    /// The client's IP address as text.
     std::string_view remote_address() const noexcept { return from_abi(raw_.remote_address); }
+    /// The host's clock at arrival, ms since the Unix epoch: use it for timestamp tolerances.
     std::int64_t received_at_ms() const noexcept { return raw_.received_at_ms; }
+    /// The raw body, exactly as received.
     std::string_view body() const noexcept {
         return raw_.body.ptr == nullptr
                    ? std::string_view{}
@@ -81,6 +89,7 @@ public:
         }
         return std::nullopt;
     }
+    /// The underlying ABI struct, for fields this SDK version has no accessor for.
     const memolib_request_t& raw() const noexcept { return raw_; }
 
 private:
@@ -116,6 +125,7 @@ struct Message {
 /// THREADING: use it only on the thread of the hook that received it, before it returns.
 class Host {
 public:
+    /// Borrows `raw`, valid for the hook's duration.
     explicit Host(const memolib_host_t& raw) noexcept : raw_(raw) {}
 
     /// Hands one message to the host, which copies it. False when the host refuses more.
@@ -157,6 +167,7 @@ public:
         raw_.set_response(raw_.ctx, status, to_abi(content_type),
                           {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
     }
+    /// Logs one line through the host's logger; never pass secrets or unmasked addresses.
     void log(memolib_log_level_t level, std::string_view message) const {
         raw_.log(raw_.ctx, level, to_abi(message));
     }
@@ -169,8 +180,10 @@ private:
 /// channel with this message.
 class ConfigError : public std::runtime_error {
 public:
+    /// `key` names the offending config key; `message` says what is wrong with it.
     ConfigError(std::string key, const std::string& message)
         : std::runtime_error(message), key_(std::move(key)) {}
+    /// The offending config key.
     const std::string& key() const noexcept { return key_; }
 
 private:
@@ -180,7 +193,9 @@ private:
 /// The validated configuration of one channel, copied out of memolib_config_t.
 class Config {
 public:
+    /// An empty config, for tests.
     Config() = default;
+    /// Copies every entry of `raw`, so the Config outlives on_create.
     explicit Config(const memolib_config_t& raw) : channel_(from_abi(raw.channel)) {
         for (std::size_t i = 0; i < raw.entry_count; ++i) {
             entries_.emplace_back(std::string(from_abi(raw.entries[i].name)),
@@ -196,6 +211,7 @@ public:
         }
         return std::nullopt;
     }
+    /// The value of `key`, or `fallback` when absent.
     std::string get_or(std::string_view key, std::string fallback) const {
         auto v = get(key);
         return v ? *v : std::move(fallback);
@@ -212,6 +228,7 @@ public:
         }
         throw ConfigError(std::string(key), "not an integer: " + *v);
     }
+    /// A boolean ("true" / "false"), or `fallback` when absent.
     bool get_bool(std::string_view key, bool fallback) const {
         auto v = get(key);
         return v ? *v == "true" : fallback;
@@ -254,6 +271,7 @@ enum class Status {
 /// A derived class also provides `static const PluginInfo& info()` (see below).
 class Adapter {
 public:
+    /// Runs once, after every hook call on this instance has returned.
     virtual ~Adapter() = default;
     /// Checks the provider's signature; the default accepts every request.
     virtual Status verify(const Request&, const Host&) const { return Status::kOk; }
@@ -265,18 +283,29 @@ public:
 
 /// What MEMOLIB_PLUGIN needs to describe a plugin; all pointers are to static storage.
 struct PluginInfo {
+    /// The name a channel's `plugin:` refers to: 1-64 of a-z, 0-9, '_' and '-'.
     const char* name;
+    /// The plugin's own version, shown by /version.
     const char* version;
+    /// One line for operators.
     const char* description;
+    /// "stable" or "alpha".
     const char* status;
+    /// Providers handled, NULL-terminated.
     const char* const* providers;
+    /// Media types accepted (no parameters), NULL-terminated.
     const char* const* content_types;
+    /// Default body limit of a channel, which `max_body` overrides.
     std::uint64_t default_max_body_bytes;
+    /// Default rate limit: requests per window.
     std::uint32_t default_rate_requests;
+    /// Default rate-limit window, in milliseconds.
     std::uint64_t default_rate_window_ms;
+    /// The config schema (see memolib_plugin_descriptor_t::config_schema_yaml).
     const char* config_schema_yaml;
 };
 
+/// The glue MEMOLIB_PLUGIN instantiates; not for direct use.
 namespace detail {
 
 inline void report(const memolib_host_t* host, std::string_view field, std::string_view code,
@@ -323,30 +352,27 @@ memolib_status_t guard(const memolib_instance_t* instance, const memolib_request
 template <class T>
 memolib_status_t verify(const memolib_instance_t* i, const memolib_request_t* r,
                         const memolib_host_t* h) noexcept {
-    return guard<T>(i, r, h, [](const T& s, const Request& q, const Host& o) {
-        return s.verify(q, o);
-    });
+    return guard<T>(i, r, h,
+                    [](const T& s, const Request& q, const Host& o) { return s.verify(q, o); });
 }
 
 template <class T>
 memolib_status_t handshake(const memolib_instance_t* i, const memolib_request_t* r,
                            const memolib_host_t* h) noexcept {
-    return guard<T>(i, r, h, [](const T& s, const Request& q, const Host& o) {
-        return s.handshake(q, o);
-    });
+    return guard<T>(i, r, h,
+                    [](const T& s, const Request& q, const Host& o) { return s.handshake(q, o); });
 }
 
 template <class T>
 memolib_status_t parse(const memolib_instance_t* i, const memolib_request_t* r,
                        const memolib_host_t* h) noexcept {
-    return guard<T>(i, r, h, [](const T& s, const Request& q, const Host& o) {
-        return s.parse(q, o);
-    });
+    return guard<T>(i, r, h,
+                    [](const T& s, const Request& q, const Host& o) { return s.parse(q, o); });
 }
 
 template <class T>
 const memolib_plugin_descriptor_t* descriptor() noexcept {
-    static const memolib_plugin_descriptor_t d = [] {
+    static const memolib_plugin_descriptor_t kDescriptor = [] {
         const PluginInfo& info = T::info();
         memolib_plugin_descriptor_t out{};
         out.struct_size = sizeof(memolib_plugin_descriptor_t);
@@ -369,7 +395,7 @@ const memolib_plugin_descriptor_t* descriptor() noexcept {
         out.on_parse = &parse<T>;
         return out;
     }();
-    return &d;
+    return &kDescriptor;
 }
 
 }  // namespace detail
@@ -383,8 +409,7 @@ const memolib_plugin_descriptor_t* descriptor() noexcept {
 
 /// Exports the plugin's one entry point for the adapter class `AdapterClass`.
 /// Write it once, at namespace scope, in one source file of the plugin.
-#define MEMOLIB_PLUGIN(AdapterClass)                                                  \
-    extern "C" MEMOLIB_PLUGIN_EXPORT const memolib_plugin_descriptor_t*               \
-    memolib_plugin_v1(void) {                                                         \
-        return ::memolib::sdk::detail::descriptor<AdapterClass>();                    \
+#define MEMOLIB_PLUGIN(AdapterClass)                                                              \
+    extern "C" MEMOLIB_PLUGIN_EXPORT const memolib_plugin_descriptor_t* memolib_plugin_v1(void) { \
+        return ::memolib::sdk::detail::descriptor<AdapterClass>();                                \
     }
