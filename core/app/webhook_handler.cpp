@@ -164,15 +164,13 @@ std::optional<std::uint64_t> WebhookHandler::admit_webhook(Exchange& ex, const s
             ex.response_body = result.response_body;
         } else if (status == MEMOLIB_FORBIDDEN || status == MEMOLIB_UNAUTHORIZED) {
             ex.fail(403, "verification_failed", "the handshake was refused", result.errors);
-        } else if (status == MEMOLIB_NOT_HANDLED) {
-            ex.response_headers.emplace_back("Allow", "POST");
-            ex.fail(405, "method_not_allowed", "channel '" + name + "' takes POST only");
-        } else {
+        } else if (status != MEMOLIB_NOT_HANDLED) {
             ex.fail(400, "invalid_handshake", "the handshake request is not valid", result.errors);
         }
-        return std::nullopt;
-    }
-    if (ex.method != "POST") {
+        // A GET the plugin does not take as a handshake is a message in its query string
+        // (Vonage sends inbound SMS that way): it goes through the pipeline like a POST.
+        if (status != MEMOLIB_NOT_HANDLED) return std::nullopt;
+    } else if (ex.method != "POST") {
         ex.response_headers.emplace_back("Allow", "GET, POST");
         ex.fail(405, "method_not_allowed", "webhooks take POST (and GET for a handshake)");
         return std::nullopt;

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "memolib/sdk/abi.h"
@@ -263,10 +264,11 @@ enum class Status {
 /// The base class of a channel adapter.
 ///
 /// LIFECYCLE: the host constructs one instance per configured channel through
-/// `Derived(const Config&)` (throw ConfigError to refuse the config), then calls verify,
-/// handshake and parse from several threads at once, then destroys it.
-/// THREADING: verify, handshake and parse are const and run concurrently: keep per-request
-/// state on the stack, and make anything shared immutable after construction.
+/// `Derived(const Config&)`, or `Derived(const Config&, const Host&)` to log at start (the Host
+/// is valid during the constructor only); throw ConfigError to refuse the config. It then calls
+/// verify, handshake and parse from several threads at once, then destroys it. THREADING: verify,
+/// handshake and parse are const and run concurrently: keep per-request state on the stack, and
+/// make anything shared immutable after construction.
 ///
 /// A derived class also provides `static const PluginInfo& info()` (see below).
 class Adapter {
@@ -319,7 +321,11 @@ template <class T>
 memolib_instance_t* create(const memolib_config_t* config, const memolib_host_t* host) noexcept {
     try {
         Config cfg(*config);
-        return reinterpret_cast<memolib_instance_t*>(new T(cfg));
+        if constexpr (std::is_constructible_v<T, const Config&, const Host&>) {
+            return reinterpret_cast<memolib_instance_t*>(new T(cfg, Host(*host)));
+        } else {
+            return reinterpret_cast<memolib_instance_t*>(new T(cfg));
+        }
     } catch (const ConfigError& e) {
         report(host, e.key(), "invalid_config", e.what());
     } catch (const std::exception& e) {

@@ -1,0 +1,127 @@
+#define BOOST_TEST_MODULE plugin_common
+#include <boost/test/unit_test.hpp>
+
+#include "memolib/plugins/common/crypto.hpp"
+#include "memolib/plugins/common/form_data.hpp"
+#include "memolib/plugins/common/json_writer.hpp"
+#include "memolib/plugins/common/phone.hpp"
+#include "memolib/plugins/common/text.hpp"
+#include "memolib/plugins/common/twilio.hpp"
+
+using namespace memolib::plugins::common;
+
+BOOST_AUTO_TEST_SUITE(crypto)
+
+BOOST_AUTO_TEST_CASE(hmac_matches_rfc_4231_and_2202) {
+    // RFC 4231 test case 2 and RFC 2202 test case 2.
+    BOOST_TEST(hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+               "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    BOOST_TEST(hex_encode(hmac_sha1("Jefe", "what do ya want for nothing?")) ==
+               "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    BOOST_TEST(hex_encode(sha256("abc")) ==
+               "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+BOOST_AUTO_TEST_CASE(base64_round_trips_and_refuses_garbage) {
+    BOOST_TEST(base64_encode("hello!") == "aGVsbG8h");
+    BOOST_TEST(base64_encode("hi") == "aGk=");
+    BOOST_TEST(base64_decode("aGk=").value_or("none") == "hi");
+    BOOST_TEST(base64_decode("aGk").value_or("none") == "hi");
+    BOOST_TEST(base64_decode("").value_or("none") == "");
+    BOOST_TEST(!base64_decode("a$b="));
+    std::string bytes("\x00\xff\x10", 3);
+    BOOST_TEST(base64_decode(base64_encode(bytes)).value_or("none") == bytes);
+}
+
+BOOST_AUTO_TEST_CASE(constant_time_comparison) {
+    BOOST_TEST(constant_time_equals("abc", "abc"));
+    BOOST_TEST(!constant_time_equals("abc", "abd"));
+    BOOST_TEST(!constant_time_equals("abc", "abcd"));
+    BOOST_TEST(constant_time_equals("", ""));
+}
+
+BOOST_AUTO_TEST_CASE(twilio_signature_matches_their_documented_example) {
+    // https://www.twilio.com/docs/usage/security#validating-requests
+    FormPairs params = {{"CallSid", "CA1234567890ABCDE"},
+                        {"Caller", "+12349013030"},
+                        {"Digits", "1234"},
+                        {"From", "+12349013030"},
+                        {"To", "+18005551212"}};
+    BOOST_TEST(twilio_signature("https://mycompany.com/myapp.php?foo=1&bar=2", params, "12345") ==
+               "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(form_data)
+
+BOOST_AUTO_TEST_CASE(urlencoded_decodes_like_browsers) {
+    FormPairs p = parse_urlencoded("a=1&b=hello+world&c=%C3%A9t%C3%A9&d&e=100%&a=2");
+    BOOST_REQUIRE_EQUAL(p.size(), 6u);
+    BOOST_TEST(p[1].second == "hello world");
+    BOOST_TEST(p[2].second == "été");
+    BOOST_TEST(p[3].first == "d");
+    BOOST_TEST(p[4].second == "100%");
+    BOOST_TEST(form_value(p, "a").value_or("none") == "1");
+    BOOST_TEST(!form_value(p, "z"));
+}
+
+BOOST_AUTO_TEST_CASE(multipart_parts_and_files) {
+    std::string body =
+        "--XyZ\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nbonjour\r\n"
+        "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+        "Content-Type: text/plain\r\n\r\nabc\r\n--XyZ--\r\n";
+    std::string error;
+    auto parts = parse_multipart("multipart/form-data; boundary=XyZ", body, error);
+    BOOST_REQUIRE(parts);
+    BOOST_REQUIRE_EQUAL(parts->size(), 2u);
+    BOOST_TEST((*parts)[0].name == "message");
+    BOOST_TEST((*parts)[0].content == "bonjour");
+    BOOST_TEST(!(*parts)[0].filename);
+    BOOST_TEST((*parts)[1].filename.value_or("none") == "a.txt");
+    BOOST_TEST((*parts)[1].content == "abc");
+    BOOST_TEST(!parse_multipart("multipart/form-data", "junk", error));
+    BOOST_TEST(!error.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(text_and_phone)
+
+BOOST_AUTO_TEST_CASE(phones_become_e164) {
+    BOOST_TEST(to_e164("06 12 34 56 78", "FR").value_or("none") == "+33612345678");
+    BOOST_TEST(to_e164("+44 20 7946 0958", "FR").value_or("none") == "+442079460958");
+    BOOST_TEST(to_e164("020 7946 0958", "GB").value_or("none") == "+442079460958");
+    BOOST_TEST(!to_e164("12", "FR"));
+    BOOST_TEST(is_known_region("FR"));
+    BOOST_TEST(!is_known_region("XX"));
+}
+
+BOOST_AUTO_TEST_CASE(mailboxes_and_addresses) {
+    std::string name;
+    BOOST_TEST(mailbox_address("\"Jane Doe\" <Jane@Example.ORG>", &name) == "jane@example.org");
+    BOOST_TEST(name == "Jane Doe");
+    BOOST_TEST(mailbox_address("bob@example.com") == "bob@example.com");
+    BOOST_TEST(mailbox_address("no address here").empty());
+    BOOST_TEST(normalize_email("a@b").empty());
+    BOOST_TEST(to_lower("AbC") == "abc");
+}
+
+BOOST_AUTO_TEST_CASE(dates_parse_to_epoch_ms) {
+    BOOST_TEST(parse_iso8601_ms("1970-01-01T00:00:00Z").value_or(-1) == 0);
+    BOOST_TEST(parse_iso8601_ms("2020-01-01 12:00:00").value_or(-1) == 1577880000000LL);
+    BOOST_TEST(parse_iso8601_ms("2020-01-01T13:00:00.250+01:00").value_or(-1) == 1577880000250LL);
+    BOOST_TEST(!parse_iso8601_ms("yesterday"));
+    BOOST_TEST(parse_rfc5322_date_ms("Wed, 01 Jan 2020 13:00:00 +0100").value_or(-1) ==
+               1577880000000LL);
+    BOOST_TEST(parse_rfc5322_date_ms("1 Jan 2020 12:00 GMT").value_or(-1) == 1577880000000LL);
+    BOOST_TEST(!parse_rfc5322_date_ms("not a date"));
+}
+
+BOOST_AUTO_TEST_CASE(json_objects_skip_empty_members) {
+    BOOST_TEST(json_object({{"a", "1"}, {"b", ""}, {"c", "say \"hi\""}}) ==
+               R"({"a":"1","c":"say \"hi\""})");
+    BOOST_TEST(json_object({{"a", ""}}).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
