@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 
+#include "app/plugins_command.hpp"
 #include "app/webhook_handler.hpp"
 #include "http/server.hpp"
 #include "observability/logger.hpp"
@@ -104,6 +105,27 @@ int migrate(const std::string& config_path) {
         std::fprintf(stderr, "migrate failed: %s\n", e.what());
         return 1;
     }
+}
+
+int plugins(const std::string& config_path, const std::string& directory, const std::string& format,
+            const std::string& only) {
+    if (!directory.empty()) return print_plugins(directory, format, only);
+    // Only plugins.directory is needed: a config whose channels do not validate must still
+    // be able to list the plugins that would fix it.
+    std::vector<ConfigError> errors;
+    std::string dir;
+    load_config(
+        config_path,
+        [&dir](const std::string& d) {
+            dir = d;
+            return std::function<const PluginSchemaInfo*(const std::string&)>();
+        },
+        errors);
+    if (dir.empty()) {
+        for (const ConfigError& e : errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+        return 1;
+    }
+    return print_plugins(dir, format, only);
 }
 
 int serve(const std::string& config_path) {

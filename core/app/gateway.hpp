@@ -28,5 +28,9 @@ int serve(const std::string& config_path);
 int validate(const std::string& config_path);
 /// `memolib-gateway migrate`: applies pending migrations; 0 on success.
 int migrate(const std::string& config_path);
+/// `memolib-gateway plugins`: prints the plugins of `directory`, or of the config's
+/// plugins.directory when `directory` is empty.
+int plugins(const std::string& config_path, const std::string& directory, const std::string& format,
+            const std::string& only);
 
 }  // namespace memolib::core

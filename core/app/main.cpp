@@ -22,13 +22,25 @@ int run(int argc, char** argv) {
     auto* validate = app.add_subcommand(
         "validate", "Check the configuration and its plugins; exit 1 when invalid");
     auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations");
-    for (auto* sub : {serve, validate, migrate}) {
+    auto* plugins =
+        app.add_subcommand("plugins", "List the plugins of a directory and their config keys");
+    std::string directory;
+    std::string format = "text";
+    std::string only;
+    plugins->add_option("-d,--directory", directory,
+                        "Plugins directory (default: plugins.directory of the config)");
+    plugins->add_option("--format", format, "text, json, md, or md-keys (only the table of keys)")
+        ->check(CLI::IsMember({"text", "json", "md", "md-keys"}))
+        ->capture_default_str();
+    plugins->add_option("--plugin", only, "Only this plugin");
+    for (auto* sub : {serve, validate, migrate, plugins}) {
         sub->add_option("-c,--config", config, "Configuration file")->capture_default_str();
     }
     app.require_subcommand(0, 1);
     CLI11_PARSE(app, argc, argv);
     if (*validate) return memolib::core::validate(config);
     if (*migrate) return memolib::core::migrate(config);
+    if (*plugins) return memolib::core::plugins(config, directory, format, only);
     return memolib::core::serve(config);
 }
 
