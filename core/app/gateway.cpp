@@ -148,7 +148,16 @@ int serve(const std::string& config_path) {
     }
     BatchWriter writer(gateway->config.storage, retry_policy(gateway->config));
     writer.start();
-    StageContext context{&writer};
+    const ConfigValue* pipeline_cfg = gateway->config.root.find("pipeline");
+    const ConfigValue* dedup_cfg = pipeline_cfg != nullptr ? pipeline_cfg->find("dedup") : nullptr;
+    const ConfigValue* cache_cfg = pipeline_cfg != nullptr ? pipeline_cfg->find("cache") : nullptr;
+    StageState state(
+        static_cast<std::size_t>(dedup_cfg != nullptr ? dedup_cfg->get_int("cache_entries", 100000)
+                                                      : 100000),
+        static_cast<std::size_t>(cache_cfg != nullptr ? cache_cfg->get_int("max_entries", 1000)
+                                                      : 1000),
+        std::chrono::milliseconds(cache_cfg != nullptr ? cache_cfg->get_int("ttl", 60000) : 60000));
+    StageContext context{&writer, &state, pipeline_cfg};
     auto pipeline = std::make_shared<const Pipeline>(gateway->config.stages, context);
     WebhookHandler handler(*gateway, pipeline, writer);
     HttpServer server(gateway->config.server, handler);

@@ -69,6 +69,23 @@ void write_normalized(JsonWriter& w, const NormalizedMessage& m) {
     w.EndObject();
 }
 
+// The `messages` array of a success answer: what the client needs to find each row again.
+std::string messages_json(const Exchange& ex) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartArray();
+    for (const NormalizedMessage& m : ex.messages) {
+        w.StartObject();
+        w.Key("id");
+        w.Int64(m.id);
+        put(w, "checksum", m.dedup_key);
+        put(w, "status", status_name(m.status));
+        w.EndObject();
+    }
+    w.EndArray();
+    return {buf.GetString(), buf.GetSize()};
+}
+
 bool query_flag(const std::string& query, const std::string& name) {
     std::size_t pos = 0;
     while (pos <= query.size()) {
@@ -88,6 +105,13 @@ WebhookHandler::WebhookHandler(const LoadedGateway& gateway,
                                std::shared_ptr<const Pipeline> pipeline, BatchWriter& writer)
     : gateway_(gateway), pipeline_(std::move(pipeline)), writer_(writer) {
     for (const auto& c : gateway.channels) channels_.emplace(c->config.name, c);
+    const ConfigValue* pipeline_cfg = gateway.config.root.find("pipeline");
+    if (const ConfigValue* c =
+            pipeline_cfg != nullptr ? pipeline_cfg->find("compression") : nullptr) {
+        compression_.min_bytes = static_cast<std::size_t>(c->get_int("min_bytes", 1024));
+        compression_.level = static_cast<int>(c->get_int("level", 6));
+        compression_.min_savings = c->get_number("min_savings", 0.20);
+    }
 }
 
 void WebhookHandler::answer_json(Exchange& ex, int status, std::string body) const {
@@ -183,6 +207,7 @@ std::optional<std::uint64_t> WebhookHandler::admit_webhook(Exchange& ex, const s
 void WebhookHandler::handle(const std::shared_ptr<Exchange>& ex, std::function<void()> done) {
     pipeline_->run(ex, [this, ex, done = std::move(done)] {
         if (ex->status == 0) answer_success(*ex);
+        pipeline_->complete(*ex);
         done();
     });
 }
@@ -221,22 +246,25 @@ void WebhookHandler::answer_success(Exchange& ex) const {
     }
     put(w, "request_id", ex.request_id);
     w.Key("messages");
-    w.StartArray();
-    for (const NormalizedMessage& m : ex.messages) {
-        w.StartObject();
-        w.Key("id");
-        w.Int64(m.id);
-        put(w, "checksum", m.dedup_key);
-        put(w, "status", status_name(m.status));
-        w.EndObject();
-    }
-    w.EndArray();
+    ex.messages_json = messages_json(ex);
+    w.RawValue(ex.messages_json.c_str(), ex.messages_json.size(), rapidjson::kArrayType);
     w.EndObject();
     if (all_duplicates) ex.reason = "duplicate";
     answer_json(ex, status, std::string(buf.GetString(), buf.GetSize()));
 }
 
-void WebhookHandler::completed(const Exchange& ex) {
+void WebhookHandler::completed(Exchange& ex) {
+    const std::string* accept = ex.header("Accept-Encoding");
+    if (accept != nullptr && accepts_gzip(*accept)) {
+        if (auto gz = gzip_if_worth_it(ex.response_body, compression_)) {
+            ex.response_body = std::move(*gz);
+            ex.response_headers.emplace_back("Content-Encoding", "gzip");
+        }
+    }
+    if (ex.response_body.size() >= compression_.min_bytes) {
+        // Caches must not hand a gzip answer to a client that did not ask for one.
+        ex.response_headers.emplace_back("Vary", "Accept-Encoding");
+    }
     double latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started)
             .count();

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "http/compression.hpp"
 #include "http/server.hpp"
 #include "pipeline/pipeline.hpp"
 
@@ -20,7 +21,7 @@ public:
 
     std::optional<std::uint64_t> admit(Exchange& ex) override;
     void handle(const std::shared_ptr<Exchange>& ex, std::function<void()> done) override;
-    void completed(const Exchange& ex) override;
+    void completed(Exchange& ex) override;
 
 private:
     std::optional<std::uint64_t> admit_webhook(Exchange& ex, const std::string& channel);
@@ -31,6 +32,7 @@ private:
     std::shared_ptr<const Pipeline> pipeline_;
     BatchWriter& writer_;
     std::map<std::string, std::shared_ptr<const Channel>> channels_;
+    CompressionSettings compression_;
 };
 
 }  // namespace memolib::core

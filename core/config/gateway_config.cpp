@@ -16,8 +16,8 @@ const ChannelConfig* GatewayConfig::channel(const std::string& name) const {
 }
 
 const std::vector<std::string>& available_stages() {
-    static const std::vector<std::string> kStages = {"size_limit", "verify", "parse", "dedup",
-                                                     "persist"};
+    static const std::vector<std::string> kStages = {"size_limit", "verify", "parse",  "enrich",
+                                                     "dedup",      "cache",  "persist"};
     return kStages;
 }
 

@@ -23,8 +23,8 @@ public:
     /// ex.status and the body of the answer are set.
     virtual void handle(const std::shared_ptr<Exchange>& ex, std::function<void()> done) = 0;
     /// Called when the answer is about to be written, for every request, whatever path it
-    /// took (the place for the request's log line and metrics).
-    virtual void completed(const Exchange& ex) = 0;
+    /// took: the place to compress it, and for the request's log line and metrics.
+    virtual void completed(Exchange& ex) = 0;
 };
 
 /// The Beast listener and its sessions: keep-alive, per-phase timeouts, header and body

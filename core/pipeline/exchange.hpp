@@ -41,6 +41,8 @@ struct Exchange {
     std::int64_t received_at_ms = 0;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     bool dry_run = false;
+    /// True when the replay cache answered.
+    bool replayed = false;
 
     std::shared_ptr<const Channel> channel;
     std::vector<NormalizedMessage> messages;
@@ -51,6 +53,8 @@ struct Exchange {
     std::string response_content_type = "application/json";
     std::string response_body;
     std::vector<std::pair<std::string, std::string>> response_headers;
+    /// The `messages` array of a success answer, as JSON (what the replay cache keeps).
+    std::string messages_json;
 
     /// Runs `fn` on the I/O side of this exchange (its connection's strand); set by the server
     /// so that work finished on the storage thread comes back where it belongs.

@@ -19,6 +19,10 @@ bool Pipeline::run_headers(Exchange& ex) const {
     return true;
 }
 
+void Pipeline::complete(const Exchange& ex) const {
+    for (const auto& stage : stages_) stage->on_complete(ex);
+}
+
 void Pipeline::run(const std::shared_ptr<Exchange>& ex, std::function<void()> done) const {
     run_from(ex, 0, std::make_shared<std::function<void()>>(std::move(done)));
 }

@@ -19,6 +19,8 @@ public:
     /// Runs the stages from the first; `done` runs once, when the answer is decided or every
     /// stage has continued (then ex.status is still 0), possibly on another thread.
     void run(const std::shared_ptr<Exchange>& ex, std::function<void()> done) const;
+    /// Tells every stage the answer is final.
+    void complete(const Exchange& ex) const;
 
 private:
     void run_from(const std::shared_ptr<Exchange>& ex, std::size_t index,

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "pipeline/exchange.hpp"
+#include "stages/lru_cache.hpp"
 
 namespace memolib::core {
 
@@ -33,11 +34,32 @@ public:
     virtual StageResult on_headers(Exchange&) const { return StageResult::kContinue; }
     /// Runs once the body is read. A stage returning kSuspend calls `resume` later.
     virtual StageResult process(Exchange& ex, const Resume& resume) const = 0;
+    /// Runs once the answer is final, whichever stage decided it (the replay cache records it).
+    virtual void on_complete(const Exchange&) const {}
+};
+
+/// An answer the replay cache keeps: its status and its `messages` array as JSON.
+struct CachedAnswer {
+    int status = 200;
+    std::string messages_json;
+};
+
+/// State the stages share across requests, owned by the gateway.
+struct StageState {
+    StageState(std::size_t dedup_entries, std::size_t cache_entries, std::chrono::milliseconds ttl)
+        : dedup_index(dedup_entries, std::chrono::milliseconds(0)),
+          replay_cache(cache_entries, ttl) {}
+    /// dedup key → id of the row holding it: the fast path in front of the UNIQUE constraint.
+    LruCache<std::int64_t> dedup_index;
+    LruCache<CachedAnswer> replay_cache;
 };
 
 /// What stages may need from the gateway.
 struct StageContext {
     BatchWriter* writer = nullptr;
+    StageState* state = nullptr;
+    /// The validated `pipeline` block (stage settings).
+    const ConfigValue* pipeline = nullptr;
 };
 
 /// Builds the stage called `name` (one of available_stages()); nullptr when unknown.

@@ -38,14 +38,27 @@ std::string normalize_text(const std::string& text) {
 
 // Computes each message's dedup key. The database's UNIQUE constraint on that key decides
 // (see persist): the window is unlimited, since Meta retries for seven days.
+// A key found in the bounded in-memory index of recently stored keys is answered as a
+// duplicate without a database round trip; the index only ever holds committed keys.
 class DedupStage final : public Stage {
 public:
+    explicit DedupStage(LruCache<std::int64_t>* index) : index_(index) {}
     const char* name() const override { return "dedup"; }
 
     StageResult process(Exchange& ex, const Resume&) const override {
-        for (NormalizedMessage& m : ex.messages) m.dedup_key = dedup_key(m);
+        for (NormalizedMessage& m : ex.messages) {
+            m.dedup_key = dedup_key(m);
+            if (index_ == nullptr || ex.dry_run) continue;
+            if (auto id = index_->get(m.dedup_key)) {
+                m.status = NormalizedMessage::Status::kDuplicate;
+                m.id = *id;
+            }
+        }
         return StageResult::kContinue;
     }
+
+private:
+    LruCache<std::int64_t>* index_;
 };
 
 }  // namespace
@@ -69,6 +82,8 @@ std::string dedup_key(const NormalizedMessage& m) {
     return sha256_hex(material);
 }
 
-std::unique_ptr<Stage> make_dedup_stage() { return std::make_unique<DedupStage>(); }
+std::unique_ptr<Stage> make_dedup_stage(LruCache<std::int64_t>* index) {
+    return std::make_unique<DedupStage>(index);
+}
 
 }  // namespace memolib::core

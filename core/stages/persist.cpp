@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "stages/stages.hpp"
 #include "storage/batch_writer.hpp"
 
@@ -5,16 +7,22 @@ namespace memolib::core {
 
 namespace {
 
+bool pending(const NormalizedMessage& m) { return m.status == NormalizedMessage::Status::kPending; }
+
 // Hands the messages to the group-commit writer and resumes only after their COMMIT, so a
-// 2xx always means stored. A dry run stores nothing.
+// 2xx always means stored. A dry run stores nothing; duplicates the dedup index already knows
+// are not sent again.
 class PersistStage final : public Stage {
 public:
-    explicit PersistStage(BatchWriter& writer) : writer_(writer) {}
+    PersistStage(BatchWriter& writer, LruCache<std::int64_t>* index)
+        : writer_(writer), index_(index) {}
     const char* name() const override { return "persist"; }
 
     StageResult process(Exchange& ex, const Resume& resume) const override {
-        if (ex.dry_run || ex.messages.empty()) return StageResult::kContinue;
-        // The exchange is owned by the pipeline's resume closure; keep it until done runs.
+        if (ex.dry_run || std::none_of(ex.messages.begin(), ex.messages.end(), pending)) {
+            return StageResult::kContinue;
+        }
+        // The resume closure owns the exchange: holding it keeps the exchange alive until done.
         auto owner = std::make_shared<Resume>(resume);
         StoreJob job;
         job.messages = &ex.messages;
@@ -22,8 +30,11 @@ public:
         job.content_type = &ex.content_type;
         job.owner = owner;
         Exchange* exp = &ex;
-        job.done = [owner, exp](StoreOutcome outcome, const std::string&) {
-            Exchange& e = *exp;
+        LruCache<std::int64_t>* index = index_;
+        job.done = [owner, exp, index](StoreOutcome outcome, const std::string&) {
+            if (outcome == StoreOutcome::kCommitted && index != nullptr) {
+                for (const NormalizedMessage& m : exp->messages) index->put(m.dedup_key, m.id);
+            }
             auto finish = [owner, exp, outcome] {
                 if (outcome == StoreOutcome::kCommitted) {
                     (*owner)(StageResult::kContinue);
@@ -40,8 +51,8 @@ public:
                 }
                 (*owner)(StageResult::kRespond);
             };
-            if (e.dispatch)
-                e.dispatch(finish);
+            if (exp->dispatch)
+                exp->dispatch(finish);
             else
                 finish();
         };
@@ -51,12 +62,13 @@ public:
 
 private:
     BatchWriter& writer_;
+    LruCache<std::int64_t>* index_;
 };
 
 }  // namespace
 
-std::unique_ptr<Stage> make_persist_stage(BatchWriter& writer) {
-    return std::make_unique<PersistStage>(writer);
+std::unique_ptr<Stage> make_persist_stage(BatchWriter& writer, LruCache<std::int64_t>* index) {
+    return std::make_unique<PersistStage>(writer, index);
 }
 
 }  // namespace memolib::core

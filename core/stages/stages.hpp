@@ -2,6 +2,8 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "pipeline/stage.hpp"
 
@@ -12,8 +14,18 @@ class BatchWriter;
 std::unique_ptr<Stage> make_size_limit_stage();
 std::unique_ptr<Stage> make_verify_stage();
 std::unique_ptr<Stage> make_parse_stage();
-std::unique_ptr<Stage> make_dedup_stage();
-std::unique_ptr<Stage> make_persist_stage(BatchWriter& writer);
+std::unique_ptr<Stage> make_enrich_stage(std::vector<std::string> high,
+                                         std::vector<std::string> low);
+std::unique_ptr<Stage> make_dedup_stage(LruCache<std::int64_t>* index);
+std::unique_ptr<Stage> make_cache_stage(LruCache<CachedAnswer>& cache);
+std::unique_ptr<Stage> make_persist_stage(BatchWriter& writer, LruCache<std::int64_t>* index);
+
+/// `text` lower-cased, accents of Latin letters removed, every run of non-alphanumerics one
+/// space, with a space at both ends: keywords folded the same way match as whole words.
+std::string fold_for_keywords(std::string_view text);
+
+/// The ISO 639-1 code CLD2 finds reliably in `text`, else "unknown" (also when too short).
+std::string language_of(const std::string& text);
 
 /// The dedup key of a message: SHA-256 (hex) of the channel and the provider's message id, or,
 /// when there is none, of the channel, sender, whitespace-normalized text and provider time.

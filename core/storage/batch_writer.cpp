@@ -84,8 +84,12 @@ void BatchWriter::run() {
 bool BatchWriter::try_commit(std::vector<StoreJob>& jobs, std::string& error, bool& transient) {
     std::vector<StoreItem> items;
     for (StoreJob& j : jobs) {
-        for (NormalizedMessage& m : *j.messages)
-            items.push_back({&m, j.raw_payload, j.content_type});
+        for (NormalizedMessage& m : *j.messages) {
+            // Messages the dedup index already answered are not sent to the database again.
+            if (m.status == NormalizedMessage::Status::kPending) {
+                items.push_back({&m, j.raw_payload, j.content_type});
+            }
+        }
     }
     try {
         if (!db_) db_ = Database::open(storage_);

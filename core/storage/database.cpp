@@ -167,8 +167,10 @@ public:
             for (StoreItem& item : items) insert_one(item);
             tx.commit();
         } catch (const soci::soci_error& e) {
-            for (StoreItem& item : items)
+            for (StoreItem& item : items) {
                 item.message->status = NormalizedMessage::Status::kPending;
+                item.message->id = 0;
+            }
             throw classify(e);
         }
     }
