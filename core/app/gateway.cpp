@@ -8,6 +8,7 @@
 #include "http/server.hpp"
 #include "observability/logger.hpp"
 #include "pipeline/pipeline.hpp"
+#include "stages/rate_limiter.hpp"
 #include "storage/batch_writer.hpp"
 
 namespace memolib::core {
@@ -38,7 +39,9 @@ std::unique_ptr<LoadedGateway> load_gateway(const std::string& path,
     PluginLookupFactory plugins = [&](const std::string& directory) {
         registry.load_directory(directory);
         for (const auto& [name, plugin] : registry.plugins()) {
-            infos[name] = PluginSchemaInfo{&plugin->schema, plugin->default_max_body};
+            infos[name] =
+                PluginSchemaInfo{&plugin->schema, plugin->default_max_body,
+                                 plugin->default_rate_requests, plugin->default_rate_window_ms};
         }
         return [&infos](const std::string& name) -> const PluginSchemaInfo* {
             auto it = infos.find(name);
@@ -157,7 +160,17 @@ int serve(const std::string& config_path) {
         static_cast<std::size_t>(cache_cfg != nullptr ? cache_cfg->get_int("max_entries", 1000)
                                                       : 1000),
         std::chrono::milliseconds(cache_cfg != nullptr ? cache_cfg->get_int("ttl", 60000) : 60000));
-    StageContext context{&writer, &state, pipeline_cfg};
+    const ConfigValue* rate_cfg =
+        pipeline_cfg != nullptr ? pipeline_cfg->find("rate_limit") : nullptr;
+    std::unique_ptr<RateLimiter> limiter;
+    if (rate_cfg != nullptr && rate_cfg->get("backend", "memory") == "redis") {
+        limiter =
+            make_redis_rate_limiter(rate_cfg->get("redis_url", "redis://127.0.0.1:6379"),
+                                    static_cast<std::uint64_t>(rate_cfg->get_int("timeout", 200)));
+    } else {
+        limiter = make_memory_rate_limiter();
+    }
+    StageContext context{&writer, &state, limiter.get(), pipeline_cfg};
     auto pipeline = std::make_shared<const Pipeline>(gateway->config.stages, context);
     WebhookHandler handler(*gateway, pipeline, writer);
     HttpServer server(gateway->config.server, handler);

@@ -47,6 +47,12 @@ properties:
         type: list
         items: {type: string, enum: [size_limit, rate_limit, verify, parse, enrich, dedup, cache, persist]}
         description: "The stages every webhook goes through, in order"
+      rate_limit:
+        type: object
+        properties:
+          backend: {type: string, default: memory, enum: [memory, redis], description: "memory (one instance) or redis (windows shared by every instance)"}
+          redis_url: {type: string, default: "redis://127.0.0.1:6379", description: "redis://host:port/db of the redis backend"}
+          timeout: {type: duration, default: 200ms, description: "Connect and command timeout of the redis backend; past it the request is let through"}
       dedup:
         type: object
         properties:
@@ -104,7 +110,7 @@ properties:
     description: "Sliding-window limit (used by the rate_limit stage)"
     properties:
       requests: {type: integer, minimum: 1, description: "Requests allowed per window"}
-      window: {type: duration, default: 1h, description: "Window length"}
+      window: {type: duration, description: "Window length (default: the plugin's)"}
       key: {type: string, default: ip, enum: [ip, sender, channel], description: "What the window counts per"}
 )yaml";
 

@@ -16,8 +16,8 @@ const ChannelConfig* GatewayConfig::channel(const std::string& name) const {
 }
 
 const std::vector<std::string>& available_stages() {
-    static const std::vector<std::string> kStages = {"size_limit", "verify", "parse",  "enrich",
-                                                     "dedup",      "cache",  "persist"};
+    static const std::vector<std::string> kStages = {
+        "size_limit", "rate_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
     return kStages;
 }
 
@@ -191,6 +191,15 @@ std::optional<GatewayConfig> load_config(const std::string& path,
                 ch.block.get_int("max_body", static_cast<long long>(info->default_max_body)));
             ch.verify_mode = ch.block.get("verify", "enforce");
             ch.public_url = ch.block.get("public_url");
+            ch.rate_requests = info->default_rate_requests;
+            ch.rate_window_ms = info->default_rate_window_ms;
+            if (const ConfigValue* rate = ch.block.find("rate_limit")) {
+                ch.rate_requests = static_cast<std::uint32_t>(
+                    rate->get_int("requests", static_cast<long long>(ch.rate_requests)));
+                ch.rate_window_ms = static_cast<std::uint64_t>(
+                    rate->get_int("window", static_cast<long long>(ch.rate_window_ms)));
+                ch.rate_key = rate->get("key", "ip");
+            }
             ch.duplicate_status =
                 static_cast<int>(ch.block.get_int("duplicate_status", default_duplicate_status));
             cfg.channels.push_back(std::move(ch));

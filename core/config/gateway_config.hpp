@@ -37,6 +37,11 @@ struct ChannelConfig {
     std::string verify_mode = "enforce";
     std::string public_url;
     int duplicate_status = 409;
+    /// Sliding-window rate limit: 0 requests means none.
+    std::uint32_t rate_requests = 0;
+    std::uint64_t rate_window_ms = 3600000;
+    /// ip | sender | channel
+    std::string rate_key = "ip";
     /// The whole validated block, core and plugin keys together.
     ConfigValue block;
     SourceMark mark;
@@ -59,6 +64,8 @@ struct GatewayConfig {
 struct PluginSchemaInfo {
     const SchemaNode* schema = nullptr;
     std::uint64_t default_max_body = 0;
+    std::uint32_t default_rate_requests = 0;
+    std::uint64_t default_rate_window_ms = 3600000;
 };
 
 /// Given the plugins directory, makes the plugins available and returns a lookup by name

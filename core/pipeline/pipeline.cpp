@@ -10,6 +10,13 @@ Pipeline::Pipeline(const std::vector<std::string>& names, const StageContext& co
         if (!stage) throw std::invalid_argument("unknown stage '" + name + "'");
         stages_.push_back(std::move(stage));
     }
+    for (std::size_t i = 0; i < stages_.size(); ++i) {
+        steps_.push_back({stages_[i].get(), false});
+        if (std::string(stages_[i]->name()) != "parse") continue;
+        for (std::size_t j = 0; j < i; ++j) {
+            if (stages_[j]->wants_after_parse()) steps_.push_back({stages_[j].get(), true});
+        }
+    }
 }
 
 bool Pipeline::run_headers(Exchange& ex) const {
@@ -29,14 +36,16 @@ void Pipeline::run(const std::shared_ptr<Exchange>& ex, std::function<void()> do
 
 void Pipeline::run_from(const std::shared_ptr<Exchange>& ex, std::size_t index,
                         const std::shared_ptr<std::function<void()>>& done) const {
-    for (std::size_t i = index; i < stages_.size(); ++i) {
+    for (std::size_t i = index; i < steps_.size(); ++i) {
         Resume resume = [this, ex, i, done](StageResult r) {
             if (r == StageResult::kContinue)
                 run_from(ex, i + 1, done);
             else
                 (*done)();
         };
-        StageResult r = stages_[i]->process(*ex, resume);
+        const Step& step = steps_[i];
+        StageResult r = step.after_parse ? step.stage->after_parse(*ex, resume)
+                                         : step.stage->process(*ex, resume);
         if (r == StageResult::kSuspend) return;
         if (r == StageResult::kRespond) break;
     }

@@ -26,7 +26,14 @@ private:
     void run_from(const std::shared_ptr<Exchange>& ex, std::size_t index,
                   const std::shared_ptr<std::function<void()>>& done) const;
 
+    /// One step: a stage's process, or (after parse) an earlier stage's after_parse.
+    struct Step {
+        const Stage* stage;
+        bool after_parse;
+    };
+
     std::vector<std::unique_ptr<Stage>> stages_;
+    std::vector<Step> steps_;
 };
 
 }  // namespace memolib::core

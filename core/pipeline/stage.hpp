@@ -9,6 +9,7 @@
 namespace memolib::core {
 
 class BatchWriter;
+class RateLimiter;
 
 /// What a stage tells the pipeline.
 enum class StageResult {
@@ -34,6 +35,13 @@ public:
     virtual StageResult on_headers(Exchange&) const { return StageResult::kContinue; }
     /// Runs once the body is read. A stage returning kSuspend calls `resume` later.
     virtual StageResult process(Exchange& ex, const Resume& resume) const = 0;
+    /// True when the stage also has an after_parse step.
+    virtual bool wants_after_parse() const { return false; }
+    /// For a stage placed before parse: runs right after parse, once the messages are known
+    /// (rate limits per sender). Same contract as process.
+    virtual StageResult after_parse(Exchange&, const Resume&) const {
+        return StageResult::kContinue;
+    }
     /// Runs once the answer is final, whichever stage decided it (the replay cache records it).
     virtual void on_complete(const Exchange&) const {}
 };
@@ -58,6 +66,7 @@ struct StageState {
 struct StageContext {
     BatchWriter* writer = nullptr;
     StageState* state = nullptr;
+    RateLimiter* rate_limiter = nullptr;
     /// The validated `pipeline` block (stage settings).
     const ConfigValue* pipeline = nullptr;
 };

@@ -20,6 +20,9 @@ std::vector<std::string> keywords(const StageContext& context, const char* level
 
 std::unique_ptr<Stage> make_stage(const std::string& name, const StageContext& context) {
     if (name == "size_limit") return make_size_limit_stage();
+    if (name == "rate_limit" && context.rate_limiter != nullptr) {
+        return make_rate_limit_stage(*context.rate_limiter);
+    }
     if (name == "verify") return make_verify_stage();
     if (name == "parse") return make_parse_stage();
     if (name == "enrich") {

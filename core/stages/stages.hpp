@@ -11,7 +11,10 @@ namespace memolib::core {
 
 class BatchWriter;
 
+class RateLimiter;
+
 std::unique_ptr<Stage> make_size_limit_stage();
+std::unique_ptr<Stage> make_rate_limit_stage(RateLimiter& limiter);
 std::unique_ptr<Stage> make_verify_stage();
 std::unique_ptr<Stage> make_parse_stage();
 std::unique_ptr<Stage> make_enrich_stage(std::vector<std::string> high,

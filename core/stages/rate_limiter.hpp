@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace memolib::core {
+
+/// One sliding-window decision.
+struct RateDecision {
+    bool allowed = true;
+    /// When refused: milliseconds until the oldest request of the window leaves it.
+    std::uint64_t retry_after_ms = 0;
+};
+
+/// Counts requests per key in a sliding window. Implementations are thread-safe.
+class RateLimiter {
+public:
+    using Callback = std::function<void(RateDecision)>;
+    virtual ~RateLimiter() = default;
+    /// True when hit() answers before returning (no I/O): it may then run on an I/O thread.
+    virtual bool synchronous() const = 0;
+    /// Records a request for `key` when fewer than `limit` were recorded in the last `window_ms`
+    /// and calls `done` with the decision, possibly on another thread.
+    virtual void hit(const std::string& key, std::uint32_t limit, std::uint64_t window_ms,
+                     std::int64_t now_ms, Callback done) = 0;
+};
+
+/// The in-memory backend (one gateway instance): an exact sliding log per key, at most
+/// `max_keys` keys (expired ones are swept first; past the cap new keys are let through).
+std::unique_ptr<RateLimiter> make_memory_rate_limiter(std::size_t max_keys = 1000000);
+
+/// The Redis backend (windows shared by several instances): a sorted set per key, updated by
+/// one Lua script so that check-and-add is atomic, on a dedicated thread. When Redis cannot be
+/// reached the request is let through (fail open), logged at most every 10 s, and the
+/// connection is retried at most once a second: a rate limiter must not take the gateway down.
+std::unique_ptr<RateLimiter> make_redis_rate_limiter(const std::string& url,
+                                                     std::uint64_t timeout_ms);
+
+}  // namespace memolib::core
