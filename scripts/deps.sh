@@ -10,9 +10,10 @@ packages=(
     # libraries the gateway and its plugins link
     libboost-dev libboost-test-dev libyaml-cpp-dev rapidjson-dev libcli11-dev
     libsoci-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev
-    libphonenumber-dev libcld2-dev libgmime-3.0-dev
-    # the tests: a throwaway PostgreSQL server, the sqlite3 CLI, curl for the README example
-    postgresql sqlite3 curl ca-certificates python3
+    libphonenumber-dev libcld2-dev libgmime-3.0-dev libhiredis-dev
+    # the tests: throwaway PostgreSQL and Redis servers, the sqlite3 CLI, curl for the README
+    # example; python3 also generates the config-key tables of the docs
+    postgresql redis-server sqlite3 curl ca-certificates python3
 )
 
 # One dpkg-query for all: it prints "name status" for each package it knows.
@@ -42,5 +43,5 @@ fi
 echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 \
     --no-install-recommends "${missing[@]}" </dev/null

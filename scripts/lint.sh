@@ -41,12 +41,13 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     as_root=()
     [[ $(id -u) -ne 0 ]] && as_root=(sudo -n)
     "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 \
         --no-install-recommends "${missing[@]}" </dev/null
 fi
 
 mapfile -t files < <(git ls-files --cached --others --exclude-standard -- \
-    '*.c' '*.h' '*.cpp' '*.hpp' | grep -v '^build' || true)
+    '*.c' '*.h' '*.cpp' '*.hpp' | grep -v '^build' |
+    while read -r file; do [[ -f "$file" ]] && echo "$file"; done || true)
 status=0
 
 if [[ $fix -eq 1 ]]; then

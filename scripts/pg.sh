@@ -5,6 +5,8 @@
 #                             write the URL to DIR/url and print it
 #   scripts/pg.sh url DIR     print the URL of the server started with DIR
 #   scripts/pg.sh stop DIR    stop it and delete its data
+#   scripts/pg.sh pause DIR   stop the server but keep its data (a storage outage, for tests)
+#   scripts/pg.sh resume DIR  start it again on the same port with the same data
 #
 # DIR only holds this script's state (url, port, the data dir's path, a copy of the server
 # log after stop); the cluster itself lives in a fresh directory under ${TMPDIR:-/tmp}, owned
@@ -17,7 +19,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 start|stop|url DIR" >&2
+    echo "usage: $0 start|stop|url|pause|resume DIR" >&2
     exit 2
 }
 [[ $# -eq 2 ]] || usage
@@ -113,7 +115,7 @@ cmd_start() {
     for attempt in 1 2 3 4 5; do
         port=$(free_port)
         if as_server_user "$bin/pg_ctl" start -w -t 60 -D "$root/data" -l "$root/server.log" \
-            -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$root/data' -c fsync=on" \
+            -o "$(server_options "$root" "$port")" \
             >>"$state_dir/pg_ctl.log" 2>&1; then
             started=1
             break
@@ -153,8 +155,31 @@ cmd_stop() {
     rm -f "$state_dir/url" "$state_dir/port" "$state_dir/datadir" "$state_dir/kind"
 }
 
+server_options() {
+    local root=$1 port=$2
+    echo "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$root/data' -c fsync=on"
+}
+
+cmd_pause() {
+    local root
+    root=$(cat "$state_dir/datadir") || die "no server recorded in $state_dir"
+    as_server_user "$(pg_bin)/pg_ctl" stop -w -t 60 -m fast -D "$root/data" \
+        >>"$state_dir/pg_ctl.log" 2>&1 || die "pg_ctl stop failed"
+}
+
+cmd_resume() {
+    local root port
+    root=$(cat "$state_dir/datadir") || die "no server recorded in $state_dir"
+    port=$(cat "$state_dir/port")
+    as_server_user "$(pg_bin)/pg_ctl" start -w -t 60 -D "$root/data" -l "$root/server.log" \
+        -o "$(server_options "$root" "$port")" >>"$state_dir/pg_ctl.log" 2>&1 ||
+        die "pg_ctl start failed"
+}
+
 case "$command" in
 start) cmd_start ;;
+pause) cmd_pause ;;
+resume) cmd_resume ;;
 stop) cmd_stop ;;
 url) cmd_url ;;
 *) usage ;;

@@ -189,6 +189,8 @@ private:
 
     void write_response(bool close_after) {
         close_after_ = close_after;
+        // First, so that what it adds (compression, its headers) is part of the answer.
+        shared_.handler.completed(*ex_);
         res_ = {};
         res_.version(11);
         res_.result(static_cast<unsigned>(ex_->status == 0 ? 500 : ex_->status));
@@ -197,7 +199,6 @@ private:
         res_.set("X-Request-Id", ex_->request_id);
         for (const auto& [name, value] : ex_->response_headers) res_.set(name, value);
         res_.keep_alive(!close_after_);
-        shared_.handler.completed(*ex_);
         res_.body() = std::move(ex_->response_body);
         res_.prepare_payload();
         ++served_;

@@ -1,18 +1,16 @@
 #include "stages/rate_limiter.hpp"
 
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <future>
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
 
+#include "support/redis_server.hpp"
+
 using namespace memolib::core;
+using memolib::test::free_loopback_port;
+using memolib::test::RedisServer;
 
 namespace {
 
@@ -23,55 +21,6 @@ RateDecision hit(RateLimiter& limiter, const std::string& key, std::uint32_t lim
     limiter.hit(key, limit, window, now, [&p](RateDecision d) { p.set_value(d); });
     return f.get();
 }
-
-std::uint16_t free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-// A real redis-server on loopback, without persistence, stopped when the test ends.
-struct RedisServer {
-    explicit RedisServer(std::uint16_t p) : port(p) { start(); }
-    ~RedisServer() { stop(); }
-    void start() {
-        pid = ::fork();
-        if (pid == 0) {
-            std::string port_arg = std::to_string(port);
-            ::execlp("redis-server", "redis-server", "--port", port_arg.c_str(), "--bind",
-                     "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning",
-                     nullptr);
-            ::_exit(127);
-        }
-        // Ready when it accepts a connection.
-        for (int i = 0; i < 100; ++i) {
-            int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-            sockaddr_in a{};
-            a.sin_family = AF_INET;
-            a.sin_port = htons(port);
-            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-            ::close(fd);
-            if (ok) return;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        BOOST_FAIL("redis-server did not start (is the redis-server package installed?)");
-    }
-    void stop() {
-        if (pid <= 0) return;
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        pid = -1;
-    }
-    std::uint16_t port;
-    pid_t pid = -1;
-};
 
 void exercise_window(RateLimiter& limiter, const std::string& prefix) {
     const std::int64_t t0 = 1'000'000;
@@ -105,8 +54,8 @@ BOOST_AUTO_TEST_CASE(memory_key_cap_lets_new_keys_through) {
 }
 
 BOOST_AUTO_TEST_CASE(redis_sliding_window_is_shared_between_instances) {
-    RedisServer redis(free_port());
-    std::string url = "redis://127.0.0.1:" + std::to_string(redis.port);
+    RedisServer redis;
+    std::string url = redis.url();
     auto a = make_redis_rate_limiter(url, 200);
     auto b = make_redis_rate_limiter(url, 200);
     BOOST_TEST(!a->synchronous());
@@ -119,7 +68,7 @@ BOOST_AUTO_TEST_CASE(redis_sliding_window_is_shared_between_instances) {
 }
 
 BOOST_AUTO_TEST_CASE(unreachable_redis_lets_requests_through_then_recovers) {
-    std::uint16_t port = free_port();
+    std::uint16_t port = free_loopback_port();
     auto limiter = make_redis_rate_limiter("redis://127.0.0.1:" + std::to_string(port), 100);
     // Nothing listens: fail open, and quickly (no timeout per request while it is down).
     auto start = std::chrono::steady_clock::now();

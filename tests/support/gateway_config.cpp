@@ -34,6 +34,7 @@ std::string GatewayConfig::to_yaml() const {
         y += (i == 0 ? "" : ", ") + stages[i];
     }
     y += "]\n";
+    y += pipeline_extra;
     y += "channels:\n";
     for (const auto& channel : channels) {
         y += "  " + channel.name + ":\n";

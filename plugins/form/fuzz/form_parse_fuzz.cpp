@@ -1,6 +1,6 @@
-// libFuzzer target for the form plugin's parse: the first input byte picks the content type,
-// the rest is the body. Seeds: a fixture prefixed with 0 (JSON), 1 (urlencoded) or
-// 2 (multipart, boundary ----WebKitFormBoundary7MA4YWxkTrZu0gW).
+// libFuzzer target for the form plugin's verify and parse: the first input byte picks the
+// content type, the rest is the body. Seeds: a fixture prefixed with 0 (JSON: website or
+// Typeform), 1 (urlencoded) or 2 (multipart, boundary ----WebKitFormBoundary7MA4YWxkTrZu0gW).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -26,7 +26,9 @@ constexpr const char* kContentTypes[] = {
 
 const FakeInstance& instance() {
     static FakeHost host(memolib_plugin_v1());
-    static FakeInstance form = host.create("form", {{"default_region", "FR"}});
+    // With a Typeform secret, so that verify runs its detection and signature check too.
+    static FakeInstance form =
+        host.create("form", {{"default_region", "FR"}, {"typeform_secret", "fuzz"}});
     if (!form) std::abort();
     return form;
 }
@@ -39,6 +41,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     request.path = "/webhooks/form";
     request.content_type = kContentTypes[data[0] % 3];
     request.body.assign(reinterpret_cast<const char*>(data + 1), size - 1);
+    request.headers.emplace_back("Typeform-Signature", "sha256=AAAA");
+    const FakeResult verified = instance().verify(request);
+    if (verified.status != Status::kOk && verified.status != Status::kUnauthorized) std::abort();
+    if (!verified.violations.empty()) std::abort();
     const FakeResult result = instance().parse(request);
     // Only a well-formed outcome is acceptable: the guard's 500 would mean an exception escaped.
     if (result.status != Status::kOk && result.status != Status::kInvalid) std::abort();

@@ -2,30 +2,31 @@
 
 #include <cstddef>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include <phonenumbers/phonenumber.pb.h>
-#include <phonenumbers/phonenumberutil.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <rapidjson/document.h>
 
 #include "form_fields.hpp"
-#include "text.hpp"
+#include "memolib/plugins/common/json_writer.hpp"
+#include "memolib/plugins/common/phone.hpp"
+#include "memolib/plugins/common/text.hpp"
+#include "typeform.hpp"
 
 namespace memolib::plugins::form {
 namespace {
 
-using i18n::phonenumbers::PhoneNumber;
-using i18n::phonenumbers::PhoneNumberUtil;
+using common::normalize_email;
+using common::normalize_newlines;
+using common::printable;
+using common::trim;
 
 constexpr std::size_t kMaxFieldBytes = std::size_t{64} * 1024;
 constexpr std::size_t kMaxMessageBytes = std::size_t{1024} * 1024;
 
-constexpr const char* kProviders[] = {"website", nullptr};
+constexpr const char* kProviders[] = {"website", "typeform", nullptr};
 constexpr const char* kContentTypes[] = {"application/json", "application/x-www-form-urlencoded",
                                          "multipart/form-data", nullptr};
 
@@ -35,6 +36,11 @@ constexpr const char* kConfigSchema = R"(default_region:
   required: false
   secret: false
   description: ISO 3166 region used to read national phone numbers.
+typeform_secret:
+  type: string
+  required: false
+  secret: true
+  description: Typeform webhook secret; when set, each Typeform request needs a valid signature.
 )";
 
 std::string upper_ascii(std::string s) {
@@ -124,7 +130,7 @@ private:
                     ")");
             return false;
         }
-        if (!is_valid_utf8(*raw)) {
+        if (!common::is_valid_utf8(*raw)) {
             add(field, "invalid_encoding", "not valid UTF-8");
             return false;
         }
@@ -145,15 +151,7 @@ private:
     }
 
     std::string to_e164(std::string_view value) const {
-        const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
-        PhoneNumber number;
-        if (util.Parse(std::string(value), region_, &number) != PhoneNumberUtil::NO_PARSING_ERROR ||
-            !util.IsValidNumber(number)) {
-            return {};
-        }
-        std::string out;
-        util.Format(number, PhoneNumberUtil::E164, &out);
-        return out;
+        return common::to_e164(value, region_).value_or(std::string());
     }
 
     void add(Field field, std::string code, std::string message) {
@@ -167,13 +165,7 @@ private:
 
 std::string metadata_json(const Contact& contact) {
     if (contact.email.empty() || contact.phone.empty()) return {};
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    writer.StartObject();
-    writer.Key("phone");
-    writer.String(contact.phone.data(), static_cast<rapidjson::SizeType>(contact.phone.size()));
-    writer.EndObject();
-    return std::string(buffer.GetString(), buffer.GetSize());
+    return common::json_object({{"phone", contact.phone}});
 }
 
 void report(const sdk::Host& host, const std::vector<FieldError>& errors) {
@@ -182,22 +174,26 @@ void report(const sdk::Host& host, const std::vector<FieldError>& errors) {
 
 }  // namespace
 
-FormAdapter::FormAdapter(const sdk::Config& config)
-    : default_region_(upper_ascii(config.get_or("default_region", "FR"))) {
-    std::set<std::string> regions;
-    PhoneNumberUtil::GetInstance()->GetSupportedRegions(&regions);
-    if (regions.count(default_region_) == 0) {
+FormAdapter::FormAdapter(const sdk::Config& config, const sdk::Host& host)
+    : default_region_(upper_ascii(config.get_or("default_region", "FR"))),
+      typeform_secret_(config.get_or("typeform_secret", "")) {
+    if (!common::is_known_region(default_region_)) {
         throw sdk::ConfigError("default_region",
                                "default_region: '" + printable(default_region_) +
                                    "' is not an ISO 3166 region libphonenumber knows");
+    }
+    if (typeform_secret_.empty()) {
+        host.log(MEMOLIB_LOG_WARN, "channel '" + printable(config.channel()) +
+                                       "': typeform_secret is not set, so Typeform webhooks are "
+                                       "accepted unsigned");
     }
 }
 
 const sdk::PluginInfo& FormAdapter::info() {
     static const sdk::PluginInfo kInfo{
         "form",
-        "1.0.0",
-        "Website contact forms posted as JSON, urlencoded or multipart/form-data.",
+        "1.1.0",
+        "Website contact forms (JSON, urlencoded or multipart/form-data) and Typeform webhooks.",
         "stable",
         kProviders,
         kContentTypes,
@@ -209,8 +205,26 @@ const sdk::PluginInfo& FormAdapter::info() {
     return kInfo;
 }
 
+sdk::Status FormAdapter::verify(const sdk::Request& request, const sdk::Host& host) const {
+    if (typeform_secret_.empty() || request.media_type() != "application/json") {
+        return sdk::Status::kOk;
+    }
+    // The same detection as parse's, so that no body is parsed as Typeform's unverified.
+    rapidjson::Document document;
+    if (!parse_json_document(request.body(), document) || !is_typeform_event(document)) {
+        return sdk::Status::kOk;
+    }
+    return verify_typeform(request, typeform_secret_, host);
+}
+
 sdk::Status FormAdapter::parse(const sdk::Request& request, const sdk::Host& host) const {
     const std::string media_type = request.media_type();
+    if (media_type == "application/json") {
+        rapidjson::Document document;
+        if (parse_json_document(request.body(), document) && is_typeform_event(document)) {
+            return parse_typeform(document, default_region_, host);
+        }
+    }
     RawForm form;
     if (media_type == "application/json") {
         decode_json(request.body(), form);

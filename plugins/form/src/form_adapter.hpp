@@ -6,17 +6,21 @@
 
 namespace memolib::plugins::form {
 
-// The website contact form channel: reads a form posted as a JSON object, as
-// application/x-www-form-urlencoded or as multipart/form-data, and normalizes it into one
-// message from the "website" provider. Immutable after construction, so parse runs
-// concurrently without locks.
+// The form channel: a website's contact form (a JSON object, application/x-www-form-urlencoded
+// or multipart/form-data, from the "website" provider) and Typeform webhooks (a JSON
+// `form_response` event, from the "typeform" provider), each normalized into one message.
+// Immutable after construction, so verify and parse run concurrently without locks.
 class FormAdapter : public sdk::Adapter {
 public:
     // Throws sdk::ConfigError("default_region", ...) when libphonenumber does not know the
-    // region.
-    explicit FormAdapter(const sdk::Config& config);
+    // region. Logs once through `host` when Typeform webhooks will be accepted unsigned.
+    FormAdapter(const sdk::Config& config, const sdk::Host& host);
 
     static const sdk::PluginInfo& info();
+
+    // Website forms carry no signature; a Typeform webhook must carry a valid one when
+    // `typeform_secret` is configured.
+    sdk::Status verify(const sdk::Request& request, const sdk::Host& host) const override;
 
     sdk::Status parse(const sdk::Request& request, const sdk::Host& host) const override;
 
@@ -25,6 +29,7 @@ public:
 
 private:
     std::string default_region_;
+    std::string typeform_secret_;
 };
 
 }  // namespace memolib::plugins::form

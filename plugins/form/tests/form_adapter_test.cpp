@@ -8,6 +8,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "memolib/plugins/common/crypto.hpp"
 #include "memolib/sdk/testing/fake_host.hpp"
 
 namespace {
@@ -55,15 +56,57 @@ FakeResult parse(const std::string& content_type, const std::string& body) {
     return result;
 }
 
+constexpr const char* kSecret = "e2f4c5b6a7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2";
+
+// Typeform-Signature as https://www.typeform.com/developers/webhooks/secure-your-webhooks/
+// computes it: sha256= followed by the base64 HMAC-SHA256 of the raw body.
+std::string typeform_signature(const std::string& secret, const std::string& body) {
+    namespace common = memolib::plugins::common;
+    return "sha256=" + common::base64_encode(common::hmac_sha256(secret, body));
+}
+
+FakeRequest typeform_request(const std::string& body, const std::string& signature = "") {
+    FakeRequest request;
+    request.path = "/webhooks/form";
+    request.content_type = "application/json";
+    request.body = body;
+    if (!signature.empty()) request.headers.emplace_back("Typeform-Signature", signature);
+    return request;
+}
+
+// A Typeform channel with its secret configured, built once like the unsigned one.
+const FakeInstance& signed_form() {
+    static FakeInstance form = make_form({{"default_region", "FR"}, {"typeform_secret", kSecret}});
+    return form;
+}
+
+// A form_response whose answers are `answers` (a JSON array) and fields `fields`.
+std::string typeform_body(const std::string& answers, const std::string& fields = "[]",
+                          const std::string& token = "tok123") {
+    return R"({"event_id":"ev1","event_type":"form_response","form_response":{"form_id":"F1",)"
+           R"("token":")" +
+           token +
+           R"(","submitted_at":"2026-11-23T09:14:05Z","definition":{"id":"F1",)"
+           R"("title":"Contact","fields":)" +
+           fields + R"(},"answers":)" + answers + "}}";
+}
+
+std::string text_answer(const std::string& ref, const std::string& text,
+                        const std::string& field_type = "short_text") {
+    return R"({"type":"text","text":")" + text + R"(","field":{"id":"id_)" + ref + R"(","type":")" +
+           field_type + R"(","ref":")" + ref + R"("}})";
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(describes_itself) {
     const memolib_plugin_descriptor_t& d = host().descriptor();
     BOOST_TEST(std::string(d.name) == "form");
-    BOOST_TEST(std::string(d.version) == "1.0.0");
+    BOOST_TEST(std::string(d.version) == "1.1.0");
     BOOST_TEST(std::string(d.status) == "stable");
     BOOST_TEST(std::string(d.providers[0]) == "website");
-    BOOST_TEST(d.providers[1] == nullptr);
+    BOOST_TEST(std::string(d.providers[1]) == "typeform");
+    BOOST_TEST(d.providers[2] == nullptr);
     BOOST_TEST(std::string(d.content_types[0]) == "application/json");
     BOOST_TEST(std::string(d.content_types[1]) == "application/x-www-form-urlencoded");
     BOOST_TEST(std::string(d.content_types[2]) == "multipart/form-data");
@@ -71,7 +114,11 @@ BOOST_AUTO_TEST_CASE(describes_itself) {
     BOOST_TEST(d.default_max_body_bytes == 5u * 1024 * 1024);
     BOOST_TEST(d.default_rate_requests == 50u);
     BOOST_TEST(d.default_rate_window_ms == 3600000u);
-    BOOST_TEST(std::string(d.config_schema_yaml).find("default_region:") != std::string::npos);
+    const std::string schema = d.config_schema_yaml;
+    BOOST_TEST(schema.find("default_region:") != std::string::npos);
+    const std::size_t secret = schema.find("typeform_secret:");
+    BOOST_TEST_REQUIRE(secret != std::string::npos);
+    BOOST_TEST(schema.find("secret: true", secret) != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(json_happy_path) {
@@ -284,7 +331,7 @@ BOOST_AUTO_TEST_CASE(too_long_fields_are_invalid) {
     const FakeResult m = parse(kUrlencoded, "email=a%40example.org&message=" + long_message);
     BOOST_TEST(m.has_error("message", "too_long"), m.describe());
 
-    const std::string big_message(1024 * 1024, 'x');
+    const std::string big_message(std::size_t{1024} * 1024, 'x');
     const FakeResult ok = parse(kUrlencoded, "email=a%40example.org&message=" + big_message);
     BOOST_TEST(static_cast<int>(ok.status) == static_cast<int>(Status::kOk), ok.describe());
 }
@@ -337,16 +384,17 @@ BOOST_AUTO_TEST_CASE(verify_accepts_and_handshake_is_not_handled) {
 BOOST_AUTO_TEST_CASE(parse_runs_concurrently) {
     const FakeInstance form = make_form();
     const std::string bodies[] = {fixture("contact.json"), fixture("contact.urlencoded"),
-                                  fixture("contact_with_file.multipart")};
-    const char* types[] = {kJson, kUrlencoded, kMultipart};
+                                  fixture("contact_with_file.multipart"),
+                                  fixture("typeform_example.json")};
+    const char* types[] = {kJson, kUrlencoded, kMultipart, kJson};
     std::vector<int> failures(4, 0);
     std::vector<std::thread> threads;
     for (std::size_t t = 0; t < failures.size(); ++t) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < 200; ++i) {
                 FakeRequest request;
-                request.content_type = types[(t + i) % 3];
-                request.body = bodies[(t + i) % 3];
+                request.content_type = types[(t + i) % 4];
+                request.body = bodies[(t + i) % 4];
                 const FakeResult r = form.parse(request);
                 if (r.status != Status::kOk || r.messages.size() != 1 || !r.violations.empty()) {
                     ++failures[t];
@@ -368,7 +416,9 @@ BOOST_AUTO_TEST_CASE(garbage_never_crashes) {
                                   "=&=&&%",
                                   "%%%",
                                   "--\r\n--\r\n",
-                                  fixture("contact.multipart").substr(0, 100)};
+                                  fixture("contact.multipart").substr(0, 100),
+                                  R"({"event_type":"form_response","form_response":{}})",
+                                  fixture("typeform_example.json").substr(0, 500)};
     for (const std::string& body : inputs) {
         for (const char* type : {kJson, kUrlencoded, kMultipart, "multipart/form-data; boundary=",
                                  "multipart/form-data; boundary=\"a\r\nX-Evil: 1\""}) {
@@ -378,4 +428,344 @@ BOOST_AUTO_TEST_CASE(garbage_never_crashes) {
                        type << " / " << r.describe());
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(typeform_documented_example_is_normalized) {
+    const FakeResult r = parse(kJson, fixture("typeform_example.json"));
+    BOOST_TEST_REQUIRE(static_cast<int>(r.status) == static_cast<int>(Status::kOk), r.describe());
+    BOOST_TEST(r.errors.empty());
+    BOOST_TEST_REQUIRE(r.messages.size() == 1u);
+    const memolib::sdk::Message& m = r.messages[0];
+    BOOST_TEST(m.provider == "typeform");
+    BOOST_TEST(m.external_id == "a3a12ec67a1365927098a606107fac15");
+    // No field has the conventional refs: the first email answer is the sender, and the
+    // long_text answer is the text.
+    BOOST_TEST(m.sender == "laura@example.com");
+    BOOST_TEST(m.sender_name == "");
+    BOOST_TEST(m.subject == "Webhooks example");
+    BOOST_TEST(m.text ==
+               "It's cold right now! I live in an older medium-sized city with a university. "
+               "Geographically, the area is hilly.");
+    BOOST_TEST(m.provider_timestamp_ms == 1516299422000);
+    BOOST_TEST(m.recipient == "");
+    BOOST_TEST(m.html == "");
+    BOOST_TEST(m.attachments.empty());
+    BOOST_TEST(m.metadata_json ==
+               R"({"event_id":"LtWXD3crgy","form_id":"lT4Z3j","landed_at":"2018-01-18T18:07:02Z",)"
+               R"("score":9,"answers":{"readable_ref_short_text":"Laura",)"
+               R"("readable_ref_date":"2005-10-15",)"
+               R"("readable_ref_picture_choice":["London","Sydney"],"readable_ref_number1":5,)"
+               R"("readable_ref_legal":true,"readable_ref_multiple_choice":"London",)"
+               R"("readable_ref_yes_no":false,"readable_ref_opinion_scale":2,)"
+               R"("readable_ref_rating":3,"readable_ref_number2":4,"readable_ref_calendly":)"
+               R"("https://calendly.com/scheduled_events/EVENT_TYPE/invitees/INVITEE"},)"
+               R"("hidden":{"user_id":"abc123456"},"variables":{"score":4,"name":"typeform"}})");
+}
+
+BOOST_AUTO_TEST_CASE(typeform_conventional_refs_fill_the_columns) {
+    const FakeResult r = parse(kJson, fixture("typeform_contact.json"));
+    BOOST_TEST_REQUIRE(static_cast<int>(r.status) == static_cast<int>(Status::kOk), r.describe());
+    BOOST_TEST_REQUIRE(r.messages.size() == 1u);
+    const memolib::sdk::Message& m = r.messages[0];
+    BOOST_TEST(m.provider == "typeform");
+    BOOST_TEST(m.external_id == "9f1c2b7e4d8a6053b2e1f0c9d8a7b6e5");
+    BOOST_TEST(m.sender == "camille.leroy@example.fr");
+    BOOST_TEST(m.sender_name == "Camille Leroy");
+    BOOST_TEST(m.subject == "Litige avec mon bailleur");
+    BOOST_TEST(m.text ==
+               "Bonjour,\nmon bailleur refuse de me rendre le d\xc3\xa9p\xc3\xb4t de garantie.\n"
+               "Pouvez-vous m'aider ?");
+    BOOST_TEST(m.provider_timestamp_ms == 1795425245000);
+    BOOST_TEST_REQUIRE(m.attachments.size() == 1u);
+    BOOST_TEST(m.attachments[0].name == "5c3e1a9b2f7d-etat_des_lieux.pdf");
+    BOOST_TEST(m.attachments[0].url ==
+               "https://api.typeform.com/forms/Kx7pQ2/responses/9f1c2b7e4d8a6053b2e1f0c9d8a7b6e5/"
+               "fields/wX5yZ6aB7cD8/files/5c3e1a9b2f7d-etat_des_lieux.pdf");
+    BOOST_TEST(m.attachments[0].content_type == "");
+    BOOST_TEST(m.attachments[0].size == -1);
+    BOOST_TEST(m.metadata_json ==
+               R"({"event_id":"01HZX4Q9T7M2K8B3C5D6E7F8G9","form_id":"Kx7pQ2",)"
+               R"("landed_at":"2026-11-23T09:12:40Z","phone":"+33612345678",)"
+               R"("answers":{"domaine":"Droit immobilier"},"hidden":{"source":"site-contact"}})");
+}
+
+BOOST_AUTO_TEST_CASE(typeform_same_response_twice_has_the_same_external_id) {
+    const std::string body = fixture("typeform_example.json");
+    const FakeResult first = parse(kJson, body);
+    const FakeResult second = parse(kJson, body);
+    BOOST_TEST_REQUIRE(first.messages.size() == 1u, first.describe());
+    BOOST_TEST_REQUIRE(second.messages.size() == 1u, second.describe());
+    BOOST_TEST(first.messages[0].external_id == second.messages[0].external_id);
+    BOOST_TEST(first.messages[0].metadata_json == second.messages[0].metadata_json);
+}
+
+BOOST_AUTO_TEST_CASE(typeform_phone_only_becomes_the_sender_in_e164) {
+    const FakeResult r =
+        parse(kJson, typeform_body(R"([{"type":"phone_number","phone_number":"06 12 34 56 78",)"
+                                   R"("field":{"id":"p","type":"phone_number"}},)" +
+                                   text_answer("message", "Rappelez-moi", "long_text") + "]"));
+    BOOST_TEST_REQUIRE(r.messages.size() == 1u, r.describe());
+    BOOST_TEST(r.messages[0].sender == "+33612345678");
+    BOOST_TEST(r.messages[0].text == "Rappelez-moi");
+    BOOST_TEST(r.messages[0].metadata_json == R"({"event_id":"ev1","form_id":"F1"})");
+}
+
+BOOST_AUTO_TEST_CASE(typeform_message_ref_wins_over_a_longer_long_text) {
+    const FakeResult r =
+        parse(kJson,
+              typeform_body("[" + text_answer("details", "a much longer text answer", "long_text") +
+                            "," + text_answer("message", " Short ", "short_text") + "]"));
+    BOOST_TEST_REQUIRE(r.messages.size() == 1u, r.describe());
+    BOOST_TEST(r.messages[0].text == "Short");
+    BOOST_TEST(r.messages[0].sender == "");
+    BOOST_TEST(
+        r.messages[0].metadata_json ==
+        R"({"event_id":"ev1","form_id":"F1","answers":{"details":"a much longer text answer"}})");
+}
+
+BOOST_AUTO_TEST_CASE(typeform_longest_long_text_is_the_text_without_message_ref) {
+    const FakeResult r = parse(
+        kJson, typeform_body(
+                   "[" + text_answer("a", "short one", "long_text") + "," +
+                   text_answer("b", "the longest one of all", "long_text") + "," +
+                   text_answer("c", "a short_text that is longer than all", "short_text") + "]"));
+    BOOST_TEST_REQUIRE(r.messages.size() == 1u, r.describe());
+    BOOST_TEST(r.messages[0].text == "the longest one of all");
+    BOOST_TEST(r.messages[0].metadata_json ==
+               R"({"event_id":"ev1","form_id":"F1","answers":{"a":"short one",)"
+               R"("c":"a short_text that is longer than all"}})");
+}
+
+BOOST_AUTO_TEST_CASE(typeform_without_message_text_gets_a_summary) {
+    const std::string fields =
+        R"([{"id":"f1","title":"Which city?","type":"multiple_choice","ref":"city"},)"
+        R"({"id":"f2","title":"Your e-mail","type":"email","ref":"mail"},)"
+        R"({"id":"f3","title":"Agree?","type":"yes_no","ref":"agree"},)"
+        R"({"id":"f4","title":"Rating","type":"rating","ref":"rating"},)"
+        R"({"id":"f5","title":"Cities","type":"multiple_choice","ref":"cities"}])";
+    const std::string answers =
+        R"([{"type":"choice","choice":{"label":"Paris"},)"
+        R"("field":{"id":"f1","type":"multiple_choice"}},)"
+        R"({"type":"email","email":"Jo@Example.org","field":{"id":"f2","type":"email"}},)"
+        R"({"type":"boolean","boolean":true,"field":{"id":"f3","type":"yes_no"}},)"
+        R"({"type":"number","number":4.5,"field":{"id":"f4","type":"rating"}},)"
+        R"({"type":"choices","choices":{"labels":["Lyon","Nice"],"other":"Brest"},)"
+        R"("field":{"id":"f5","type":"multiple_choice"}},)"
+        R"({"type":"text","text":"no definition","field":{"id":"zz","type":"short_text"}}])";
+    const FakeResult r = parse(kJson, typeform_body(answers, fields));
+    BOOST_TEST_REQUIRE(r.messages.size() == 1u, r.describe());
+    const memolib::sdk::Message& m = r.messages[0];
+    BOOST_TEST(m.sender == "jo@example.org");
+    BOOST_TEST(m.subject == "Contact");
+    BOOST_TEST(m.text ==
+               "Which city?: Paris\nYour e-mail: Jo@Example.org\nAgree?: yes\nRating: 4.5\n"
+               "Cities: Lyon, Nice, Brest\nzz: no definition");
+    BOOST_TEST(m.metadata_json ==
+               R"({"event_id":"ev1","form_id":"F1","answers":{"city":"Paris","agree":true,)"
+               R"("rating":4.5,"cities":["Lyon","Nice","Brest"],"zz":"no definition"}})");
+}
+
+BOOST_AUTO_TEST_CASE(typeform_unusable_email_stays_in_metadata) {
+    const FakeResult r = parse(
+        kJson,
+        typeform_body(
+            "[" + text_answer("email", "not an address") + "," +
+            R"({"type":"email","email":"ok@example.org","field":{"id":"e2","type":"email"}},)" +
+            text_answer("message", "hello", "long_text") + "]"));
+    BOOST_TEST_REQUIRE(r.messages.size() == 1u, r.describe());
+    BOOST_TEST(r.messages[0].sender == "ok@example.org");
+    BOOST_TEST(r.messages[0].metadata_json ==
+               R"({"event_id":"ev1","form_id":"F1","answers":{"email":"not an address"}})");
+}
+
+BOOST_AUTO_TEST_CASE(typeform_repeated_titles_keep_every_answer) {
+    const std::string fields = R"([{"id":"a","title":"Same"},{"id":"b","title":"Same"}])";
+    const std::string answers = R"([{"type":"text","text":"one","field":{"id":"a"}},)"
+                                R"({"type":"text","text":"two","field":{"id":"b"}},)"
+                                R"({"type":"text","text":"three","field":{}}])";
+    const FakeResult r = parse(kJson, typeform_body(answers, fields));
+    BOOST_TEST_REQUIRE(r.messages.size() == 1u, r.describe());
+    BOOST_TEST(r.messages[0].text == "Same: one\nSame: two\nthree");
+    BOOST_TEST(r.messages[0].metadata_json ==
+               R"({"event_id":"ev1","form_id":"F1","answers":{"Same":"one","Same[1]":"two",)"
+               R"("[2]":"three"}})");
+}
+
+BOOST_AUTO_TEST_CASE(typeform_suffixed_keys_never_collide) {
+    const std::string answers = R"([{"type":"text","text":"a","field":{"ref":"X[2]"}},)"
+                                R"({"type":"text","text":"b","field":{"ref":"X"}},)"
+                                R"({"type":"text","text":"c","field":{"ref":"X"}}])";
+    const FakeResult r = parse(kJson, typeform_body(answers));
+    BOOST_TEST_REQUIRE(r.messages.size() == 1u, r.describe());
+    BOOST_TEST(r.messages[0].metadata_json ==
+               R"({"event_id":"ev1","form_id":"F1","answers":{"X[2]":"a","X":"b","X[2][2]":"c"}})");
+}
+
+BOOST_AUTO_TEST_CASE(typeform_unknown_answer_types_are_kept_when_plain) {
+    const std::string answers =
+        R"([{"type":"payment","payment":{"amount":"10.00","last4":"4242"},)"
+        R"("field":{"id":"p","ref":"pay"}},)"
+        R"({"type":"dropdown_extra","dropdown_extra":"x","field":{"id":"d","ref":"extra"}},)"
+        R"({"type":"multi_format","multi_format":[[[[1]]]],"field":{"id":"m","ref":"mf"}}])";
+    const FakeResult r = parse(kJson, typeform_body(answers));
+    BOOST_TEST_REQUIRE(r.messages.size() == 1u, r.describe());
+    BOOST_TEST(r.messages[0].text == "extra: x");
+    BOOST_TEST(r.messages[0].metadata_json ==
+               R"({"event_id":"ev1","form_id":"F1","answers":{"extra":"x"}})");
+}
+
+BOOST_AUTO_TEST_CASE(typeform_malformed_payloads_name_their_fields) {
+    struct Case {
+        std::string body;
+        std::string field;
+        std::string code;
+    };
+    const std::string head = R"({"event_type":"form_response","form_response":{)";
+    const Case cases[] = {
+        {head + R"("answers":[]}})", "form_response.token", "required"},
+        {head + R"("token":7,"answers":[]}})", "form_response.token", "invalid_type"},
+        {head + R"("token":"  ","answers":[]}})", "form_response.token", "required"},
+        {head + R"("token":"t","answers":{}}})", "form_response.answers", "invalid_type"},
+        {head + R"("token":"t","answers":[3]}})", "form_response.answers[0]", "invalid_type"},
+        {head + R"("token":"t","answers":[{"field":{}}]}})", "form_response.answers[0].type",
+         "required"},
+        {head + R"("token":"t","answers":[{"type":"text","text":"x"}]}})",
+         "form_response.answers[0].field", "required"},
+        {head + R"("token":"t","answers":[{"type":"text","text":5,"field":{}}]}})",
+         "form_response.answers[0].text", "invalid_type"},
+        {head + R"("token":"t","answers":[{"type":"number","field":{}}]}})",
+         "form_response.answers[0].number", "required"},
+        {head + R"("token":"t","answers":[{"type":"boolean","boolean":"yes","field":{}}]}})",
+         "form_response.answers[0].boolean", "invalid_type"},
+        {head + R"("token":"t","answers":[{"type":"choice","choice":{},"field":{}}]}})",
+         "form_response.answers[0].choice.label", "required"},
+        {head +
+             R"("token":"t","answers":[{"type":"choices","choices":{"labels":[1]},"field":{}}]}})",
+         "form_response.answers[0].choices.labels[0]", "invalid_type"},
+        {head + R"("token":"t","answers":[{"type":"text","text":"x","field":{"ref":2}}]}})",
+         "form_response.answers[0].field.ref", "invalid_type"},
+        {head + R"("token":"t","submitted_at":"yesterday"}})", "form_response.submitted_at",
+         "invalid_format"},
+        {head + R"("token":"t","hidden":[]}})", "form_response.hidden", "invalid_type"},
+        {head + R"("token":"t","definition":{"fields":[1]}}})",
+         "form_response.definition.fields[0]", "invalid_type"},
+        {head + R"("token":"t","answers":[{"type":"text","text":"caf)" + std::string("\xe9") +
+             R"(","field":{}}]}})",
+         "form_response.answers[0].text", "invalid_encoding"},
+        {head + R"("token":"t","answers":[{"type":"text","text":"a\u0000b","field":{}}]}})",
+         "form_response.answers[0].text", "invalid_encoding"},
+        {head + R"("token":"t","hidden":{"k":"\udc00"}}})", "form_response.hidden.k",
+         "invalid_encoding"},
+    };
+    for (const Case& c : cases) {
+        const FakeResult r = parse(kJson, c.body);
+        BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(Status::kInvalid), c.body);
+        BOOST_TEST(r.messages.empty(), c.body);
+        BOOST_TEST(r.has_error(c.field, c.code), c.body << "\n" << r.describe());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(other_json_events_are_website_forms) {
+    // Not event_type form_response, or form_response not an object: read as a website form.
+    for (const char* body :
+         {R"({"event_type":"form_response_partial","form_response":{"token":"t"}})",
+          R"({"event_type":"form_response","form_response":"t"})",
+          R"({"event_type":"form_response"})"}) {
+        const FakeResult r = parse(kJson, body);
+        BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(Status::kInvalid), body);
+        BOOST_TEST(r.has_error("message", "required"), body << "\n" << r.describe());
+    }
+    const FakeResult website =
+        parse(kJson, R"({"event_type":"x","email":"a@b.co","message":"hi"})");
+    BOOST_TEST_REQUIRE(website.messages.size() == 1u, website.describe());
+    BOOST_TEST(website.messages[0].provider == "website");
+}
+
+BOOST_AUTO_TEST_CASE(typeform_first_occurrence_of_a_member_wins) {
+    const std::string body = R"({"event_type":"form_response","event_type":"other",)"
+                             R"("form_response":{"token":"first","answers":[]},)"
+                             R"("form_response":{"token":"second"}})";
+    const FakeResult r = parse(kJson, body);
+    BOOST_TEST_REQUIRE(r.messages.size() == 1u, r.describe());
+    BOOST_TEST(r.messages[0].external_id == "first");
+}
+
+BOOST_AUTO_TEST_CASE(typeform_valid_signature_is_accepted) {
+    const std::string body = fixture("typeform_example.json");
+    const FakeResult r =
+        signed_form().verify(typeform_request(body, typeform_signature(kSecret, body)));
+    BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(Status::kOk), r.describe());
+    BOOST_TEST(r.errors.empty());
+    // Header names are case-insensitive.
+    FakeRequest lower = typeform_request(body);
+    lower.headers.emplace_back("typeform-signature", typeform_signature(kSecret, body));
+    BOOST_TEST(static_cast<int>(signed_form().verify(lower).status) ==
+               static_cast<int>(Status::kOk));
+}
+
+BOOST_AUTO_TEST_CASE(typeform_bad_signatures_are_unauthorized) {
+    const std::string body = fixture("typeform_example.json");
+    std::string tampered = body;
+    tampered.replace(tampered.find("laura@example.com"), 5, "maria");
+    struct Case {
+        std::string body;
+        std::string signature;
+        std::string code;
+    };
+    const Case cases[] = {
+        {tampered, typeform_signature(kSecret, body), "signature_mismatch"},
+        {body, typeform_signature("wrong secret", body), "signature_mismatch"},
+        {body, "", "missing_signature"},
+        {body, "sha1=" + typeform_signature(kSecret, body).substr(7), "invalid_format"},
+        {body, "sha256=", "signature_mismatch"},
+    };
+    for (const Case& c : cases) {
+        const FakeResult r = signed_form().verify(typeform_request(c.body, c.signature));
+        BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(Status::kUnauthorized), c.code);
+        BOOST_TEST(r.has_error("Typeform-Signature", c.code), c.code << "\n" << r.describe());
+        BOOST_TEST(r.violations.empty());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(typeform_without_secret_is_accepted_unsigned) {
+    FakeInstance form = make_form({{"default_region", "FR"}});
+    const FakeResult verify = form.verify(typeform_request(fixture("typeform_example.json")));
+    BOOST_TEST(static_cast<int>(verify.status) == static_cast<int>(Status::kOk));
+    // The start-up log says so once, without any secret in it.
+    const auto& logs = form.creation().logs;
+    BOOST_TEST_REQUIRE(logs.size() == 1u);
+    BOOST_TEST(logs[0].level == MEMOLIB_LOG_WARN);
+    BOOST_TEST(logs[0].message.find("typeform_secret") != std::string::npos, logs[0].message);
+    BOOST_TEST(logs[0].message.find("unsigned") != std::string::npos, logs[0].message);
+}
+
+BOOST_AUTO_TEST_CASE(typeform_secret_configured_logs_nothing_and_website_stays_unsigned) {
+    FakeInstance form = make_form({{"default_region", "FR"}, {"typeform_secret", kSecret}});
+    BOOST_TEST(form.creation().logs.empty());
+    FakeRequest website = typeform_request(fixture("contact.json"));
+    BOOST_TEST(static_cast<int>(form.verify(website).status) == static_cast<int>(Status::kOk));
+    website.content_type = kUrlencoded;
+    website.body = fixture("contact.urlencoded");
+    BOOST_TEST(static_cast<int>(form.verify(website).status) == static_cast<int>(Status::kOk));
+    // Malformed JSON is not Typeform's: parse refuses it as a website form.
+    BOOST_TEST(static_cast<int>(form.verify(typeform_request("{")).status) ==
+               static_cast<int>(Status::kOk));
+}
+
+BOOST_AUTO_TEST_CASE(typeform_signed_parse_matches_unsigned_parse) {
+    const std::string body = fixture("typeform_contact.json");
+    const FakeResult r =
+        signed_form().parse(typeform_request(body, typeform_signature(kSecret, body)));
+    BOOST_TEST_REQUIRE(r.messages.size() == 1u, r.describe());
+    BOOST_TEST(r.messages[0].external_id == "9f1c2b7e4d8a6053b2e1f0c9d8a7b6e5");
+}
+
+BOOST_AUTO_TEST_CASE(typeform_deep_values_do_not_crash) {
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    const std::string body = R"({"event_type":"form_response","form_response":{"token":"t",)"
+                             R"("hidden":{"x":)" +
+                             deep + R"(},"variables":)" + deep + R"(,"answers":[{"type":"x","x":)" +
+                             deep + R"(,"field":{"id":"a"}}]}})";
+    const FakeResult r = parse(kJson, body);
+    BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(Status::kOk), r.describe());
 }

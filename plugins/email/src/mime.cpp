@@ -1,0 +1,327 @@
+#include "mime.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <gmime/gmime.h>
+
+#include "charset.hpp"
+#include "memolib/plugins/common/form_data.hpp"
+#include "memolib/plugins/common/text.hpp"
+
+namespace memolib::plugins::email {
+namespace {
+
+struct GObjectUnref {
+    void operator()(gpointer object) const noexcept {
+        if (object != nullptr) g_object_unref(object);
+    }
+};
+template <class T>
+using GPtr = std::unique_ptr<T, GObjectUnref>;
+
+struct GFree {
+    void operator()(gpointer p) const noexcept { g_free(p); }
+};
+using GCharPtr = std::unique_ptr<char, GFree>;
+
+// GMime caps nesting itself (about 1024 levels); this keeps our own walk shallow whatever it does.
+constexpr int kMaxDepth = 100;
+
+// The options of every GMime call of the plugin, built once and only read afterwards, so they
+// are shared by concurrent requests without a lock. Real mail breaks the RFCs often, hence
+// loose parsing; raw 8-bit header text is read as UTF-8, else as Windows-1252.
+GMimeParserOptions* parser_options() {
+    static GMimeParserOptions* const kOptions = [] {
+        common::ensure_gmime_initialized();
+        GMimeParserOptions* options = g_mime_parser_options_new();
+        const char* fallback[] = {"utf-8", "windows-1252", nullptr};
+        g_mime_parser_options_set_fallback_charsets(options, fallback);
+        g_mime_parser_options_set_address_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+        g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+        g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+        return options;
+    }();
+    return kOptions;
+}
+
+// A NUL-terminated copy for GMime's C strings; a NUL inside ends the text there, as it would
+// for any C reader.
+std::string c_string(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
+
+// A folded header value on one line (RFC 5322 2.2.3), without the surrounding whitespace.
+std::string unfold(std::string_view raw) {
+    std::string out;
+    out.reserve(raw.size());
+    for (char c : raw) {
+        if (c != '\r' && c != '\n') out.push_back(c);
+    }
+    return std::string(common::trim(out));
+}
+
+HeaderList header_list(GMimeObject* object) {
+    HeaderList out;
+    GMimeHeaderList* list = g_mime_object_get_header_list(object);
+    if (list == nullptr) return out;
+    const int count = g_mime_header_list_get_count(list);
+    for (int i = 0; i < count; ++i) {
+        GMimeHeader* header = g_mime_header_list_get_header_at(list, i);
+        if (header == nullptr) continue;
+        // The raw value, since GMime's decoded one can no longer be parsed as an address list
+        // (a decoded display name may hold a comma or angle brackets).
+        const char* name = g_mime_header_get_name(header);
+        const char* value = g_mime_header_get_raw_value(header);
+        out.emplace_back(name != nullptr ? name : "", unfold(value != nullptr ? value : ""));
+    }
+    return out;
+}
+
+GMimeMessage* parse_message(std::string_view bytes) {
+    GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(bytes.data(), bytes.size()));
+    GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+    g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
+    return g_mime_parser_construct_message(parser.get(), parser_options());
+}
+
+std::string media_type(GMimeObject* object) {
+    GMimeContentType* type = g_mime_object_get_content_type(object);
+    if (type == nullptr) return "application/octet-stream";
+    GCharPtr mime(g_mime_content_type_get_mime_type(type));
+    return mime ? make_valid_utf8(common::to_lower(mime.get())) : "application/octet-stream";
+}
+
+// The part's content with its transfer encoding (base64, quoted-printable…) removed.
+std::string part_bytes(GMimePart* part) {
+    GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
+    if (wrapper == nullptr) return {};
+    GPtr<GMimeStream> out(g_mime_stream_mem_new());
+    if (g_mime_data_wrapper_write_to_stream(wrapper, out.get()) < 0) return {};
+    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out.get()));
+    if (bytes == nullptr || bytes->len == 0) return {};
+    return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
+}
+
+// The decoded size of a part, counted without keeping the bytes; -1 when it cannot be decoded.
+std::int64_t part_size(GMimePart* part) {
+    GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
+    if (wrapper == nullptr) return 0;
+    GPtr<GMimeStream> counter(g_mime_stream_null_new());
+    if (g_mime_data_wrapper_write_to_stream(wrapper, counter.get()) < 0) return -1;
+    return static_cast<std::int64_t>(GMIME_STREAM_NULL(counter.get())->written);
+}
+
+std::string part_text(GMimePart* part) {
+    const char* charset =
+        g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+    return to_utf8(part_bytes(part), charset != nullptr ? charset : "");
+}
+
+void append_text(std::string& to, const std::string& piece) {
+    if (piece.empty()) return;
+    if (!to.empty() && to.back() != '\n') to.push_back('\n');
+    to += piece;
+}
+
+std::string disposition_filename(GMimeObject* object) {
+    const char* name = g_mime_object_get_content_disposition_parameter(object, "filename");
+    if (name == nullptr) name = g_mime_object_get_content_type_parameter(object, "name");
+    return name != nullptr ? make_valid_utf8(name) : std::string();
+}
+
+sdk::Attachment describe_message_part(GMimeObject* object) {
+    sdk::Attachment attachment;
+    attachment.name = disposition_filename(object);
+    attachment.content_type = media_type(object);
+    GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+    attachment.size = 0;
+    if (inner != nullptr) {
+        GPtr<GMimeStream> counter(g_mime_stream_null_new());
+        if (g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, counter.get()) >= 0) {
+            attachment.size = static_cast<std::int64_t>(GMIME_STREAM_NULL(counter.get())->written);
+        } else {
+            attachment.size = -1;
+        }
+    }
+    return attachment;
+}
+
+void walk(GMimeObject* object, int depth, EmailFields& out) {
+    if (object == nullptr || depth > kMaxDepth) return;
+    // An attached message is one attachment: its own text is not the text of this one.
+    if (GMIME_IS_MESSAGE_PART(object)) {
+        add_attachment(out, describe_message_part(object));
+        return;
+    }
+    if (GMIME_IS_MULTIPART(object)) {
+        GMimeMultipart* multipart = GMIME_MULTIPART(object);
+        const int count = g_mime_multipart_get_count(multipart);
+        for (int i = 0; i < count; ++i) {
+            walk(g_mime_multipart_get_part(multipart, i), depth + 1, out);
+        }
+        return;
+    }
+    if (!GMIME_IS_PART(object)) return;
+    GMimePart* part = GMIME_PART(object);
+    const char* filename = g_mime_part_get_filename(part);
+    const bool attached =
+        g_mime_part_is_attachment(part) || (filename != nullptr && *filename != '\0');
+    GMimeContentType* type = g_mime_object_get_content_type(object);
+    // Inline text parts make the body; several of them (text around an inline image) are
+    // joined in order, so that nothing the sender wrote is lost.
+    if (!attached && type != nullptr && g_mime_content_type_is_type(type, "text", "plain")) {
+        append_text(out.text, part_text(part));
+        return;
+    }
+    if (!attached && type != nullptr && g_mime_content_type_is_type(type, "text", "html")) {
+        out.html += part_text(part);
+        return;
+    }
+    sdk::Attachment attachment;
+    attachment.name = filename != nullptr ? make_valid_utf8(filename) : std::string();
+    attachment.content_type = media_type(object);
+    attachment.size = part_size(part);
+    add_attachment(out, std::move(attachment));
+}
+
+std::string header_or(const HeaderList& headers, std::string_view name) {
+    return find_header(headers, name).value_or(std::string());
+}
+
+std::optional<Mailbox> first_mailbox_in(InternetAddressList* list, int depth) {
+    if (list == nullptr || depth > 8) return std::nullopt;
+    const int count = internet_address_list_length(list);
+    for (int i = 0; i < count; ++i) {
+        InternetAddress* address = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_MAILBOX(address)) {
+            const char* addr =
+                internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address));
+            std::string normalized = common::normalize_email(addr != nullptr ? addr : "");
+            if (normalized.empty()) continue;
+            const char* name = internet_address_get_name(address);
+            Mailbox mailbox;
+            mailbox.address = make_valid_utf8(normalized);
+            mailbox.name =
+                name != nullptr ? std::string(common::trim(make_valid_utf8(name))) : std::string();
+            return mailbox;
+        }
+        if (INTERNET_ADDRESS_IS_GROUP(address)) {
+            auto found = first_mailbox_in(
+                internet_address_group_get_members(INTERNET_ADDRESS_GROUP(address)), depth + 1);
+            if (found) return found;
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Mailbox> first_mailbox(std::string_view list) {
+    const std::string text = c_string(list);
+    if (common::trim(text).empty()) return std::nullopt;
+    GPtr<InternetAddressList> parsed(internet_address_list_parse(parser_options(), text.c_str()));
+    if (auto found = first_mailbox_in(parsed.get(), 0)) return found;
+    // GMime gives up on a few broken lists that the simpler common reading still understands.
+    std::string name;
+    std::string address = common::mailbox_address(text, &name);
+    if (address.empty()) return std::nullopt;
+    return Mailbox{make_valid_utf8(address), decode_header_text(name)};
+}
+
+std::string decode_header_text(std::string_view raw) {
+    const std::string text = c_string(raw);
+    if (text.find("=?") == std::string::npos && common::is_valid_utf8(text)) {
+        return make_valid_utf8(text);
+    }
+    GCharPtr decoded(g_mime_utils_header_decode_text(parser_options(), text.c_str()));
+    return decoded ? make_valid_utf8(decoded.get()) : make_valid_utf8(text);
+}
+
+std::string decode_message_id(std::string_view raw) {
+    const std::string text = c_string(common::trim(raw));
+    if (text.empty()) return {};
+    common::ensure_gmime_initialized();
+    GCharPtr decoded(g_mime_utils_decode_message_id(text.c_str()));
+    if (decoded && *decoded != '\0') return make_valid_utf8(common::trim(decoded.get()));
+    std::string_view id = text;
+    if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
+    return make_valid_utf8(common::trim(id));
+}
+
+std::string decode_references(std::string_view raw) {
+    const std::string text = c_string(raw);
+    if (common::trim(text).empty()) return {};
+    std::unique_ptr<GMimeReferences, decltype(&g_mime_references_free)> refs(
+        g_mime_references_parse(parser_options(), text.c_str()), &g_mime_references_free);
+    std::string out;
+    const int count = refs ? g_mime_references_length(refs.get()) : 0;
+    for (int i = 0; i < count; ++i) {
+        const char* id = g_mime_references_get_message_id(refs.get(), i);
+        if (id == nullptr || *id == '\0') continue;
+        if (!out.empty()) out.push_back(' ');
+        out += id;
+    }
+    return out.empty() ? decode_message_id(text) : make_valid_utf8(out);
+}
+
+std::optional<long long> decode_date_ms(std::string_view raw) {
+    const std::string text = c_string(common::trim(raw));
+    if (text.empty()) return std::nullopt;
+    if (auto ms = common::parse_rfc5322_date_ms(text); ms && *ms > 0) return ms;
+    if (auto ms = common::parse_iso8601_ms(text); ms && *ms > 0) return ms;
+    // GMime reads the obsolete and broken forms real mailers still write.
+    common::ensure_gmime_initialized();
+    GDateTime* date = g_mime_utils_header_decode_date(text.c_str());
+    if (date == nullptr) return std::nullopt;
+    const long long ms = static_cast<long long>(g_date_time_to_unix(date)) * 1000 +
+                         g_date_time_get_microsecond(date) / 1000;
+    g_date_time_unref(date);
+    if (ms <= 0) return std::nullopt;
+    return ms;
+}
+
+bool read_message(std::string_view bytes, const std::string& field, EmailFields& out,
+                  Problems& problems) {
+    // An mbox "From " separator line, which a local delivery pipe may leave in front, is not a
+    // header field.
+    if (bytes.substr(0, 5) == "From ") {
+        const std::size_t eol = bytes.find('\n');
+        bytes = eol == std::string_view::npos ? std::string_view{} : bytes.substr(eol + 1);
+    }
+    GPtr<GMimeMessage> message(parse_message(bytes));
+    if (!message) {
+        problems.add(field, "malformed_message", "no RFC 5322 message could be read");
+        return false;
+    }
+    const HeaderList headers = header_list(GMIME_OBJECT(message.get()));
+    if (headers.empty()) {
+        problems.add(field, "malformed_message",
+                     "the message has no header fields (expected RFC 5322 headers, a blank "
+                     "line, then the body)");
+        return false;
+    }
+    out.from = header_or(headers, "From");
+    if (out.from.empty()) out.from = header_or(headers, "Sender");
+    if (out.envelope_from.empty()) out.envelope_from = header_or(headers, "Return-Path");
+    out.to = header_or(headers, "To");
+    out.cc = header_or(headers, "Cc");
+    out.reply_to = header_or(headers, "Reply-To");
+    out.subject = header_or(headers, "Subject");
+    out.message_id = header_or(headers, "Message-ID");
+    out.in_reply_to = header_or(headers, "In-Reply-To");
+    out.references = header_or(headers, "References");
+    out.date = header_or(headers, "Date");
+    walk(g_mime_message_get_mime_part(message.get()), 0, out);
+    return true;
+}
+
+HeaderList read_header_block(std::string_view block) {
+    std::string bytes = c_string(block);
+    bytes += "\r\n\r\n";
+    GPtr<GMimeMessage> message(parse_message(bytes));
+    if (!message) return {};
+    return header_list(GMIME_OBJECT(message.get()));
+}
+
+}  // namespace memolib::plugins::email

@@ -1,0 +1,19 @@
+#include "phone_number.hpp"
+
+#include "memolib/plugins/common/phone.hpp"
+
+namespace memolib::plugins::whatsapp {
+
+std::optional<std::string> whatsapp_e164(std::string_view number) {
+    if (!number.empty() && number.front() == '+') number.remove_prefix(1);
+    if (number.size() < 6 || number.size() > 15 || number.front() == '0') return std::nullopt;
+    for (const char c : number) {
+        if (c < '0' || c > '9') return std::nullopt;
+    }
+    std::string candidate = "+" + std::string(number);
+    // The region is unused for a number written with its country code.
+    if (auto e164 = common::to_e164(candidate, "ZZ")) return e164;
+    return candidate;
+}
+
+}  // namespace memolib::plugins::whatsapp

@@ -1,0 +1,276 @@
+// End-to-end tests of the email channel: the real gateway binary and the real email plugin, each
+// provider's example posted over HTTP, then the stored rows read back from the database.
+#define BOOST_TEST_MODULE e2e_email
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "memolib/plugins/common/crypto.hpp"
+#include "support/database.hpp"
+#include "support/e2e_fixture.hpp"
+#include "support/http_client.hpp"
+#include "support/json.hpp"
+
+using namespace memolib::test;
+namespace common = memolib::plugins::common;
+
+namespace {
+
+constexpr const char* kMailgunKey = "e2e-mailgun-signing-key";
+constexpr const char* kPostmarkAuth = "postmark:e2e-s3cret";
+constexpr const char* kUrlencoded = "application/x-www-form-urlencoded";
+constexpr const char* kSendgridMultipart = "multipart/form-data; boundary=xYzZY";
+// What the urlencoded Mailgun fixture carries (plugins/email/tests/fixtures/README.md).
+constexpr const char* kFixtureSignatureFields =
+    "timestamp=1770920772&token=e0b5477167110d68991efc6b9f89f0a11066af27834600e123&signature="
+    "dc94f18bf51a10ceb32fab2614da2c0dbe378e6b2166439707369a6b59adfce8";
+
+std::string fixture(const std::string& name) {
+    const std::string path =
+        std::string(MEMOLIB_SOURCE_DIR) + "/plugins/email/tests/fixtures/" + name;
+    std::ifstream in(path, std::ios::binary);
+    BOOST_REQUIRE_MESSAGE(in, "cannot open " << path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+long long now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string replace_once(std::string s, const std::string& from, const std::string& to) {
+    const std::size_t at = s.find(from);
+    BOOST_REQUIRE_MESSAGE(at != std::string::npos, "'" << from << "' not found");
+    return s.replace(at, from.size(), to);
+}
+
+struct MailgunSignature {
+    std::string timestamp;
+    std::string token;
+    std::string signature;
+};
+
+// Signs as Mailgun does: hex HMAC-SHA256(key, timestamp + token).
+MailgunSignature sign(const std::string& key, long long timestamp) {
+    MailgunSignature s;
+    s.timestamp = std::to_string(timestamp);
+    s.token = random_hex(50);
+    s.signature = common::hex_encode(common::hmac_sha256(key, s.timestamp + s.token));
+    return s;
+}
+
+// The urlencoded Mailgun fixture with its signature fields replaced.
+std::string mailgun_body(const MailgunSignature& s) {
+    std::string fields = "timestamp=" + s.timestamp + "&token=" + s.token;
+    if (!s.signature.empty()) fields += "&signature=" + s.signature;
+    return replace_once(fixture("mailgun_forward.urlencoded"), kFixtureSignatureFields, fields);
+}
+
+HttpResponse post(std::uint16_t port, const std::string& content_type, const std::string& body,
+                  const Headers& headers = {}) {
+    return http_post(port, "/webhooks/email", content_type, body, headers);
+}
+
+std::string basic(const std::string& credentials) {
+    return "Basic " + common::base64_encode(credentials);
+}
+
+ChannelConfig email_channel(const std::string& verify = "enforce") {
+    return {"email",
+            {{"plugin", "email"},
+             {"max_body", "10MiB"},
+             {"verify", verify},
+             {"mailgun_signing_key", yaml_quote(kMailgunKey)},
+             {"postmark_basic_auth", yaml_quote(kPostmarkAuth)}}};
+}
+
+struct EmailFixture : GatewayFixture {
+    EmailFixture() {
+        config.channels = {email_channel()};
+        start();
+    }
+
+    long long rows() const { return database()->scalar("SELECT COUNT(*) FROM messages"); }
+
+    // The only stored row (the test stores one message at a time).
+    Row only_row() const {
+        const auto found = database()->query(
+            "SELECT channel, provider, external_id, sender, sender_name, recipient, subject, text, "
+            "html, attachments, provider_timestamp, metadata FROM messages");
+        BOOST_REQUIRE_EQUAL(found.size(), 1U);
+        return found.front();
+    }
+
+    void expect_stored(const HttpResponse& response) const {
+        BOOST_TEST_INFO("answer: " << response.body);
+        BOOST_REQUIRE_EQUAL(response.status, 200);
+        const auto json = parse_json(response.body);
+        BOOST_TEST(string_member(json, "status") == "stored");
+    }
+};
+
+std::string column(const Row& row, const char* name) { return row.at(name).value_or(""); }
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(email_channel_tests, EmailFixture)
+
+BOOST_AUTO_TEST_CASE(mailgun_signed_post_is_stored) {
+    expect_stored(post(port, kUrlencoded, mailgun_body(sign(kMailgunKey, now_seconds()))));
+    const Row row = only_row();
+    BOOST_TEST(column(row, "channel") == "email");
+    BOOST_TEST(column(row, "provider") == "mailgun");
+    BOOST_TEST(column(row, "external_id") == "517ACC75.5010709@example.com");
+    BOOST_TEST(column(row, "sender") == "bob@example.com");
+    BOOST_TEST(column(row, "sender_name") == "Bob");
+    BOOST_TEST(column(row, "recipient") == "alice@example.com");
+    BOOST_TEST(column(row, "subject") == "Re: Sample POST request");
+    BOOST_TEST(column(row, "text").rfind("Hi Alice,\n\nThis is Bob.", 0) == 0);
+    BOOST_TEST(column(row, "provider_timestamp") == "2026-02-12T18:26:09.000Z");
+    BOOST_TEST(column(row, "metadata").find(R"("in_reply_to":"517AC78B.5060404@example.com")") !=
+               std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(mailgun_retry_of_the_same_message_is_a_duplicate) {
+    // Each Mailgun attempt is signed afresh; the Message-Id is what makes it the same message.
+    expect_stored(post(port, kUrlencoded, mailgun_body(sign(kMailgunKey, now_seconds()))));
+    const auto again = post(port, kUrlencoded, mailgun_body(sign(kMailgunKey, now_seconds())));
+    check_error(again, 409, "duplicate");
+    BOOST_TEST(rows() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(mailgun_bad_signatures_are_401) {
+    const long long now = now_seconds();
+    MailgunSignature tampered = sign(kMailgunKey, now);
+    tampered.token = random_hex(50);
+    MailgunSignature missing = sign(kMailgunKey, now);
+    missing.signature.clear();
+    const std::vector<std::pair<std::string, MailgunSignature>> cases = {
+        {"tampered token", tampered},
+        {"wrong key", sign("not-the-signing-key", now)},
+        {"missing signature", missing},
+        {"stale timestamp", sign(kMailgunKey, now - 16 * 60)},
+        {"future timestamp", sign(kMailgunKey, now + 16 * 60)},
+    };
+    for (const auto& [what, signature] : cases) {
+        BOOST_TEST_CONTEXT(what) {
+            const auto json =
+                check_error(post(port, kUrlencoded, mailgun_body(signature)), 401,
+                            "verification_failed");
+            BOOST_TEST((json.HasMember("details") && json["details"].IsArray() &&
+                        json["details"].Size() > 0U),
+                       "the details say which check failed");
+        }
+    }
+    BOOST_TEST(rows() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(sendgrid_default_payload_is_stored) {
+    expect_stored(post(port, kSendgridMultipart, fixture("sendgrid_default.multipart")));
+    const Row row = only_row();
+    BOOST_TEST(column(row, "provider") == "sendgrid");
+    BOOST_TEST(column(row, "external_id") ==
+               "CAAzJDmKK=-=RRYtNxwMhg4Z=Qy96H1mZva0GNf1JqhhDyPf-dA@mail.gmail.com");
+    BOOST_TEST(column(row, "sender") == "random@gmail.com");
+    BOOST_TEST(column(row, "subject") == "Fwd: Test Subject");
+}
+
+BOOST_AUTO_TEST_CASE(sendgrid_raw_payload_is_stored) {
+    expect_stored(post(port, kSendgridMultipart, fixture("sendgrid_raw.multipart")));
+    const Row row = only_row();
+    BOOST_TEST(column(row, "provider") == "sendgrid");
+    BOOST_TEST(column(row, "external_id") ==
+               "CAF5GBptN93asLzEJvFTz_MLY0ftvfbVnaNNFdYdPcpX7qtnSgQ@mail.gmail.com");
+    BOOST_TEST(column(row, "sender") == "forwarding-noreply@google.com");
+    BOOST_TEST(column(row, "subject") ==
+               "(#123456789) Gmail Forwarding Confirmation - Receive Mail from test_test@gmail.com");
+}
+
+BOOST_AUTO_TEST_CASE(postmark_example_with_basic_auth_is_stored) {
+    expect_stored(post(port, "application/json", fixture("postmark_inbound.json"),
+                       {{"Authorization", basic(kPostmarkAuth)}}));
+    const Row row = only_row();
+    BOOST_TEST(column(row, "provider") == "postmark");
+    BOOST_TEST(column(row, "external_id") == "73e6d360-66eb-11e1-8e72-a8904824019b");
+    BOOST_TEST(column(row, "sender") == "support@postmarkapp.com");
+    BOOST_TEST(column(row, "subject") == "Test subject");
+    BOOST_TEST(column(row, "attachments") ==
+               R"([{"name":"test.txt","content_type":"text/plain","size":45}])");
+}
+
+BOOST_AUTO_TEST_CASE(postmark_wrong_or_missing_basic_auth_is_401) {
+    const std::string body = fixture("postmark_inbound.json");
+    check_error(post(port, "application/json", body, {{"Authorization", basic("postmark:guess")}}),
+                401, "verification_failed");
+    check_error(post(port, "application/json", body), 401, "verification_failed");
+    BOOST_TEST(rows() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(latin1_quoted_printable_message_is_stored_as_utf8) {
+    expect_stored(post(port, "message/rfc822", fixture("latin1_quoted_printable.eml")));
+    const Row row = only_row();
+    BOOST_TEST(column(row, "provider") == "mime");
+    BOOST_TEST(column(row, "external_id") == "20250311093000.4242@mail.example.fr");
+    BOOST_TEST(column(row, "sender") == "francois.leger@example.fr");
+    BOOST_TEST(column(row, "sender_name") == "Fran\xc3\xa7ois L\xc3\xa9ger");
+    BOOST_TEST(column(row, "subject") ==
+               "Rendez-vous \xc3\xa0 pr\xc3\xa9voir pour la succession de mon p\xc3\xa8re");
+    BOOST_TEST(column(row, "text") ==
+               "Bonjour Ma\xc3\xaetre,\n\nJe souhaiterais un rendez-vous \xc3\xa0 propos de la "
+               "succession de mon p\xc3\xa8re. Seriez-vous disponible la semaine "
+               "prochaine\xc2\xa0?\n\nBien cordialement,\nFran\xc3\xa7ois L\xc3\xa9ger\n");
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_message_id_is_409_and_stored_once) {
+    const std::string message = fixture("rfc5322_a1_1.eml");
+    expect_stored(post(port, "message/rfc822", message));
+    check_error(post(port, "message/rfc822", message), 409, "duplicate");
+    // The same Message-Id with a different body (a re-sent copy) is still the same message.
+    check_error(post(port, "message/rfc822", message + "\r\n-- \r\nSent again\r\n"), 409,
+                "duplicate");
+    BOOST_TEST(rows() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(mime_attachments_are_stored_as_descriptors) {
+    expect_stored(post(port, "message/rfc822", fixture("multipart_alternative_attachments.eml")));
+    const Row row = only_row();
+    const std::string attachments = column(row, "attachments");
+    BOOST_TEST(attachments.find("\"name\":\"devis r\xc3\xa9novation.pdf\"") != std::string::npos,
+               attachments);
+    BOOST_TEST(attachments.find(R"("content_type":"application/pdf","size":77)") !=
+               std::string::npos);
+    BOOST_TEST(attachments.find("JVBERi0") == std::string::npos, "no base64 bytes are stored");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_provider_is_400_and_other_media_types_415) {
+    const auto json = check_error(post(port, kUrlencoded, "name=Jeanne&message=bonjour"), 400,
+                                  "invalid_payload");
+    BOOST_REQUIRE(json.HasMember("details") && json["details"].IsArray());
+    BOOST_REQUIRE_EQUAL(json["details"].Size(), 1U);
+    BOOST_TEST(string_member(json["details"][0], "code") == "unknown_provider");
+    check_error(post(port, "text/plain", "hello"), 415, "unsupported_media_type");
+    BOOST_TEST(rows() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_CASE(verify_report_accepts_a_bad_signature, GatewayFixture) {
+    config.channels = {email_channel("report")};
+    start();
+    MailgunSignature bad = sign("not-the-signing-key", now_seconds());
+    const auto response = post(port, kUrlencoded, mailgun_body(bad));
+    BOOST_TEST_INFO("answer: " << response.body);
+    BOOST_TEST(response.status == 200);
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 1);
+    const auto events = gateway->events();
+    bool reported = false;
+    for (const auto& event : events) {
+        reported = reported || event.get("event") == "verification_failed_reported";
+    }
+    BOOST_TEST(reported, "the failed verification is logged");
+}

@@ -1,0 +1,252 @@
+// End-to-end tests of the shared stages through the real binary and the real form plugin:
+// rate limits (memory and Redis, with a Redis outage), enrich, the dedup fast path and the
+// replay cache, dry runs, gzip answers, duplicate_status, and a storage outage on PostgreSQL.
+// CTest runs it on SQLite and, with `-- --backend=postgresql`, on PostgreSQL.
+#define BOOST_TEST_MODULE e2e_stages
+#include <zlib.h>
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include <boost/test/unit_test.hpp>
+
+#include "support/database.hpp"
+#include "support/e2e_fixture.hpp"
+#include "support/http_client.hpp"
+#include "support/json.hpp"
+#include "support/redis_server.hpp"
+
+using namespace memolib::test;
+
+namespace {
+
+const std::vector<std::string> kAllStages = {"size_limit", "rate_limit", "verify", "parse",
+                                             "enrich",     "dedup",      "cache",  "persist"};
+
+std::string form_json(const std::string& tag, const std::string& subject = "Rendez-vous",
+                      const std::string& text = "Bonjour, je voudrais un rendez-vous.") {
+    return R"({"name":"Jeanne","email":"jeanne.)" + tag + R"(@example.org","subject":")" + subject +
+           R"(","message":")" + text + " " + tag + R"("})";
+}
+
+HttpResponse post(std::uint16_t port, const std::string& body, const Headers& headers = {},
+                  const std::string& target = "/webhooks/form") {
+    return http_post(port, target, "application/json", body, headers);
+}
+
+long long count_messages(const GatewayFixture& f) {
+    return f.database()->scalar("SELECT COUNT(*) FROM messages");
+}
+
+ChannelConfig form_with(std::vector<std::pair<std::string, std::string>> extra) {
+    ChannelConfig c = GatewayConfig::form_channel();
+    for (auto& kv : extra) c.settings.push_back(std::move(kv));
+    return c;
+}
+
+std::string gunzip(const std::string& data) {
+    z_stream zs{};
+    inflateInit2(&zs, 15 + 16);
+    std::string out(1 << 22, '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    zs.avail_in = static_cast<uInt>(data.size());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    inflate(&zs, Z_FINISH);
+    out.resize(zs.total_out);
+    inflateEnd(&zs);
+    return out;
+}
+
+std::string pg_state_dir() { return std::string(MEMOLIB_BINARY_DIR) + "/postgres"; }
+
+void pg(const char* verb) {
+    const std::string cmd =
+        std::string("bash ") + MEMOLIB_SOURCE_DIR + "/scripts/pg.sh " + verb + " " + pg_state_dir();
+    BOOST_REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, cmd << " failed");
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(stages, GatewayFixture)
+
+BOOST_AUTO_TEST_CASE(rate_limit_per_ip_answers_429_with_retry_after) {
+    config.stages = kAllStages;
+    config.channels = {form_with({{"rate_limit", "{requests: 3, window: 1h, key: ip}"}})};
+    start();
+    for (int i = 0; i < 3; ++i)
+        BOOST_TEST(post(port, form_json("r" + std::to_string(i))).status == 200);
+    HttpResponse refused = post(port, form_json("r3"));
+    auto json = check_error(refused, 429, "rate_limited");
+    const int retry_after = std::atoi(refused.header("Retry-After").value_or("0").c_str());
+    BOOST_TEST(retry_after > 3500);
+    BOOST_TEST(retry_after <= 3600);
+    BOOST_TEST(count_messages(*this) == 3);
+}
+
+BOOST_AUTO_TEST_CASE(rate_limit_per_sender_counts_each_sender) {
+    config.stages = kAllStages;
+    config.channels = {form_with({{"rate_limit", "{requests: 1, window: 1h, key: sender}"}})};
+    start();
+    BOOST_TEST(post(port, form_json("s1", "a", "first")).status == 200);
+    BOOST_TEST(post(port, form_json("s2", "a", "first")).status == 200);
+    check_error(post(port, form_json("s1", "a", "second")), 429, "rate_limited");
+    BOOST_TEST(count_messages(*this) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(redis_rate_limit_holds_across_two_instances_and_fails_open) {
+    RedisServer redis;
+    config.stages = kAllStages;
+    config.pipeline_extra = "  rate_limit: {backend: redis, redis_url: \"" + redis.url() + "\"}\n";
+    config.channels = {form_with({{"rate_limit", "{requests: 3, window: 1h, key: channel}"}})};
+    start();
+    // A second gateway on the same storage and the same Redis.
+    GatewayProcess::Options options;
+    options.args = {"serve", "-c", config_file().string()};
+    options.log_file = dir / "gateway2.log";
+    options.work_dir = dir.path();
+    GatewayProcess second(std::move(options));
+    const std::uint16_t port2 = second.wait_until_listening();
+
+    BOOST_TEST(post(port, form_json("x1")).status == 200);
+    BOOST_TEST(post(port2, form_json("x2")).status == 200);
+    BOOST_TEST(post(port, form_json("x3")).status == 200);
+    check_error(post(port2, form_json("x4")), 429, "rate_limited");
+    check_error(post(port, form_json("x5")), 429, "rate_limited");
+    BOOST_TEST(count_messages(*this) == 3);
+
+    // Redis down: requests are let through rather than refused or failed.
+    redis.stop();
+    BOOST_TEST(post(port, form_json("x6")).status == 200);
+    BOOST_TEST(post(port2, form_json("x7")).status == 200);
+    BOOST_TEST(count_messages(*this) == 5);
+    BOOST_TEST(second.stop().clean());
+    BOOST_TEST(gateway->log().find("rate_limit_redis_unavailable") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(enrich_stores_language_and_priority) {
+    config.stages = kAllStages;
+    start();
+    BOOST_REQUIRE(post(port, form_json("e1", "URGENT : rappel",
+                                       "Bonjour, merci de me rappeler immédiatement au sujet "
+                                       "de mon dossier de divorce."))
+                      .status == 200);
+    BOOST_REQUIRE(post(port, form_json("e2", "Our newsletter",
+                                       "Hello, here is the monthly newsletter of our office with "
+                                       "all the news of the month."))
+                      .status == 200);
+    auto rows =
+        database()->query("SELECT language, priority, sender_masked FROM messages ORDER BY id");
+    BOOST_REQUIRE_EQUAL(rows.size(), 2U);
+    BOOST_TEST(rows[0].at("language").value_or("") == "fr");
+    BOOST_TEST(rows[0].at("priority").value_or("") == "high");
+    BOOST_TEST(rows[0].at("sender_masked").value_or("") == "j***@e***.org");
+    BOOST_TEST(rows[1].at("language").value_or("") == "en");
+    BOOST_TEST(rows[1].at("priority").value_or("") == "low");
+}
+
+BOOST_AUTO_TEST_CASE(dry_run_normalizes_and_stores_and_counts_nothing) {
+    config.stages = kAllStages;
+    start();
+    const std::string body =
+        form_json("d1", "Urgent", "Bonjour, je voudrais un rendez-vous rapidement.");
+    HttpResponse dry = post(port, body, {}, "/webhooks/form?dry_run=1");
+    BOOST_REQUIRE_EQUAL(dry.status, 200);
+    auto json = parse_json(dry.body);
+    BOOST_TEST(string_member(json, "status") == "dry_run");
+    const auto& m = json["messages"][0];
+    BOOST_TEST(string_member(m, "sender") == "jeanne.d1@example.org");
+    BOOST_TEST(string_member(m, "sender_masked") == "j***@e***.org");
+    BOOST_TEST(string_member(m, "language") == "fr");
+    BOOST_TEST(string_member(m, "priority") == "high");
+    BOOST_TEST(string_member(m, "dedup_key").size() == 64U);
+    BOOST_TEST(count_messages(*this) == 0);
+    // Not counted as a duplicate either: the real post afterwards is stored.
+    HttpResponse real = post(port, body);
+    BOOST_TEST(real.status == 200);
+    BOOST_TEST(string_member(parse_json(real.body)["messages"][0], "checksum") ==
+               string_member(m, "dedup_key"));
+    BOOST_TEST(count_messages(*this) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_retry_gets_the_first_answer_and_later_a_409) {
+    config.stages = kAllStages;
+    config.pipeline_extra = "  cache: {max_entries: 10, ttl: 1s}\n";
+    start();
+    const std::string body = form_json("c1");
+    HttpResponse first = post(port, body);
+    BOOST_REQUIRE_EQUAL(first.status, 200);
+    const auto first_json = parse_json(first.body);
+    HttpResponse replay = post(port, body);
+    BOOST_TEST(replay.status == 200);
+    BOOST_TEST(replay.header("X-Idempotent-Replay").value_or("") == "true");
+    const auto replay_json = parse_json(replay.body);
+    BOOST_TEST(replay_json["messages"][0]["id"].GetInt64() ==
+               first_json["messages"][0]["id"].GetInt64());
+    BOOST_TEST(string_member(replay_json, "request_id") != string_member(first_json, "request_id"));
+    // Past the TTL the dedup index answers: a duplicate, still one row.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    check_error(post(port, body), 409, "duplicate");
+    BOOST_TEST(count_messages(*this) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_status_200_for_providers_that_retry) {
+    config.channels = {form_with({{"duplicate_status", "200"}})};
+    start();
+    const std::string body = form_json("p1");
+    BOOST_REQUIRE_EQUAL(post(port, body).status, 200);
+    HttpResponse again = post(port, body);
+    BOOST_TEST(again.status == 200);
+    auto json = parse_json(again.body);
+    BOOST_TEST(string_member(json, "status") == "duplicate");
+    BOOST_TEST(string_member(json["messages"][0], "status") == "duplicate");
+    BOOST_TEST(count_messages(*this) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(large_answers_are_gzipped_when_the_client_accepts_it) {
+    config.stages = kAllStages;
+    start();
+    std::string text(3000, 'x');
+    const std::string body = form_json("z1", "Long", text);
+    const Headers same_id = {{"X-Request-Id", "gzip-test"}};
+    HttpResponse plain = post(port, body, same_id, "/webhooks/form?dry_run=1");
+    Headers gzip_headers = same_id;
+    gzip_headers.emplace_back("Accept-Encoding", "gzip, deflate");
+    HttpResponse gz = post(port, body, gzip_headers, "/webhooks/form?dry_run=1");
+    BOOST_REQUIRE_EQUAL(gz.status, 200);
+    BOOST_TEST(!plain.header("Content-Encoding").has_value());
+    BOOST_TEST(gz.header("Content-Encoding").value_or("") == "gzip");
+    BOOST_TEST(gz.body.size() < plain.body.size() / 4);
+    const auto unzipped = parse_json(gunzip(gz.body));
+    BOOST_TEST(string_member(unzipped["messages"][0], "text") ==
+               string_member(parse_json(plain.body)["messages"][0], "text"));
+    // Small answers stay as they are.
+    HttpResponse small = http_get(port, "/health", {{"Accept-Encoding", "gzip"}});
+    BOOST_TEST(!small.header("Content-Encoding").has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Run only on PostgreSQL (CTest selects it), whose server the test can stop and start again.
+BOOST_FIXTURE_TEST_SUITE(postgresql_outage, GatewayFixture)
+
+BOOST_AUTO_TEST_CASE(storage_outage_is_503_with_retry_after_and_recovers_without_restart) {
+    BOOST_REQUIRE(current_backend() == "postgresql");
+    config.pipeline_extra = "  retry: {max_attempts: 2, base_delay: 50ms, max_delay: 200ms}\n";
+    start();
+    BOOST_REQUIRE_EQUAL(post(port, form_json("o1")).status, 200);
+    pg("pause");
+    HttpResponse down = post(port, form_json("o2"));
+    pg("resume");
+    auto json = check_error(down, 503, "storage_unavailable");
+    BOOST_TEST(!down.header("Retry-After").value_or("").empty());
+    BOOST_TEST(http_get(port, "/ready").status == 503);
+    // Back without a restart; the refused message can be sent again and is stored once.
+    HttpResponse back = post(port, form_json("o2"));
+    BOOST_TEST(back.status == 200);
+    BOOST_TEST(http_get(port, "/ready").status == 200);
+    BOOST_TEST(count_messages(*this) == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,218 @@
+// End-to-end tests of the whatsapp channel: the real gateway binary on a free loopback port, the
+// real whatsapp plugin, an SQLite database, checked from the outside (HTTP answers and rows).
+// Signatures are computed here from the secrets the test configures.
+#define BOOST_TEST_MODULE e2e_whatsapp
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+
+#include "memolib/plugins/common/crypto.hpp"
+#include "memolib/plugins/common/form_data.hpp"
+#include "support/database.hpp"
+#include "support/e2e_fixture.hpp"
+#include "support/http_client.hpp"
+#include "support/json.hpp"
+
+using namespace memolib::test;
+namespace common = memolib::plugins::common;
+
+namespace {
+
+constexpr const char* kAppSecret = "e2e-meta-app-secret";
+constexpr const char* kVerifyToken = "e2e-verify-token";
+constexpr const char* kTwilioToken = "e2e-twilio-auth-token";
+// Proxies rewrite scheme and host, so the URL providers sign is configured, not rebuilt.
+constexpr const char* kPublicUrl = "https://hooks.example.org/webhooks/whatsapp";
+constexpr const char* kJson = "application/json";
+constexpr const char* kForm = "application/x-www-form-urlencoded";
+constexpr const char* kTextWamid = "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=";
+
+std::string fixture(const std::string& name) {
+    const std::string path =
+        std::string(MEMOLIB_SOURCE_DIR) + "/plugins/whatsapp/tests/fixtures/" + name;
+    std::ifstream in(path, std::ios::binary);
+    BOOST_REQUIRE_MESSAGE(in, "cannot open " << path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+ChannelConfig whatsapp_channel(const std::string& verify_mode) {
+    return {"whatsapp",
+            {{"plugin", "whatsapp"},
+             {"verify", verify_mode},
+             {"public_url", yaml_quote(kPublicUrl)},
+             {"app_secret", yaml_quote(kAppSecret)},
+             {"verify_token", yaml_quote(kVerifyToken)},
+             {"twilio_auth_token", yaml_quote(kTwilioToken)}}};
+}
+
+std::string meta_signature(const std::string& secret, const std::string& body) {
+    return "sha256=" + common::hex_encode(common::hmac_sha256(secret, body));
+}
+
+// Twilio's scheme: base64 HMAC-SHA1 of the URL followed by each parameter's name and value,
+// sorted by name.
+std::string twilio_signature(const std::string& token, const std::string& url,
+                             const std::string& body) {
+    common::FormPairs params = common::parse_urlencoded(body);
+    std::stable_sort(params.begin(), params.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string data = url;
+    for (const auto& [name, value] : params) data += name + value;
+    return common::base64_encode(common::hmac_sha1(token, data));
+}
+
+HttpResponse post_meta(std::uint16_t port, const std::string& body, const Headers& headers) {
+    return http_post(port, "/webhooks/whatsapp", kJson, body, headers);
+}
+
+HttpResponse post_signed_meta(std::uint16_t port, const std::string& body) {
+    return post_meta(port, body, {{"X-Hub-Signature-256", meta_signature(kAppSecret, body)}});
+}
+
+struct WhatsAppFixture : GatewayFixture {
+    explicit WhatsAppFixture(const std::string& verify_mode = "enforce") {
+        config.channels = {whatsapp_channel(verify_mode)};
+        start();
+    }
+
+    long long count_messages() const { return database()->scalar("SELECT COUNT(*) FROM messages"); }
+};
+
+struct ReportingFixture : WhatsAppFixture {
+    ReportingFixture() : WhatsAppFixture("report") {}
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(whatsapp_channel_enforced, WhatsAppFixture)
+
+BOOST_AUTO_TEST_CASE(meta_text_example_is_stored_once) {
+    const std::string body = fixture("meta/text.json");
+    const auto first = post_signed_meta(port, body);
+    BOOST_TEST_INFO("answer: " << first.body);
+    BOOST_REQUIRE_EQUAL(first.status, 200);
+    const auto json = parse_json(first.body);
+    BOOST_TEST(string_member(json, "status") == "stored");
+    BOOST_REQUIRE(json.HasMember("messages") && json["messages"].IsArray());
+    BOOST_REQUIRE_EQUAL(json["messages"].Size(), 1U);
+
+    const auto rows = database()->query(
+        "SELECT channel, provider, external_id, sender, sender_name, recipient, text, "
+        "provider_timestamp FROM messages");
+    BOOST_REQUIRE_EQUAL(rows.size(), 1U);
+    const auto column = [&](const char* name) { return rows.front().at(name).value_or(""); };
+    BOOST_TEST(column("channel") == "whatsapp");
+    BOOST_TEST(column("provider") == "meta");
+    BOOST_TEST(column("external_id") == kTextWamid);
+    BOOST_TEST(column("sender") == "+16505551234");
+    BOOST_TEST(column("sender_name") == "Sheena Nelson");
+    BOOST_TEST(column("recipient") == "+15550783881");
+    BOOST_TEST(column("text") == "Does it come in another color?");
+    BOOST_TEST(column("provider_timestamp").rfind("2025-06-08T20:59:43", 0) == 0,
+               column("provider_timestamp"));
+
+    // Meta re-sends what was not answered 2xx: the same message again is a duplicate.
+    check_error(post_signed_meta(port, body), 409, "duplicate");
+    BOOST_TEST(count_messages() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(meta_batch_of_two_messages_is_two_rows) {
+    const auto response = post_signed_meta(port, fixture("meta/batch.json"));
+    BOOST_TEST_INFO("answer: " << response.body);
+    BOOST_REQUIRE_EQUAL(response.status, 200);
+    const auto json = parse_json(response.body);
+    BOOST_REQUIRE(json.HasMember("messages") && json["messages"].IsArray());
+    BOOST_TEST(json["messages"].Size() == 2U);
+    BOOST_TEST(count_messages() == 2);
+    const auto rows = database()->query("SELECT external_id FROM messages ORDER BY id");
+    BOOST_REQUIRE_EQUAL(rows.size(), 2U);
+    BOOST_TEST(rows[0].at("external_id").value_or("") == kTextWamid);
+}
+
+BOOST_AUTO_TEST_CASE(status_only_notification_is_200_and_stores_nothing) {
+    const auto response = post_signed_meta(port, fixture("meta/status_sent.json"));
+    BOOST_TEST_INFO("answer: " << response.body);
+    BOOST_REQUIRE_EQUAL(response.status, 200);
+    const auto json = parse_json(response.body);
+    BOOST_REQUIRE(json.HasMember("messages") && json["messages"].IsArray());
+    BOOST_TEST(json["messages"].Size() == 0U);
+    BOOST_TEST(count_messages() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(verification_handshake) {
+    const auto ok =
+        http_get(port, std::string("/webhooks/whatsapp?hub.mode=subscribe&") +
+                           "hub.verify_token=" + kVerifyToken + "&hub.challenge=1158201444");
+    BOOST_TEST(ok.status == 200);
+    BOOST_TEST(ok.body == "1158201444");
+    BOOST_TEST(ok.header("Content-Type").value_or("").rfind("text/plain", 0) == 0);
+
+    const auto wrong = http_get(
+        port, "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1");
+    check_error(wrong, 403, "verification_failed");
+    BOOST_TEST(wrong.body.find("1158201444") == std::string::npos);
+    BOOST_TEST(count_messages() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(bad_meta_signatures_are_401) {
+    const std::string body = fixture("meta/text.json");
+    std::string tampered = body;
+    tampered.replace(tampered.find("another color"), 13, "another size!");
+    check_error(
+        post_meta(port, tampered, {{"X-Hub-Signature-256", meta_signature(kAppSecret, body)}}), 401,
+        "verification_failed");
+    check_error(post_meta(port, body, {{"X-Hub-Signature-256", meta_signature("wrong", body)}}),
+                401, "verification_failed");
+    check_error(post_meta(port, body, {}), 401, "verification_failed");
+    BOOST_TEST(count_messages() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(twilio_example_with_a_valid_signature_is_stored) {
+    const std::string body = fixture("twilio/text.urlencoded");
+    const auto refused =
+        http_post(port, "/webhooks/whatsapp", kForm, body,
+                  {{"X-Twilio-Signature", twilio_signature("wrong", kPublicUrl, body)}});
+    check_error(refused, 401, "verification_failed");
+
+    const auto response =
+        http_post(port, "/webhooks/whatsapp", kForm, body,
+                  {{"X-Twilio-Signature", twilio_signature(kTwilioToken, kPublicUrl, body)}});
+    BOOST_TEST_INFO("answer: " << response.body);
+    BOOST_REQUIRE_EQUAL(response.status, 200);
+    const auto rows =
+        database()->query("SELECT provider, external_id, sender, sender_name, text FROM messages");
+    BOOST_REQUIRE_EQUAL(rows.size(), 1U);
+    const auto column = [&](const char* name) { return rows.front().at(name).value_or(""); };
+    BOOST_TEST(column("provider") == "twilio");
+    BOOST_TEST(column("external_id") == "SM5a2b6c0e9f4d43e1a8b7c6d5e4f3a2b1");
+    BOOST_TEST(column("sender") == "+33612345678");
+    BOOST_TEST(column("sender_name") == "Jeanne Martin");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_provider_and_media_type) {
+    const std::string form = "name=Jeanne&message=bonjour";
+    const auto json = check_error(
+        http_post(port, "/webhooks/whatsapp", kForm, form,
+                  {{"X-Twilio-Signature", twilio_signature(kTwilioToken, kPublicUrl, form)}}),
+        400, "invalid_payload");
+    BOOST_TEST((json.IsObject() && json.HasMember("details")));
+    check_error(http_post(port, "/webhooks/whatsapp", "text/plain", "hello"), 415,
+                "unsupported_media_type");
+    BOOST_TEST(count_messages() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_CASE(verify_report_accepts_bad_signatures, ReportingFixture) {
+    const std::string body = fixture("meta/text.json");
+    const auto response =
+        post_meta(port, body, {{"X-Hub-Signature-256", meta_signature("wrong", body)}});
+    BOOST_TEST_INFO("answer: " << response.body);
+    BOOST_TEST(response.status == 200);
+    const auto unsigned_batch = post_meta(port, fixture("meta/batch.json"), {});
+    BOOST_TEST(unsigned_batch.status == 200);
+    BOOST_TEST(count_messages() == 2);  // the batch repeats the text example: one duplicate
+}
