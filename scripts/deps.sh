@@ -14,6 +14,8 @@ packages=(
     # the tests: throwaway PostgreSQL and Redis servers, the sqlite3 CLI, curl for the README
     # example; python3 also generates the config-key tables of the docs
     postgresql redis-server sqlite3 curl ca-certificates python3
+    # the fuzz targets: clang with its libFuzzer and sanitizer runtimes
+    clang libclang-rt-14-dev
 )
 
 # One dpkg-query for all: it prints "name status" for each package it knows.

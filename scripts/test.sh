@@ -6,6 +6,7 @@
 #
 #   ./scripts/test.sh                 both presets
 #   ./scripts/test.sh release         only the named preset(s)
+#   MEMOLIB_SKIP_FUZZ=1 ./scripts/test.sh   without the 30-second fuzz run of each plugin
 #
 # Exits non-zero when any configure, build or test fails; goes on with the next preset so
 # that one run reports everything. MEMOLIB_JOBS=N overrides the presets' 2 parallel jobs
@@ -26,6 +27,11 @@ if [[ -n "${MEMOLIB_JOBS:-}" ]]; then
 fi
 
 failed=()
+# The fuzz smoke runs first, so that CTest's summary stays the last word of the run.
+if [[ -z "${MEMOLIB_SKIP_FUZZ:-}" ]]; then
+    echo "==== fuzz: 30 s per plugin"
+    ./scripts/fuzz.sh 30 || failed+=("fuzz")
+fi
 for preset in "${presets[@]}"; do
     echo "==== $preset: configure"
     if ! cmake --preset "$preset"; then

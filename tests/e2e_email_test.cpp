@@ -159,9 +159,8 @@ BOOST_AUTO_TEST_CASE(mailgun_bad_signatures_are_401) {
     };
     for (const auto& [what, signature] : cases) {
         BOOST_TEST_CONTEXT(what) {
-            const auto json =
-                check_error(post(port, kUrlencoded, mailgun_body(signature)), 401,
-                            "verification_failed");
+            const auto json = check_error(post(port, kUrlencoded, mailgun_body(signature)), 401,
+                                          "verification_failed");
             BOOST_TEST((json.HasMember("details") && json["details"].IsArray() &&
                         json["details"].Size() > 0U),
                        "the details say which check failed");
@@ -187,8 +186,9 @@ BOOST_AUTO_TEST_CASE(sendgrid_raw_payload_is_stored) {
     BOOST_TEST(column(row, "external_id") ==
                "CAF5GBptN93asLzEJvFTz_MLY0ftvfbVnaNNFdYdPcpX7qtnSgQ@mail.gmail.com");
     BOOST_TEST(column(row, "sender") == "forwarding-noreply@google.com");
-    BOOST_TEST(column(row, "subject") ==
-               "(#123456789) Gmail Forwarding Confirmation - Receive Mail from test_test@gmail.com");
+    BOOST_TEST(
+        column(row, "subject") ==
+        "(#123456789) Gmail Forwarding Confirmation - Receive Mail from test_test@gmail.com");
 }
 
 BOOST_AUTO_TEST_CASE(postmark_example_with_basic_auth_is_stored) {
@@ -248,8 +248,8 @@ BOOST_AUTO_TEST_CASE(mime_attachments_are_stored_as_descriptors) {
 }
 
 BOOST_AUTO_TEST_CASE(unknown_provider_is_400_and_other_media_types_415) {
-    const auto json = check_error(post(port, kUrlencoded, "name=Jeanne&message=bonjour"), 400,
-                                  "invalid_payload");
+    const auto json =
+        check_error(post(port, kUrlencoded, "name=Jeanne&message=bonjour"), 400, "invalid_payload");
     BOOST_REQUIRE(json.HasMember("details") && json["details"].IsArray());
     BOOST_REQUIRE_EQUAL(json["details"].Size(), 1U);
     BOOST_TEST(string_member(json["details"][0], "code") == "unknown_provider");

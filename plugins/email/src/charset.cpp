@@ -61,9 +61,7 @@ std::string lower_trimmed_charset(std::string_view charset) {
     return common::to_lower(common::trim(s));
 }
 
-bool is_utf8_label(const std::string& cs) {
-    return cs == "utf-8" || cs == "utf8";
-}
+bool is_utf8_label(const std::string& cs) { return cs == "utf-8" || cs == "utf8"; }
 
 bool is_ascii_label(const std::string& cs) {
     return cs.empty() || cs == "us-ascii" || cs == "ascii" || cs == "ansi_x3.4-1968";

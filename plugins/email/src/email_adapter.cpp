@@ -21,8 +21,8 @@ constexpr std::int64_t kDefaultMaxAgeMs = 15 * 60 * 1000;
 
 constexpr const char* kProviderNames[] = {"mailgun", "sendgrid", "postmark", "mime", nullptr};
 constexpr const char* kContentTypes[] = {"message/rfc822", "application/json",
-                                         "application/x-www-form-urlencoded",
-                                         "multipart/form-data", nullptr};
+                                         "application/x-www-form-urlencoded", "multipart/form-data",
+                                         nullptr};
 
 constexpr const char* kConfigSchema = R"(mailgun_signing_key:
   type: string
@@ -142,8 +142,9 @@ EmailAdapter::EmailAdapter(const sdk::Config& config, const sdk::Host& host)
     }
     const std::string channel = "email channel '" + config.channel() + "': ";
     if (enabled(Provider::kMailgun) && mailgun_signing_key_.empty()) {
-        host.log(MEMOLIB_LOG_WARN,
-                 channel + "mailgun_signing_key is not set: Mailgun requests are accepted unsigned");
+        host.log(
+            MEMOLIB_LOG_WARN,
+            channel + "mailgun_signing_key is not set: Mailgun requests are accepted unsigned");
     }
     if (enabled(Provider::kPostmark) && postmark_basic_auth_.empty()) {
         host.log(MEMOLIB_LOG_WARN, channel +
@@ -187,8 +188,8 @@ sdk::Status EmailAdapter::verify(const sdk::Request& request, const sdk::Host& h
     if ((media == Media::kUrlencoded || media == Media::kMultipart) &&
         !mailgun_signing_key_.empty()) {
         Problems ignored;
-        const auto form = read_form(media == Media::kMultipart, request.content_type(),
-                                    request.body(), ignored);
+        const auto form =
+            read_form(media == Media::kMultipart, request.content_type(), request.body(), ignored);
         if (form && form_provider(*form, media == Media::kMultipart) == Provider::kMailgun) {
             return verify_mailgun(trimmed(form->value("timestamp")), trimmed(form->value("token")),
                                   trimmed(form->value("signature")), request, host);
@@ -205,8 +206,7 @@ sdk::Status EmailAdapter::verify(const sdk::Request& request, const sdk::Host& h
 }
 
 sdk::Status EmailAdapter::verify_mailgun(const std::string& timestamp, const std::string& token,
-                                         const std::string& signature,
-                                         const sdk::Request& request,
+                                         const std::string& signature, const sdk::Request& request,
                                          const sdk::Host& host) const {
     bool missing = false;
     const std::pair<const char*, const std::string*> required[] = {

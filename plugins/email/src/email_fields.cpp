@@ -50,15 +50,17 @@ bool to_message(const EmailFields& fields, std::string_view provider, sdk::Messa
     std::optional<Mailbox> sender;
     if (!fields.from_address.empty()) {
         const std::string address = common::normalize_email(common::trim(fields.from_address));
-        if (!address.empty()) sender = Mailbox{clean(address), clean(common::trim(fields.from_name))};
+        if (!address.empty())
+            sender = Mailbox{clean(address), clean(common::trim(fields.from_name))};
     }
     if (!sender && !fields.from.empty()) sender = first_mailbox(fields.from);
     if (!sender && !fields.envelope_from.empty()) sender = first_mailbox(fields.envelope_from);
     if (!sender) {
-        const bool given = !common::trim(fields.from).empty() ||
-                           !common::trim(fields.from_address).empty();
+        const bool given =
+            !common::trim(fields.from).empty() || !common::trim(fields.from_address).empty();
         if (given) {
-            const std::string shown = !fields.from_address.empty() ? fields.from_address : fields.from;
+            const std::string shown =
+                !fields.from_address.empty() ? fields.from_address : fields.from;
             problems.add(fields.from_field, "invalid_format",
                          "no e-mail address can be read from '" + common::printable(shown) + "'");
         } else {
@@ -84,8 +86,8 @@ bool to_message(const EmailFields& fields, std::string_view provider, sdk::Messa
     out.attachments = fields.attachments;
 
     const std::string message_id = decode_message_id(fields.message_id);
-    out.external_id = !fields.provider_id.empty() ? clean(common::trim(fields.provider_id))
-                                                   : message_id;
+    out.external_id =
+        !fields.provider_id.empty() ? clean(common::trim(fields.provider_id)) : message_id;
 
     if (auto ms = decode_date_ms(fields.date)) {
         out.provider_timestamp_ms = *ms;
@@ -104,8 +106,9 @@ bool to_message(const EmailFields& fields, std::string_view provider, sdk::Messa
     const std::string stripped_text = common::normalize_newlines(clean(fields.stripped_text));
     // The RFC 5322 Message-ID, when the external id is the provider's own id instead.
     const std::string header_message_id = fields.provider_id.empty() ? std::string() : message_id;
-    const std::string omitted =
-        fields.attachments_omitted == 0 ? std::string() : std::to_string(fields.attachments_omitted);
+    const std::string omitted = fields.attachments_omitted == 0
+                                    ? std::string()
+                                    : std::to_string(fields.attachments_omitted);
     out.metadata_json = common::json_object({
         {"message_id", header_message_id},
         {"in_reply_to", in_reply_to},

@@ -113,8 +113,7 @@ std::int64_t part_size(GMimePart* part) {
 }
 
 std::string part_text(GMimePart* part) {
-    const char* charset =
-        g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+    const char* charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
     return to_utf8(part_bytes(part), charset != nullptr ? charset : "");
 }
 
@@ -195,8 +194,7 @@ std::optional<Mailbox> first_mailbox_in(InternetAddressList* list, int depth) {
     for (int i = 0; i < count; ++i) {
         InternetAddress* address = internet_address_list_get_address(list, i);
         if (INTERNET_ADDRESS_IS_MAILBOX(address)) {
-            const char* addr =
-                internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address));
+            const char* addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address));
             std::string normalized = common::normalize_email(addr != nullptr ? addr : "");
             if (normalized.empty()) continue;
             const char* name = internet_address_get_name(address);

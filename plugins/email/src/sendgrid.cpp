@@ -76,8 +76,8 @@ void read_attachments(const FormBody& form, EmailFields& fields, Problems& probl
         attachment.size = static_cast<std::int64_t>(file.content.size());
         if (has_info && info.HasMember(file.name.c_str())) {
             const std::string path = JsonReader::join("attachment-info", file.name);
-            if (const rapidjson::Value* about = json.object(info, file.name.c_str(),
-                                                            "attachment-info")) {
+            if (const rapidjson::Value* about =
+                    json.object(info, file.name.c_str(), "attachment-info")) {
                 if (attachment.name.empty()) {
                     attachment.name = json.string(*about, "filename", path)
                                           .value_or(json.string(*about, "name", path).value_or(""));

@@ -78,8 +78,8 @@ const FakeInstance& unsigned_channel() {
 }
 
 const FakeInstance& signed_channel() {
-    static FakeInstance email =
-        make(config({{"mailgun_signing_key", kMailgunKey}, {"postmark_basic_auth", kPostmarkAuth}}));
+    static FakeInstance email = make(
+        config({{"mailgun_signing_key", kMailgunKey}, {"postmark_basic_auth", kPostmarkAuth}}));
     return email;
 }
 
@@ -117,7 +117,8 @@ Message only_message(const FakeResult& r) {
 bool is(Status got, Status expected) { return static_cast<int>(got) == static_cast<int>(expected); }
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    for (std::size_t at = s.find(from); at != std::string::npos;
+         at = s.find(from, at + to.size())) {
         s.replace(at, from.size(), to);
     }
     return s;
@@ -211,10 +212,11 @@ BOOST_AUTO_TEST_CASE(mailgun_urlencoded_forward_is_normalized) {
     BOOST_TEST(m.sender_name == "Bob");
     BOOST_TEST(m.recipient == "alice@example.com");
     BOOST_TEST(m.subject == "Re: Sample POST request");
-    BOOST_TEST(m.text ==
-               "Hi Alice,\n\nThis is Bob.\n\nThanks,\nBob\n\nOn Thu, Feb 12, 2026 at 6:20 PM Alice "
-               "<alice@example.com> wrote:\n> Hi Bob,\n>\n> This is Alice. How are you doing?\n>\n> "
-               "Thanks,\n> Alice\n");
+    BOOST_TEST(
+        m.text ==
+        "Hi Alice,\n\nThis is Bob.\n\nThanks,\nBob\n\nOn Thu, Feb 12, 2026 at 6:20 PM Alice "
+        "<alice@example.com> wrote:\n> Hi Bob,\n>\n> This is Alice. How are you doing?\n>\n> "
+        "Thanks,\n> Alice\n");
     BOOST_TEST(m.html.rfind("<html><body><div>Hi Alice,</div>", 0) == 0);
     BOOST_TEST(m.provider_timestamp_ms == 1770920769000);  // the Date header, not the post time
     BOOST_TEST(m.attachments.empty());
@@ -288,8 +290,7 @@ BOOST_AUTO_TEST_CASE(mailgun_multipart_signature_is_checked) {
 BOOST_AUTO_TEST_CASE(mailgun_tampered_fields_are_unauthorized) {
     const std::int64_t now = kMailgunFixtureTimestamp * 1000;
     const std::string tampered_token(kMailgunFixtureToken + std::string("x"));
-    for (const auto& [name, value] :
-         std::vector<std::pair<std::string, std::string>>{
+    for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
              {"token", tampered_token},
              {"timestamp", std::to_string(kMailgunFixtureTimestamp + 1)},
              {"signature", std::string(64, '0')},
@@ -313,9 +314,9 @@ BOOST_AUTO_TEST_CASE(mailgun_signature_does_not_cover_the_body) {
 
 BOOST_AUTO_TEST_CASE(mailgun_wrong_key_is_unauthorized) {
     FakeInstance other = make(config({{"mailgun_signing_key", "another-key"}}));
-    const FakeResult r = verify(
-        request(kUrlencoded, fixture("mailgun_forward.urlencoded"), kMailgunFixtureTimestamp * 1000),
-        other);
+    const FakeResult r = verify(request(kUrlencoded, fixture("mailgun_forward.urlencoded"),
+                                        kMailgunFixtureTimestamp * 1000),
+                                other);
     BOOST_TEST(is(r.status, Status::kUnauthorized));
     BOOST_TEST(r.has_error("signature", "bad_signature"), r.describe());
 }
@@ -324,7 +325,8 @@ BOOST_AUTO_TEST_CASE(mailgun_missing_signature_fields_are_unauthorized) {
     const std::int64_t now = kMailgunFixtureTimestamp * 1000;
     for (const char* name : {"signature", "token", "timestamp"}) {
         BOOST_TEST_CONTEXT(name) {
-            const FakeResult r = verify(request(kUrlencoded, mailgun_form_with(name, nullptr), now));
+            const FakeResult r =
+                verify(request(kUrlencoded, mailgun_form_with(name, nullptr), now));
             BOOST_TEST(is(r.status, Status::kUnauthorized));
             BOOST_TEST(r.has_error(name, "missing_signature"), r.describe());
         }
@@ -353,8 +355,8 @@ BOOST_AUTO_TEST_CASE(mailgun_stale_and_future_timestamps_are_unauthorized) {
 }
 
 BOOST_AUTO_TEST_CASE(mailgun_without_key_is_accepted_unsigned) {
-    const FakeResult r = verify(request(kUrlencoded, mailgun_form_with("signature", nullptr)),
-                                unsigned_channel());
+    const FakeResult r =
+        verify(request(kUrlencoded, mailgun_form_with("signature", nullptr)), unsigned_channel());
     BOOST_TEST(is(r.status, Status::kOk), r.describe());
 }
 
@@ -395,7 +397,8 @@ BOOST_AUTO_TEST_CASE(mailgun_malformed_message_headers_name_the_field) {
     const FakeResult r = parse(kUrlencoded, mailgun_form_with("message-headers", "[[\"From\""));
     BOOST_TEST(is(r.status, Status::kInvalid));
     BOOST_TEST(r.has_error("message-headers", "malformed_json"), r.describe());
-    const FakeResult pairs = parse(kUrlencoded, mailgun_form_with("message-headers", "[[\"From\"]]"));
+    const FakeResult pairs =
+        parse(kUrlencoded, mailgun_form_with("message-headers", "[[\"From\"]]"));
     BOOST_TEST(pairs.has_error("message-headers[0]", "invalid_type"), pairs.describe());
 }
 
@@ -408,35 +411,41 @@ BOOST_AUTO_TEST_CASE(mailgun_invalid_utf8_becomes_replacement_characters) {
 // ---- SendGrid ----
 
 BOOST_AUTO_TEST_CASE(sendgrid_default_payload_is_normalized) {
-    const Message& m = only_message(parse(kSendgridMultipart, fixture("sendgrid_default.multipart")));
+    const Message& m =
+        only_message(parse(kSendgridMultipart, fixture("sendgrid_default.multipart")));
     BOOST_TEST(m.provider == "sendgrid");
-    BOOST_TEST(m.external_id == "CAAzJDmKK=-=RRYtNxwMhg4Z=Qy96H1mZva0GNf1JqhhDyPf-dA@mail.gmail.com");
+    BOOST_TEST(m.external_id ==
+               "CAAzJDmKK=-=RRYtNxwMhg4Z=Qy96H1mZva0GNf1JqhhDyPf-dA@mail.gmail.com");
     BOOST_TEST(m.sender == "random@gmail.com");
     BOOST_TEST(m.sender_name == "Rakin Uddin");
     BOOST_TEST(m.recipient == "test@rakinu.com");
     BOOST_TEST(m.subject == "Fwd: Test Subject");
-    BOOST_TEST(m.text ==
-               "---------- Forwarded message ---------\nFrom: Rakin Uddin <random@gmail.com>\nDate: "
-               "Sun, Oct 28, 2018 at 7:48 PM\nSubject: Test Subject\nTo: <test@rakinu.com>\n\n\n"
-               "Testing the inbound e-mail parser here\n");
+    BOOST_TEST(
+        m.text ==
+        "---------- Forwarded message ---------\nFrom: Rakin Uddin <random@gmail.com>\nDate: "
+        "Sun, Oct 28, 2018 at 7:48 PM\nSubject: Test Subject\nTo: <test@rakinu.com>\n\n\n"
+        "Testing the inbound e-mail parser here\n");
     BOOST_TEST(m.html.find("Testing the inbound e-mail parser here") != std::string::npos);
     BOOST_TEST(m.provider_timestamp_ms == 1540771063000);
     BOOST_TEST(m.attachments.empty());
-    BOOST_TEST(m.metadata_json ==
-               R"({"in_reply_to":"CAAzJDmJhGrJS9zc00U0EP6-mw+rc2MGX51ZSSUMEoYBiM=et4g@mail.gmail.com",)"
-               R"("references":"CAAzJDmJhGrJS9zc00U0EP6-mw+rc2MGX51ZSSUMEoYBiM=et4g@mail.gmail.com",)"
-               R"("envelope_from":"random@gmail.com","envelope_to":"test@rakinu.com"})");
+    BOOST_TEST(
+        m.metadata_json ==
+        R"({"in_reply_to":"CAAzJDmJhGrJS9zc00U0EP6-mw+rc2MGX51ZSSUMEoYBiM=et4g@mail.gmail.com",)"
+        R"("references":"CAAzJDmJhGrJS9zc00U0EP6-mw+rc2MGX51ZSSUMEoYBiM=et4g@mail.gmail.com",)"
+        R"("envelope_from":"random@gmail.com","envelope_to":"test@rakinu.com"})");
 }
 
 BOOST_AUTO_TEST_CASE(sendgrid_raw_payload_is_parsed_as_mime) {
     const Message& m = only_message(parse(kSendgridMultipart, fixture("sendgrid_raw.multipart")));
     BOOST_TEST(m.provider == "sendgrid");
-    BOOST_TEST(m.external_id == "CAF5GBptN93asLzEJvFTz_MLY0ftvfbVnaNNFdYdPcpX7qtnSgQ@mail.gmail.com");
+    BOOST_TEST(m.external_id ==
+               "CAF5GBptN93asLzEJvFTz_MLY0ftvfbVnaNNFdYdPcpX7qtnSgQ@mail.gmail.com");
     BOOST_TEST(m.sender == "forwarding-noreply@google.com");
     BOOST_TEST(m.sender_name == "Gmail Team");
     BOOST_TEST(m.recipient == "test_test_test123@gmail.com");
-    BOOST_TEST(m.subject ==
-               "(#123456789) Gmail Forwarding Confirmation - Receive Mail from test_test@gmail.com");
+    BOOST_TEST(
+        m.subject ==
+        "(#123456789) Gmail Forwarding Confirmation - Receive Mail from test_test@gmail.com");
     BOOST_TEST(m.text.rfind("test_test@gmail.com has requested to automatically forward mail to "
                             "your email\naddress test_test_test123@gmail.com.\n",
                             0) == 0);
@@ -456,8 +465,9 @@ BOOST_AUTO_TEST_CASE(sendgrid_charsets_and_attachments) {
     BOOST_TEST(m.sender == "helene.lefevre@example.fr");
     BOOST_TEST(m.sender_name == "H\xc3\xa9l\xc3\xa8ne Lef\xc3\xa8vre");
     BOOST_TEST(m.recipient == "factures@cabinet.example");
-    BOOST_TEST(m.subject == "Facture de d\xc3\xa9"
-                            "cembre");
+    BOOST_TEST(m.subject ==
+               "Facture de d\xc3\xa9"
+               "cembre");
     BOOST_TEST(m.text ==
                "Bonjour,\nvoici la facture de d\xc3\xa9"
                "cembre pour le dossier Lef\xc3\xa8vre.\nCordialement,\nH\xc3\xa9l\xc3\xa8ne\n");
@@ -467,8 +477,9 @@ BOOST_AUTO_TEST_CASE(sendgrid_charsets_and_attachments) {
                "\xe2\x80\x9d</p>");
     BOOST_TEST(m.provider_timestamp_ms == 1765787400000);
     BOOST_TEST_REQUIRE(m.attachments.size() == 1u);
-    BOOST_TEST(m.attachments[0].name == "facture-d\xc3\xa9"
-                                        "cembre.pdf");
+    BOOST_TEST(m.attachments[0].name ==
+               "facture-d\xc3\xa9"
+               "cembre.pdf");
     BOOST_TEST(m.attachments[0].content_type == "application/pdf");
     BOOST_TEST(m.attachments[0].size == 77);
     BOOST_TEST(m.metadata_json.find(R"("spam_score":"0.1")") != std::string::npos);
@@ -608,9 +619,8 @@ BOOST_AUTO_TEST_CASE(mime_reply_keeps_in_reply_to_and_references) {
     BOOST_TEST(m.external_id == "abcd.1234@local.machine.example");
     BOOST_TEST(m.recipient == "smith@home.example");
     BOOST_TEST(m.provider_timestamp_ms == 880131600000);
-    BOOST_TEST(m.metadata_json ==
-               R"({"in_reply_to":"3456@example.net",)"
-               R"("references":"1234@local.machine.example 3456@example.net"})");
+    BOOST_TEST(m.metadata_json == R"({"in_reply_to":"3456@example.net",)"
+                                  R"("references":"1234@local.machine.example 3456@example.net"})");
 }
 
 BOOST_AUTO_TEST_CASE(mime_rfc2047_encoded_words_are_decoded) {
@@ -650,8 +660,7 @@ BOOST_AUTO_TEST_CASE(mime_multipart_alternative_with_attachments) {
                "1\xc2\xa0"
                "250\xc2\xa0\xe2\x82\xac.\nL\xe2\x80\x99\xc5\x93uvre sera termin\xc3\xa9"
                "e en juin.\n");
-    BOOST_TEST(m.html ==
-               "<p>Ci-joint le devis \xe2\x80\x9cr\xc3\xa9novation\xe2\x80\x9d.</p>");
+    BOOST_TEST(m.html == "<p>Ci-joint le devis \xe2\x80\x9cr\xc3\xa9novation\xe2\x80\x9d.</p>");
     BOOST_TEST_REQUIRE(m.attachments.size() == 2u);
     BOOST_TEST(m.attachments[0].name == "devis r\xc3\xa9novation.pdf");
     BOOST_TEST(m.attachments[0].content_type == "application/pdf");
@@ -660,8 +669,9 @@ BOOST_AUTO_TEST_CASE(mime_multipart_alternative_with_attachments) {
     BOOST_TEST(m.attachments[1].content_type == "message/rfc822");
     BOOST_TEST(m.attachments[1].size > 100);
     BOOST_TEST(m.provider_timestamp_ms == 1749038700000);
-    BOOST_TEST(m.metadata_json ==
-               R"({"in_reply_to":"demande-2025-05-30@cabinet.example","cc":"accueil@cabinet.example"})");
+    BOOST_TEST(
+        m.metadata_json ==
+        R"({"in_reply_to":"demande-2025-05-30@cabinet.example","cc":"accueil@cabinet.example"})");
 }
 
 BOOST_AUTO_TEST_CASE(mime_iso_8859_1_label_reads_windows_1252_bytes) {
@@ -680,12 +690,14 @@ BOOST_AUTO_TEST_CASE(mime_unlabeled_and_unknown_charsets_never_fail) {
     const Message& utf8 =
         only_message(parse(kRfc822, "From: a@b.example\r\n\r\nd\xc3\xa9j\xc3\xa0 vu\r\n"));
     BOOST_TEST(utf8.text == "d\xc3\xa9j\xc3\xa0 vu\n");
-    const Message& unknown = only_message(parse(
-        kRfc822, "From: a@b.example\r\nContent-Type: text/plain; charset=x-no-such\r\n\r\n\xe9\r\n"));
+    const Message& unknown = only_message(
+        parse(kRfc822,
+              "From: a@b.example\r\nContent-Type: text/plain; charset=x-no-such\r\n\r\n\xe9\r\n"));
     BOOST_TEST(unknown.text == "\xc3\xa9\n");
-    const Message& koi8 = only_message(parse(
-        kRfc822, "From: a@b.example\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n\xf0\xd2\xc9"
-                 "\xd7\xc5\xd4\r\n"));
+    const Message& koi8 = only_message(
+        parse(kRfc822,
+              "From: a@b.example\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n\xf0\xd2\xc9"
+              "\xd7\xc5\xd4\r\n"));
     BOOST_TEST(koi8.text == "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82\n");  // "Привет"
     // A NUL cannot be stored in a text column: it is dropped, the message kept.
     const Message& nul =
@@ -694,15 +706,16 @@ BOOST_AUTO_TEST_CASE(mime_unlabeled_and_unknown_charsets_never_fail) {
 }
 
 BOOST_AUTO_TEST_CASE(mime_mbox_from_line_is_skipped) {
-    const Message& m = only_message(
-        parse(kRfc822, "From jdoe@machine.example Fri Nov 21 09:55:06 1997\n" +
-                           fixture("rfc5322_a1_1.eml")));
+    const Message& m =
+        only_message(parse(kRfc822, "From jdoe@machine.example Fri Nov 21 09:55:06 1997\n" +
+                                        fixture("rfc5322_a1_1.eml")));
     BOOST_TEST(m.external_id == "1234@local.machine.example");
 }
 
 BOOST_AUTO_TEST_CASE(mime_sender_falls_back_to_the_envelope) {
     const Message& m = only_message(parse(
-        kRfc822, "From: Undisclosed\r\nReturn-Path: <Bounce@Example.org>\r\nSubject: x\r\n\r\nhi\r\n"));
+        kRfc822,
+        "From: Undisclosed\r\nReturn-Path: <Bounce@Example.org>\r\nSubject: x\r\n\r\nhi\r\n"));
     BOOST_TEST(m.sender == "bounce@example.org");
     const FakeResult r = parse(kRfc822, "Subject: no sender\r\n\r\nhi\r\n");
     BOOST_TEST(is(r.status, Status::kInvalid));
@@ -775,7 +788,8 @@ BOOST_AUTO_TEST_CASE(malformed_bodies_are_invalid_with_details) {
     BOOST_TEST(json.has_error("body", "malformed_json"), json.describe());
     BOOST_TEST(json.find_error("body")->message.find("offset") != std::string::npos);
 
-    const FakeResult multipart = parse("multipart/form-data", fixture("sendgrid_default.multipart"));
+    const FakeResult multipart =
+        parse("multipart/form-data", fixture("sendgrid_default.multipart"));
     BOOST_TEST(is(multipart.status, Status::kInvalid));
     BOOST_TEST(multipart.has_error("body", "malformed_multipart"), multipart.describe());
 
@@ -810,7 +824,8 @@ BOOST_AUTO_TEST_CASE(parse_runs_concurrently) {
         {kJson, fixture("postmark_inbound.json")},
         {kRfc822, fixture("multipart_alternative_attachments.eml")}};
     std::vector<std::string> expected;
-    for (const auto& [type, body] : inputs) expected.push_back(only_message(parse(type, body)).text);
+    for (const auto& [type, body] : inputs)
+        expected.push_back(only_message(parse(type, body)).text);
     std::vector<int> failures(4, 0);
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
@@ -818,7 +833,8 @@ BOOST_AUTO_TEST_CASE(parse_runs_concurrently) {
             for (int i = 0; i < 50; ++i) {
                 const auto& [type, body] = inputs[(t + i) % inputs.size()];
                 const FakeResult r = unsigned_channel().parse(request(type, body));
-                if (r.messages.size() != 1 || r.messages[0].text != expected[(t + i) % inputs.size()]) {
+                if (r.messages.size() != 1 ||
+                    r.messages[0].text != expected[(t + i) % inputs.size()]) {
                     ++failures[t];
                 }
             }
@@ -842,12 +858,12 @@ BOOST_AUTO_TEST_CASE(providers_setting_refuses_the_others) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_config_is_refused_with_the_key) {
-    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-             {"providers", "mailgun,imap"},
-             {"providers", " , "},
-             {"postmark_basic_auth", "no-colon"},
-             {"mailgun_max_age", "0"},
-             {"mailgun_max_age", "soon"}}) {
+    for (const auto& [key, value] :
+         std::vector<std::pair<std::string, std::string>>{{"providers", "mailgun,imap"},
+                                                          {"providers", " , "},
+                                                          {"postmark_basic_auth", "no-colon"},
+                                                          {"mailgun_max_age", "0"},
+                                                          {"mailgun_max_age", "soon"}}) {
         BOOST_TEST_CONTEXT(key << " = " << value) {
             FakeInstance email = host().create("email", config({{key, value}}));
             BOOST_TEST(!email);
@@ -872,9 +888,9 @@ BOOST_AUTO_TEST_CASE(start_up_logs_each_unsigned_provider_once_without_secrets) 
                                        {"postmark_basic_auth", kPostmarkAuth},
                                        {"providers", "mailgun,postmark"}}));
     BOOST_TEST(locked.creation().logs.empty(), locked.creation().describe());
-    const FakeResult r = verify(request(kUrlencoded, mailgun_form_with("signature", "0"),
-                                        kMailgunFixtureTimestamp * 1000),
-                                locked);
+    const FakeResult r = verify(
+        request(kUrlencoded, mailgun_form_with("signature", "0"), kMailgunFixtureTimestamp * 1000),
+        locked);
     for (const auto& e : r.errors) {
         BOOST_TEST(e.message.find(kMailgunKey) == std::string::npos);
     }
