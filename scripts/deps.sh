@@ -13,7 +13,7 @@ packages=(
     libphonenumber-dev libcld2-dev libgmime-3.0-dev libhiredis-dev
     # the tests: throwaway PostgreSQL and Redis servers, the sqlite3 CLI, curl for the README
     # example; python3 also generates the config-key tables of the docs
-    postgresql redis-server sqlite3 curl ca-certificates python3
+    postgresql redis-server sqlite3 curl ca-certificates python3 python3-prometheus-client
     # the fuzz targets: clang with its libFuzzer and sanitizer runtimes
     clang libclang-rt-14-dev
 )

@@ -6,6 +6,8 @@
 #include <zlib.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 
@@ -224,6 +226,48 @@ BOOST_AUTO_TEST_CASE(large_answers_are_gzipped_when_the_client_accepts_it) {
     // Small answers stay as they are.
     HttpResponse small = http_get(port, "/health", {{"Accept-Encoding", "gzip"}});
     BOOST_TEST(!small.header("Content-Encoding").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(metrics_parse_and_count_what_happened) {
+    config.stages = kAllStages;
+    config.channels = {form_with({{"typeform_secret", "\"s3cret\""}, {"verify", "report"}})};
+    start();
+    std::ifstream in(std::string(MEMOLIB_SOURCE_DIR) +
+                     "/plugins/form/tests/fixtures/typeform_contact.json");
+    const std::string typeform((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+    BOOST_REQUIRE(!typeform.empty());
+    // A wrong signature under `verify: report` is accepted, and counted.
+    BOOST_TEST(post(port, typeform, {{"Typeform-Signature", "sha256=AAAA"}}).status == 200);
+    BOOST_TEST(post(port, form_json("m1")).status == 200);
+    BOOST_TEST(post(port, form_json("m1")).status == 200);  // a replay
+    check_error(post(port, "{"), 400, "invalid_payload");
+
+    HttpResponse scrape = http_get(port, "/metrics");
+    BOOST_REQUIRE_EQUAL(scrape.status, 200);
+    BOOST_TEST(scrape.header("Content-Type").value_or("").rfind("text/plain; version=0.0.4", 0) ==
+               0);
+    const auto file = dir / "metrics.txt";
+    write_file(file, scrape.body);
+    const auto parsed = run_process(
+        {"/usr/bin/python3", std::string(MEMOLIB_SOURCE_DIR) + "/tests/tools/parse_metrics.py",
+         file.string()},
+        dir.path());
+    BOOST_REQUIRE_MESSAGE(parsed.status.clean(),
+                          "the Prometheus parser refused /metrics: " << parsed.err);
+    auto has = [&](const std::string& line) {
+        return parsed.out.find(line + "\n") != std::string::npos;
+    };
+    BOOST_TEST(has("memolib_verification_failures_total{channel=form,mode=report} 1"), parsed.out);
+    BOOST_TEST(has("memolib_requests_total{channel=form,reason=,status=200} 2"), parsed.out);
+    BOOST_TEST(has("memolib_requests_total{channel=form,reason=replayed,status=200} 1"),
+               parsed.out);
+    BOOST_TEST(has("memolib_requests_total{channel=form,reason=invalid_payload,status=400} 1"),
+               parsed.out);
+    BOOST_TEST(has("memolib_messages_stored_total{channel=form} 2"), parsed.out);
+    BOOST_TEST(has("memolib_cache_hits_total{cache=replay} 1"), parsed.out);
+    BOOST_TEST(has("memolib_request_duration_seconds_count{channel=form} 4"), parsed.out);
+    BOOST_TEST(has("memolib_plugins_loaded{name=form,version=1.1.0} 1"), parsed.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

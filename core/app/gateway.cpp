@@ -7,6 +7,7 @@
 #include "app/webhook_handler.hpp"
 #include "http/server.hpp"
 #include "observability/logger.hpp"
+#include "observability/metrics.hpp"
 #include "pipeline/pipeline.hpp"
 #include "stages/rate_limiter.hpp"
 #include "storage/batch_writer.hpp"
@@ -171,6 +172,25 @@ int serve(const std::string& config_path) {
         limiter = make_memory_rate_limiter();
     }
     StageContext context{&writer, &state, limiter.get(), pipeline_cfg};
+    for (const auto& [name, plugin] : gateway->registry->plugins()) {
+        metrics().set("memolib_plugins_loaded", {{"name", name}, {"version", plugin->version}}, 1);
+    }
+    metrics().set("memolib_plugins_refused", {},
+                  static_cast<double>(gateway->registry->refused().size()));
+    metrics().on_render([&state](Metrics& m) {
+        m.set("memolib_cache_hits_total", {{"cache", "dedup"}},
+              static_cast<double>(state.dedup_index.hits()));
+        m.set("memolib_cache_misses_total", {{"cache", "dedup"}},
+              static_cast<double>(state.dedup_index.misses()));
+        m.set("memolib_cache_evictions_total", {{"cache", "dedup"}},
+              static_cast<double>(state.dedup_index.evictions()));
+        m.set("memolib_cache_hits_total", {{"cache", "replay"}},
+              static_cast<double>(state.replay_cache.hits()));
+        m.set("memolib_cache_misses_total", {{"cache", "replay"}},
+              static_cast<double>(state.replay_cache.misses()));
+        m.set("memolib_cache_evictions_total", {{"cache", "replay"}},
+              static_cast<double>(state.replay_cache.evictions()));
+    });
     auto pipeline = std::make_shared<const Pipeline>(gateway->config.stages, context);
     WebhookHandler handler(*gateway, pipeline, writer);
     HttpServer server(gateway->config.server, handler);
@@ -186,6 +206,8 @@ int serve(const std::string& config_path) {
                            {"storage", gateway->config.storage.backend}});
     server.run();
     writer.stop();
+    // The collector above refers to this function's state.
+    metrics().reset();
     log().info("stopped", {});
     return 0;
 }

@@ -6,6 +6,7 @@
 #include "app/gateway.hpp"
 #include "memolib/sdk/version.h"
 #include "observability/logger.hpp"
+#include "observability/metrics.hpp"
 #include "pipeline/time_format.hpp"
 #include "plugins/request_view.hpp"
 #include "storage/batch_writer.hpp"
@@ -126,7 +127,8 @@ std::optional<std::uint64_t> WebhookHandler::admit(Exchange& ex) {
         return admit_webhook(ex, ex.path.substr(kPrefix.size()));
     }
     if (ex.method != "GET" && ex.method != "HEAD") {
-        bool known = ex.path == "/health" || ex.path == "/ready" || ex.path == "/version";
+        bool known = ex.path == "/health" || ex.path == "/ready" || ex.path == "/version" ||
+                     ex.path == "/metrics";
         if (known) {
             ex.response_headers.emplace_back("Allow", "GET");
             ex.fail(405, "method_not_allowed", "use GET on " + ex.path);
@@ -135,7 +137,11 @@ std::optional<std::uint64_t> WebhookHandler::admit(Exchange& ex) {
         }
         return std::nullopt;
     }
-    if (ex.path == "/health") {
+    if (ex.path == "/metrics") {
+        ex.status = 200;
+        ex.response_content_type = "text/plain; version=0.0.4; charset=utf-8";
+        ex.response_body = metrics().render();
+    } else if (ex.path == "/health") {
         answer_json(ex, 200, R"({"status":"ok"})");
     } else if (ex.path == "/ready") {
         if (writer_.healthy()) {
@@ -253,6 +259,28 @@ void WebhookHandler::answer_success(Exchange& ex) const {
     answer_json(ex, status, std::string(buf.GetString(), buf.GetSize()));
 }
 
+// Counts every answer by channel, status and typed reason, and what it did to the messages.
+static void record_metrics(const Exchange& ex, double seconds) {
+    const std::string channel = ex.channel ? ex.channel->config.name : std::string();
+    metrics().add(
+        "memolib_requests_total",
+        {{"channel", channel}, {"status", std::to_string(ex.status)}, {"reason", ex.reason}});
+    if (!ex.channel) return;
+    metrics().observe("memolib_request_duration_seconds", {{"channel", channel}}, seconds);
+    if (ex.reason == "rate_limited")
+        metrics().add("memolib_rate_limited_total", {{"channel", channel}});
+    if (ex.dry_run || ex.replayed || (ex.status >= 300 && ex.status != 409)) return;
+    double stored = 0;
+    double duplicates = 0;
+    for (const NormalizedMessage& m : ex.messages) {
+        stored += m.status == NormalizedMessage::Status::kStored ? 1 : 0;
+        duplicates += m.status == NormalizedMessage::Status::kDuplicate ? 1 : 0;
+    }
+    if (stored > 0) metrics().add("memolib_messages_stored_total", {{"channel", channel}}, stored);
+    if (duplicates > 0)
+        metrics().add("memolib_duplicates_total", {{"channel", channel}}, duplicates);
+}
+
 void WebhookHandler::completed(Exchange& ex) {
     const std::string* accept = ex.header("Accept-Encoding");
     if (accept != nullptr && accepts_gzip(*accept)) {
@@ -270,6 +298,7 @@ void WebhookHandler::completed(Exchange& ex) {
             .count();
     std::string provider = ex.messages.empty() ? std::string() : ex.messages.front().provider;
     std::string sender = ex.messages.empty() ? std::string() : ex.messages.front().sender_masked;
+    record_metrics(ex, latency_ms / 1000.0);
     log().info("request", {{"request_id", ex.request_id},
                            {"method", ex.method},
                            {"path", ex.path},

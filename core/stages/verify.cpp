@@ -1,4 +1,5 @@
 #include "observability/logger.hpp"
+#include "observability/metrics.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "plugins/request_view.hpp"
 #include "stages/stages.hpp"
@@ -21,6 +22,8 @@ public:
         memolib_status_t status = ex.channel->instance->verify(request.get(), result);
         if (status == MEMOLIB_OK) return StageResult::kContinue;
         if (status == MEMOLIB_UNAUTHORIZED) {
+            metrics().add("memolib_verification_failures_total",
+                          {{"channel", ex.channel->config.name}, {"mode", mode}});
             if (mode == "report") {
                 log().warn("verification_failed_reported",
                            {{"request_id", ex.request_id}, {"channel", ex.channel->config.name}});

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "observability/logger.hpp"
+#include "observability/metrics.hpp"
 
 namespace memolib::core {
 
@@ -110,16 +111,21 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs) {
     for (int attempt = 0;; ++attempt) {
         if (try_commit(jobs, error, transient)) {
             healthy_ = true;
+            std::size_t messages = 0;
+            for (const StoreJob& j : jobs) messages += j.messages->size();
+            metrics().observe("memolib_batch_size", {}, static_cast<double>(messages));
             for (StoreJob& j : jobs) j.done(StoreOutcome::kCommitted, {});
             return;
         }
         if (!transient || attempt >= retry_.max_attempts) break;
+        metrics().add("memolib_storage_retries_total", {});
         std::uint64_t delay = backoff_ms(attempt);
         log().warn("storage_retry", {{"attempt", attempt + 1},
                                      {"delay_ms", static_cast<long long>(delay)},
                                      {"error", error}});
         std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     }
+    if (transient || jobs.size() == 1) metrics().add("memolib_storage_failures_total", {});
     if (transient) {
         healthy_ = false;
         log().error("storage_unavailable", {{"error", error}});

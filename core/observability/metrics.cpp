@@ -1,0 +1,190 @@
+#include "observability/metrics.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace memolib::core {
+
+namespace {
+
+enum class Kind { kCounter, kGauge, kHistogram };
+
+struct Declaration {
+    const char* name;
+    Kind kind;
+    const char* help;
+    std::vector<double> buckets;
+};
+
+// Request latencies from 1 ms to 10 s, and batch sizes up to the largest allowed batch.
+const std::vector<double> kLatencyBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                             0.25,  0.5,    1,     2.5,  5,     10};
+const std::vector<double> kBatchBuckets = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+
+const std::vector<Declaration>& declarations() {
+    static const std::vector<Declaration> kAll = {
+        {"memolib_requests_total",
+         Kind::kCounter,
+         "HTTP requests answered, by channel, status and typed reason",
+         {}},
+        {"memolib_request_duration_seconds", Kind::kHistogram,
+         "Time from the request's arrival to its answer, by channel", kLatencyBuckets},
+        {"memolib_messages_stored_total", Kind::kCounter, "Messages committed to storage", {}},
+        {"memolib_duplicates_total",
+         Kind::kCounter,
+         "Messages answered as duplicates of a stored one",
+         {}},
+        {"memolib_rate_limited_total", Kind::kCounter, "Requests refused by a rate limit", {}},
+        {"memolib_verification_failures_total",
+         Kind::kCounter,
+         "Requests whose provider signature failed, by channel and verify mode (report: "
+         "accepted anyway)",
+         {}},
+        {"memolib_batch_size", Kind::kHistogram, "Messages per storage transaction", kBatchBuckets},
+        {"memolib_storage_retries_total",
+         Kind::kCounter,
+         "Transactions retried after a transient storage error",
+         {}},
+        {"memolib_storage_failures_total",
+         Kind::kCounter,
+         "Transactions given up (storage unavailable after its retries, or refused)",
+         {}},
+        {"memolib_cache_hits_total", Kind::kCounter, "Lookups found, by cache (dedup, replay)", {}},
+        {"memolib_cache_misses_total", Kind::kCounter, "Lookups not found, by cache", {}},
+        {"memolib_cache_evictions_total",
+         Kind::kCounter,
+         "Entries dropped for room or age, by cache",
+         {}},
+        {"memolib_plugins_loaded", Kind::kGauge, "Plugins loaded, by name and version", {}},
+        {"memolib_plugins_refused", Kind::kGauge, "Plugin files refused at load", {}},
+    };
+    return kAll;
+}
+
+const Declaration* find(std::string_view name) {
+    for (const Declaration& d : declarations()) {
+        if (name == d.name) return &d;
+    }
+    return nullptr;
+}
+
+std::string escape(std::string_view v) {
+    std::string out;
+    for (char c : v) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
+    }
+    return out;
+}
+
+std::string label_text(const Labels& labels) {
+    std::string out;
+    for (const auto& [k, v] : labels)
+        out += (out.empty() ? "" : ",") + k + "=\"" + escape(v) + "\"";
+    return out;
+}
+
+std::string number(double v) {
+    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.15g", v);
+    return buf;
+}
+
+std::string series(const std::string& name, const std::string& labels,
+                   const std::string& extra = {}) {
+    std::string all = labels;
+    if (!extra.empty()) all += (all.empty() ? "" : ",") + extra;
+    return all.empty() ? name : name + "{" + all + "}";
+}
+
+}  // namespace
+
+Metrics& Metrics::instance() {
+    static Metrics m;
+    return m;
+}
+
+void Metrics::add(std::string_view name, const Labels& labels, double value) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    values_[std::string(name)][label_text(labels)] += value;
+}
+
+void Metrics::set(std::string_view name, const Labels& labels, double value) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    values_[std::string(name)][label_text(labels)] = value;
+}
+
+void Metrics::observe(std::string_view name, const Labels& labels, double value) {
+    const Declaration* d = find(name);
+    if (d == nullptr) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    Histogram& h = histograms_[std::string(name)][label_text(labels)];
+    if (h.counts.empty()) h.counts.assign(d->buckets.size(), 0);
+    for (std::size_t i = 0; i < d->buckets.size(); ++i) {
+        if (value <= d->buckets[i]) h.counts[i] += 1;
+    }
+    h.sum += value;
+    h.count += 1;
+}
+
+void Metrics::on_render(std::function<void(Metrics&)> collect) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    collectors_.push_back(std::move(collect));
+}
+
+void Metrics::reset() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    values_.clear();
+    histograms_.clear();
+    collectors_.clear();
+}
+
+std::string Metrics::render() {
+    std::vector<std::function<void(Metrics&)>> collectors;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        collectors = collectors_;
+    }
+    for (auto& c : collectors) c(*this);
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::string out;
+    for (const Declaration& d : declarations()) {
+        out += std::string("# HELP ") + d.name + " " + d.help + "\n";
+        out += std::string("# TYPE ") + d.name + " " +
+               (d.kind == Kind::kCounter ? "counter"
+                : d.kind == Kind::kGauge ? "gauge"
+                                         : "histogram") +
+               "\n";
+        if (d.kind == Kind::kHistogram) {
+            auto it = histograms_.find(d.name);
+            if (it == histograms_.end()) continue;
+            for (const auto& [labels, h] : it->second) {
+                for (std::size_t i = 0; i < d.buckets.size(); ++i) {
+                    out += series(std::string(d.name) + "_bucket", labels,
+                                  "le=\"" + number(d.buckets[i]) + "\"") +
+                           " " + number(h.counts[i]) + "\n";
+                }
+                out += series(std::string(d.name) + "_bucket", labels, "le=\"+Inf\"") + " " +
+                       number(h.count) + "\n";
+                out += series(std::string(d.name) + "_sum", labels) + " " + number(h.sum) + "\n";
+                out +=
+                    series(std::string(d.name) + "_count", labels) + " " + number(h.count) + "\n";
+            }
+            continue;
+        }
+        auto it = values_.find(d.name);
+        if (it == values_.end()) continue;
+        for (const auto& [labels, v] : it->second)
+            out += series(d.name, labels) + " " + number(v) + "\n";
+    }
+    return out;
+}
+
+}  // namespace memolib::core
