@@ -23,14 +23,6 @@ const std::vector<std::string>& available_stages() {
 
 namespace {
 
-// The full order every stage name has its place in; stages of later issues are listed so
-// that the error for them says "not available" rather than "unknown".
-const std::vector<std::string>& canonical_order() {
-    static const std::vector<std::string> kOrder = {
-        "size_limit", "rate_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
-    return kOrder;
-}
-
 bool parse_listen(const std::string& text, std::string& host, std::uint16_t& port) {
     std::size_t colon = text.rfind(':');
     if (colon == std::string::npos || colon + 1 >= text.size()) return false;
@@ -56,18 +48,13 @@ void check_stages(const ConfigValue& pipeline, Validator& v, std::vector<std::st
         out = available_stages();
         return;
     }
-    const auto& order = canonical_order();
+    const auto& order = available_stages();
     std::ptrdiff_t last = -1;
     for (std::size_t i = 0; i < stages->items.size(); ++i) {
         const ConfigValue& s = stages->items[i];
         std::string key = "pipeline.stages[" + std::to_string(i) + "]";
         auto pos = std::find(order.begin(), order.end(), s.scalar) - order.begin();
         if (pos == static_cast<std::ptrdiff_t>(order.size())) continue;  // enum error already given
-        const auto& avail = available_stages();
-        if (std::find(avail.begin(), avail.end(), s.scalar) == avail.end()) {
-            v.error(s.mark, key, "stage '" + s.scalar + "' is not available in this build");
-            continue;
-        }
         if (pos == last) {
             v.error(s.mark, key, "stage '" + s.scalar + "' appears twice");
             continue;

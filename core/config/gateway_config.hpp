@@ -73,7 +73,7 @@ struct PluginSchemaInfo {
 using PluginLookupFactory =
     std::function<std::function<const PluginSchemaInfo*(const std::string&)>(const std::string&)>;
 
-/// The stage names this build implements, in the only order they can run.
+/// Every stage name, in the only order the stages can run (also the default list).
 const std::vector<std::string>& available_stages();
 
 /// The core's own schema (also printed by the docs generator).
