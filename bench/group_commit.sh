@@ -2,8 +2,9 @@
 # What group commit buys on PostgreSQL: the same load against the gateway with
 # storage.batch.max_messages: 1 (one transaction per message) and with the default (256),
 # in one run, on one throwaway PostgreSQL (fsync and synchronous_commit on).
-# For each round and each setting: requests/s, p50, p99, 2xx answered, rows stored, and
-# lost = 2xx - new rows (must be 0). Medians over the rounds at the end.
+# For each round and each setting: requests/s, p50, p99, 2xx answered, rows stored,
+# lost = 2xx answers without a new row (must be 0), and unread = rows whose 2xx wrk never read
+# because it stopped with them in flight (at most one per connection). Medians at the end.
 #
 #   bench/group_commit.sh [BUILD_DIR] [ROUNDS] [DURATION] [CONNECTIONS]
 #   defaults: build/release 3 15s 64
@@ -61,12 +62,15 @@ YAML
     ok=$(grep -o '2xx=[0-9]*' <<<"$out" | cut -d= -f2)
     p50=$(grep -o 'p50=[0-9]*' <<<"$out" | cut -d= -f2)
     p99=$(grep -o 'p99=[0-9]*' <<<"$out" | cut -d= -f2)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$max" "$round" "$rps" "$p50" "$p99" "$ok" \
-        "$((after - before))" "$((ok - (after - before)))" | tee -a "$work/results.tsv"
+    local rows=$((after - before)) lost=0 unread=0
+    ((ok > rows)) && lost=$((ok - rows))
+    ((rows > ok)) && unread=$((rows - ok))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$max" "$round" "$rps" "$p50" "$p99" "$ok" \
+        "$rows" "$lost" "$unread" | tee -a "$work/results.tsv"
 }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {print int($2/1024)" MiB"}' /proc/meminfo); wrk -t1 -c$connections -d$duration; $rounds rounds"
-printf 'max_messages\tround\treq/s\tp50_us\tp99_us\t2xx\trows\tlost\n'
+printf 'max_messages\tround\treq/s\tp50_us\tp99_us\t2xx\trows\tlost\tunread\n'
 for round in $(seq 1 "$rounds"); do
     for max in 1 256; do run_one "$max" "$round"; done
 done
@@ -82,5 +86,7 @@ for max in 1 256; do
         "$(awk -v v="$(median "$max" 5)" 'BEGIN {print v / 1000}')"
 done
 lost=$(awk -F'\t' '{s += $8} END {print s + 0}' "$work/results.tsv")
+unread=$(awk -F'\t' -v c="$connections" '$9 > c {bad++} END {print bad + 0}' "$work/results.tsv")
 echo "lost (2xx without a stored row), all runs: $lost"
-[[ $lost -eq 0 ]]
+echo "runs with more unread rows than connections: $unread"
+[[ $lost -eq 0 && $unread -eq 0 ]]

@@ -102,16 +102,24 @@ std::optional<std::vector<FormPart>> parse_multipart(std::string_view content_ty
         return std::nullopt;
     }
     const std::string header = "Content-Type: " + std::string(content_type) + "\r\n\r\n";
+    // Without a line end after the closing boundary GMime keeps the CR before it in the last
+    // part's content; clients (curl among them) often omit that final CRLF.
+    const std::string_view tail = !body.empty() && body.back() != '\n' ? "\r\n" : "";
     if (body.size() > std::numeric_limits<guint>::max() - header.size()) {
         error = "the body is too large to parse";
         return std::nullopt;
     }
-    GByteArray* bytes = g_byte_array_sized_new(static_cast<guint>(header.size() + body.size()));
+    GByteArray* bytes =
+        g_byte_array_sized_new(static_cast<guint>(header.size() + body.size() + tail.size()));
     g_byte_array_append(bytes, reinterpret_cast<const guint8*>(header.data()),
                         static_cast<guint>(header.size()));
     if (!body.empty()) {
         g_byte_array_append(bytes, reinterpret_cast<const guint8*>(body.data()),
                             static_cast<guint>(body.size()));
+    }
+    if (!tail.empty()) {
+        g_byte_array_append(bytes, reinterpret_cast<const guint8*>(tail.data()),
+                            static_cast<guint>(tail.size()));
     }
     GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(bytes));  // owns `bytes`
     GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));

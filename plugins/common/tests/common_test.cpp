@@ -80,6 +80,11 @@ BOOST_AUTO_TEST_CASE(multipart_parts_and_files) {
     BOOST_TEST(!(*parts)[0].filename);
     BOOST_TEST((*parts)[1].filename.value_or("none") == "a.txt");
     BOOST_TEST((*parts)[1].content == "abc");
+    // A closing boundary without its final CRLF must not leave a CR in the last part.
+    std::string unterminated = body.substr(0, body.size() - 2);
+    auto parts2 = parse_multipart("multipart/form-data; boundary=XyZ", unterminated, error);
+    BOOST_REQUIRE(parts2);
+    BOOST_TEST((*parts2)[1].content == "abc");
     BOOST_TEST(!parse_multipart("multipart/form-data", "junk", error));
     BOOST_TEST(!error.empty());
 }

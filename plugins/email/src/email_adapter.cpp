@@ -17,7 +17,7 @@
 namespace memolib::plugins::email {
 namespace {
 
-constexpr std::int64_t kDefaultMaxAgeMs = 15 * 60 * 1000;
+constexpr std::int64_t kDefaultMaxAgeMs = std::int64_t{15} * 60 * 1000;
 
 constexpr const char* kProviderNames[] = {"mailgun", "sendgrid", "postmark", "mime", nullptr};
 constexpr const char* kContentTypes[] = {"message/rfc822", "application/json",
@@ -28,25 +28,31 @@ constexpr const char* kConfigSchema = R"(mailgun_signing_key:
   type: string
   required: false
   secret: true
-  description: Mailgun HTTP webhook signing key. When set, Mailgun requests must carry a valid signature, token and fresh timestamp; when unset they are accepted unsigned.
+  description: Mailgun HTTP webhook signing key. When set, Mailgun requests must carry a valid
+    signature, token and fresh timestamp; when unset they are accepted unsigned.
 mailgun_max_age:
   type: duration
   default: 15m
   minimum: 1000
   required: false
   secret: false
-  description: How far a Mailgun signature timestamp may lie from the gateway's clock, in the past or the future.
+  description: How far a Mailgun signature timestamp may lie from the gateway's clock, in the
+    past or the future.
 postmark_basic_auth:
   type: string
   required: false
   secret: true
-  description: '"user:password" that Postmark must send as HTTP basic auth (put them in the webhook URL, https://user:password@host/webhooks/email). When unset, Postmark requests are accepted without credentials.'
+  description: '"user:password" that Postmark must send as HTTP basic auth (put them in the
+    webhook URL, https://user:password@host/webhooks/email). When unset, Postmark requests are
+    accepted without credentials.'
 providers:
   type: string
   default: "mailgun,sendgrid,postmark,mime"
   required: false
   secret: false
-  description: Comma-separated providers the channel accepts (mailgun, sendgrid, postmark, mime); a request from another one is refused with 400 provider_not_enabled. SendGrid and raw MIME carry no signature, so list only the providers you use.
+  description: Comma-separated providers the channel accepts (mailgun, sendgrid, postmark,
+    mime); a request from another one is refused with 400 provider_not_enabled. SendGrid and raw
+    MIME carry no signature, so list only the providers you use.
 )";
 
 const char* name_of(Provider provider) {

@@ -36,6 +36,7 @@ constexpr const char* kMailgunMultipart =
 // The test signing key the Mailgun urlencoded fixture was signed with (fixtures/README.md).
 constexpr const char* kMailgunKey = "e3c5a8d1f04b9a6d2c7e8f9a0b1c2d3e";
 constexpr std::int64_t kMailgunFixtureTimestamp = 1770920772;
+constexpr std::int64_t kFifteenMinutesMs = 900000;
 constexpr const char* kMailgunFixtureToken = "e0b5477167110d68991efc6b9f89f0a11066af27834600e123";
 // The captured Mailgun multipart post: its timestamp, token and original signature.
 constexpr std::int64_t kCaptureTimestamp = 1366071615;
@@ -60,9 +61,9 @@ FakeHost& host() {
 }
 
 // Every key given, as the host hands a validated config with defaults applied.
-Config config(Config overrides = {}) {
+Config config(const Config& overrides = {}) {
     Config c{{"mailgun_max_age", "900000"}, {"providers", "mailgun,sendgrid,postmark,mime"}};
-    for (auto& [k, v] : overrides) c[k] = v;
+    for (const auto& [k, v] : overrides) c[k] = v;
     return c;
 }
 
@@ -260,7 +261,7 @@ BOOST_AUTO_TEST_CASE(mailgun_signature_computed_from_the_key_is_accepted) {
     const std::string body = mailgun_form_with("signature", expected.c_str());
     BOOST_TEST(body == fixture("mailgun_forward.urlencoded"));
     const FakeResult r =
-        verify(request(kUrlencoded, body, kMailgunFixtureTimestamp * 1000 + 30 * 1000));
+        verify(request(kUrlencoded, body, kMailgunFixtureTimestamp * 1000 + 30000));
     BOOST_TEST(is(r.status, Status::kOk), r.describe());
     BOOST_TEST(r.errors.empty());
 }
@@ -339,18 +340,18 @@ BOOST_AUTO_TEST_CASE(mailgun_missing_signature_fields_are_unauthorized) {
 BOOST_AUTO_TEST_CASE(mailgun_stale_and_future_timestamps_are_unauthorized) {
     const std::string body = fixture("mailgun_forward.urlencoded");
     const std::int64_t signed_at = kMailgunFixtureTimestamp * 1000;
-    const FakeResult stale = verify(request(kUrlencoded, body, signed_at + 15 * 60 * 1000 + 1));
+    const FakeResult stale = verify(request(kUrlencoded, body, signed_at + kFifteenMinutesMs + 1));
     BOOST_TEST(is(stale.status, Status::kUnauthorized));
     BOOST_TEST(stale.has_error("timestamp", "stale_timestamp"), stale.describe());
-    const FakeResult edge = verify(request(kUrlencoded, body, signed_at + 15 * 60 * 1000));
+    const FakeResult edge = verify(request(kUrlencoded, body, signed_at + kFifteenMinutesMs));
     BOOST_TEST(is(edge.status, Status::kOk), edge.describe());
-    const FakeResult future = verify(request(kUrlencoded, body, signed_at - 15 * 60 * 1000 - 1));
+    const FakeResult future = verify(request(kUrlencoded, body, signed_at - kFifteenMinutesMs - 1));
     BOOST_TEST(is(future.status, Status::kUnauthorized));
     BOOST_TEST(future.has_error("timestamp", "future_timestamp"), future.describe());
     // mailgun_max_age is honoured.
     FakeInstance strict =
         make(config({{"mailgun_signing_key", kMailgunKey}, {"mailgun_max_age", "60000"}}));
-    const FakeResult r = verify(request(kUrlencoded, body, signed_at + 61 * 1000), strict);
+    const FakeResult r = verify(request(kUrlencoded, body, signed_at + 61000), strict);
     BOOST_TEST(r.has_error("timestamp", "stale_timestamp"), r.describe());
 }
 
@@ -382,7 +383,8 @@ BOOST_AUTO_TEST_CASE(mailgun_stored_message_attachments_keep_their_urls) {
         {{"from", "Bob <bob@example.com>"},
          {"body-plain", "See attached."},
          {"attachments",
-          R"([{"url": "https://storage.mailgun.net/v3/domains/mg.example.org/messages/AgEF/attachments/0",)"
+          R"([{"url": "https://storage.mailgun.net/v3/domains/mg.example.org/messages/AgEF/)"
+          R"(attachments/0",)"
           R"( "content-type": "application/pdf", "name": "plan.pdf", "size": 48123}])"}});
     const Message& m = only_message(parse(kUrlencoded, body));
     BOOST_TEST_REQUIRE(m.attachments.size() == 1u);
@@ -698,7 +700,8 @@ BOOST_AUTO_TEST_CASE(mime_unlabeled_and_unknown_charsets_never_fail) {
         parse(kRfc822,
               "From: a@b.example\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n\xf0\xd2\xc9"
               "\xd7\xc5\xd4\r\n"));
-    BOOST_TEST(koi8.text == "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82\n");  // "Привет"
+    // "Privet" in Cyrillic.
+    BOOST_TEST(koi8.text == "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82\n");
     // A NUL cannot be stored in a text column: it is dropped, the message kept.
     const Message& nul =
         only_message(parse(kRfc822, std::string("From: a@b.example\r\n\r\nab\0cd\r\n", 27)));
@@ -824,10 +827,12 @@ BOOST_AUTO_TEST_CASE(parse_runs_concurrently) {
         {kJson, fixture("postmark_inbound.json")},
         {kRfc822, fixture("multipart_alternative_attachments.eml")}};
     std::vector<std::string> expected;
+    expected.reserve(inputs.size());
     for (const auto& [type, body] : inputs)
         expected.push_back(only_message(parse(type, body)).text);
     std::vector<int> failures(4, 0);
     std::vector<std::thread> threads;
+    threads.reserve(4);
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < 50; ++i) {
