@@ -18,7 +18,19 @@ std::string hmac(const EVP_MD* md, std::string_view key, std::string_view data) 
     return std::string(reinterpret_cast<const char*>(out), len);
 }
 
+std::string digest(const EVP_MD* md, std::string_view data) {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) return {};
+    return std::string(reinterpret_cast<const char*>(out), len);
+}
+
 }  // namespace
+
+std::string hmac(std::string_view digest, std::string_view key, std::string_view data) {
+    const EVP_MD* md = EVP_get_digestbyname(std::string(digest).c_str());
+    return md == nullptr ? std::string() : hmac(md, key, data);
+}
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
     return hmac(EVP_sha256(), key, data);
@@ -28,12 +40,9 @@ std::string hmac_sha1(std::string_view key, std::string_view data) {
     return hmac(EVP_sha1(), key, data);
 }
 
-std::string sha256(std::string_view data) {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr);
-    return std::string(reinterpret_cast<const char*>(out), len);
-}
+std::string sha256(std::string_view data) { return digest(EVP_sha256(), data); }
+
+std::string md5(std::string_view data) { return digest(EVP_md5(), data); }
 
 std::string hex_encode(std::string_view bytes) {
     static const char* const kHex = "0123456789abcdef";

@@ -18,6 +18,13 @@ BOOST_AUTO_TEST_CASE(hmac_matches_rfc_4231_and_2202) {
                "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     BOOST_TEST(hex_encode(hmac_sha1("Jefe", "what do ya want for nothing?")) ==
                "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    BOOST_TEST(hex_encode(hmac("md5", "Jefe", "what do ya want for nothing?")) ==
+               "750c783e6ab0b503eaa86e310a5db738");
+    BOOST_TEST(hex_encode(hmac("sha512", "Jefe", "what do ya want for nothing?")) ==
+               "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a"
+               "6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");
+    BOOST_TEST(hmac("no-such-digest", "k", "d").empty());
+    BOOST_TEST(hex_encode(md5("abc")) == "900150983cd24fb0d6963f7d28e17f72");
     BOOST_TEST(hex_encode(sha256("abc")) ==
                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }

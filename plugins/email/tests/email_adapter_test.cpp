@@ -47,11 +47,8 @@ constexpr const char* kCaptureSignature =
 constexpr const char* kPostmarkAuth = "postmark:s3cr3t-p4ss";
 
 std::string fixture(const std::string& name) {
-    const std::string path =
-        std::string(MEMOLIB_SOURCE_DIR) + "/plugins/email/tests/fixtures/" + name;
-    std::ifstream in(path, std::ios::binary);
-    BOOST_REQUIRE_MESSAGE(in, "cannot open " << path);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return memolib::sdk::testing::read_file(std::string(MEMOLIB_SOURCE_DIR) +
+                                            "/plugins/email/tests/fixtures/" + name);
 }
 
 // One plugin load for the whole module, as the host loads each plugin once.

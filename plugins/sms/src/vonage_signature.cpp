@@ -2,35 +2,9 @@
 
 #include <map>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "memolib/plugins/common/crypto.hpp"
 
 namespace memolib::plugins::sms {
-namespace {
-
-// MD5 and HMAC-MD5/SHA-512 are not in plugins/common (no other channel needs them); EVP keeps
-// them off OpenSSL 3's deprecated MD5() API.
-std::string md5(std::string_view data) {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), out, &len, EVP_md5(), nullptr) != 1) return {};
-    return std::string(reinterpret_cast<const char*>(out), len);
-}
-
-std::string hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (HMAC(md, key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
-             &len) == nullptr) {
-        return {};
-    }
-    return std::string(reinterpret_cast<const char*>(out), len);
-}
-
-}  // namespace
 
 std::optional<VonageSignatureMethod> parse_vonage_signature_method(std::string_view name) {
     if (name == "md5hash") return VonageSignatureMethod::kMd5Hash;
@@ -58,15 +32,15 @@ std::string vonage_signature(const common::FormPairs& params, std::string_view s
     switch (method) {
         case VonageSignatureMethod::kMd5Hash:
             base += secret;
-            return common::hex_encode(md5(base));
+            return common::hex_encode(common::md5(base));
         case VonageSignatureMethod::kMd5:
-            return common::hex_encode(hmac(EVP_md5(), secret, base));
+            return common::hex_encode(common::hmac("md5", secret, base));
         case VonageSignatureMethod::kSha1:
-            return common::hex_encode(hmac(EVP_sha1(), secret, base));
+            return common::hex_encode(common::hmac("sha1", secret, base));
         case VonageSignatureMethod::kSha256:
-            return common::hex_encode(hmac(EVP_sha256(), secret, base));
+            return common::hex_encode(common::hmac("sha256", secret, base));
         case VonageSignatureMethod::kSha512:
-            return common::hex_encode(hmac(EVP_sha512(), secret, base));
+            return common::hex_encode(common::hmac("sha512", secret, base));
     }
     return {};
 }

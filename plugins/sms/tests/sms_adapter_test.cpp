@@ -34,11 +34,8 @@ constexpr const char* kVonageSecret = "my-vonage-signature-secret";
 constexpr long long kExampleMs = 1577880000000LL;
 
 std::string fixture(const std::string& name) {
-    const std::string path =
-        std::string(MEMOLIB_SOURCE_DIR) + "/plugins/sms/tests/fixtures/" + name;
-    std::ifstream in(path, std::ios::binary);
-    BOOST_REQUIRE_MESSAGE(in, "cannot open " << path);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return memolib::sdk::testing::read_file(std::string(MEMOLIB_SOURCE_DIR) +
+                                            "/plugins/sms/tests/fixtures/" + name);
 }
 
 // One plugin load for the whole module, as the host loads each plugin once.

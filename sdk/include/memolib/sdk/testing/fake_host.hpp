@@ -25,6 +25,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <memory>
@@ -40,6 +42,14 @@
 #include "memolib/sdk/adapter.hpp"
 
 namespace memolib::sdk::testing {
+
+/// The whole content of a file, bytes as they are (fixtures: provider payloads, MIME with
+/// CRLF line ends). Throws std::runtime_error naming the path when it cannot be read.
+inline std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot open " + path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 /// One webhook request as a test writes it; FakeInstance turns it into a memolib_request_t
 /// whose views borrow these strings for the duration of one hook call.
