@@ -1,5 +1,8 @@
 #include "observability/masking.hpp"
 
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+
 namespace memolib::core {
 
 namespace {
@@ -22,10 +25,17 @@ std::string mask_email(std::string_view address, std::size_t at) {
 }
 
 std::string mask_phone(std::string_view phone) {
-    // Country code and the last two digits are enough to tell numbers apart in logs.
+    // The country calling code (libphonenumber knows its length: +1, +33, +352) and the last
+    // two digits are enough to tell numbers apart in logs; the rest is the person's.
+    const auto& util = *i18n::phonenumbers::PhoneNumberUtil::GetInstance();
+    i18n::phonenumbers::PhoneNumber number;
+    std::size_t keep_head = 1;
+    if (phone.size() <= 20 && util.Parse(std::string(phone), "ZZ", &number) ==
+                                  i18n::phonenumbers::PhoneNumberUtil::NO_PARSING_ERROR) {
+        keep_head = 1 + std::to_string(number.country_code()).size();
+    }
+    const std::size_t keep_tail = phone.size() > keep_head + 4 ? 2 : 0;
     std::string out(phone);
-    std::size_t keep_head = phone.size() > 8 ? 3 : 1;
-    std::size_t keep_tail = phone.size() > 6 ? 2 : 0;
     for (std::size_t i = keep_head; i + keep_tail < out.size(); ++i) out[i] = '*';
     return out;
 }
