@@ -160,7 +160,13 @@ server_options() {
     echo "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$root/data' -c fsync=on"
 }
 
+refuse_external() {
+    [[ "$(cat "$state_dir/kind" 2>/dev/null)" != external ]] ||
+        die "$command: the server is external (MEMOLIB_TEST_PG_URL); only a throwaway one can be stopped"
+}
+
 cmd_pause() {
+    refuse_external
     local root
     root=$(cat "$state_dir/datadir") || die "no server recorded in $state_dir"
     as_server_user "$(pg_bin)/pg_ctl" stop -w -t 60 -m fast -D "$root/data" \
@@ -168,6 +174,7 @@ cmd_pause() {
 }
 
 cmd_resume() {
+    refuse_external
     local root port
     root=$(cat "$state_dir/datadir") || die "no server recorded in $state_dir"
     port=$(cat "$state_dir/port")

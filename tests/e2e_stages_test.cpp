@@ -270,6 +270,32 @@ BOOST_AUTO_TEST_CASE(metrics_parse_and_count_what_happened) {
     BOOST_TEST(has("memolib_plugins_loaded{name=form,version=1.1.0} 1"), parsed.out);
 }
 
+BOOST_AUTO_TEST_CASE(dry_run_command_normalizes_a_file_offline) {
+    config.stages = kAllStages;
+    write_file(config_file(), config.to_yaml());
+    const auto payload = dir / "contact.json";
+    write_file(payload,
+               form_json("cli", "Urgent", "Bonjour, je voudrais un rendez-vous rapidement."));
+    const auto ok = run_process({gateway_binary().string(), "dry-run", "-c", config_file().string(),
+                                 "form", payload.string()},
+                                dir.path());
+    BOOST_REQUIRE_MESSAGE(ok.status.clean(), "dry-run " << ok.status.describe() << ": " << ok.err);
+    auto json = parse_json(ok.out);
+    BOOST_TEST(string_member(json, "status") == "dry_run");
+    BOOST_TEST(string_member(json["messages"][0], "sender") == "jeanne.cli@example.org");
+    BOOST_TEST(string_member(json["messages"][0], "priority") == "high");
+
+    const auto bad = dir / "bad.json";
+    write_file(bad, R"({"email":"not-an-address"})");
+    const auto refused = run_process(
+        {gateway_binary().string(), "dry-run", "-c", config_file().string(), "form", bad.string()},
+        dir.path());
+    BOOST_TEST(!refused.status.clean());
+    BOOST_TEST(string_member(parse_json(refused.out), "error") == "invalid_payload");
+    // Offline means offline: the SQLite file was not created (PostgreSQL: nothing to check).
+    if (storage.backend() == "sqlite") BOOST_TEST(!std::filesystem::exists(storage.url()));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // Run only on PostgreSQL (CTest selects it), whose server the test can stop and start again.

@@ -1,9 +1,11 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "app/dry_run_command.hpp"
 #include "app/gateway.hpp"
 #include "memolib/sdk/version.h"
 
@@ -33,7 +35,18 @@ int run(int argc, char** argv) {
         ->check(CLI::IsMember({"text", "json", "md", "md-keys"}))
         ->capture_default_str();
     plugins->add_option("--plugin", only, "Only this plugin");
-    for (auto* sub : {serve, validate, migrate, plugins}) {
+    auto* dry =
+        app.add_subcommand("dry-run", "Normalize a payload file offline and print the JSON answer");
+    std::string channel;
+    std::string file;
+    std::string content_type;
+    std::vector<std::string> headers;
+    dry->add_option("channel", channel, "Channel name, as in the config")->required();
+    dry->add_option("file", file, "Payload file (the request body)")->required();
+    dry->add_option("--content-type", content_type,
+                    "Content-Type (default from the extension: .json, .eml, .urlencoded)");
+    dry->add_option("-H,--header", headers, "Extra header 'Name: value' (repeatable)");
+    for (auto* sub : {serve, validate, migrate, plugins, dry}) {
         sub->add_option("-c,--config", config, "Configuration file")->capture_default_str();
     }
     app.require_subcommand(0, 1);
@@ -41,6 +54,7 @@ int run(int argc, char** argv) {
     if (*validate) return memolib::core::validate(config);
     if (*migrate) return memolib::core::migrate(config);
     if (*plugins) return memolib::core::plugins(config, directory, format, only);
+    if (*dry) return memolib::core::dry_run(config, channel, file, content_type, headers);
     return memolib::core::serve(config);
 }
 

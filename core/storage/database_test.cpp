@@ -28,9 +28,22 @@ std::string postgres_url() {
     return url;
 }
 
+fs::path sqlite_dir() {
+    return fs::temp_directory_path() / ("memolib_db_test_" + std::to_string(::getpid()));
+}
+
+// Removes the SQLite files of the test run when the module ends.
+struct RemoveSqliteFiles {
+    ~RemoveSqliteFiles() {
+        std::error_code ec;
+        fs::remove_all(sqlite_dir(), ec);
+    }
+};
+BOOST_TEST_GLOBAL_FIXTURE(RemoveSqliteFiles);
+
 StorageConfig sqlite_config() {
     static int n = 0;
-    fs::path dir = fs::temp_directory_path() / ("memolib_db_test_" + std::to_string(::getpid()));
+    fs::path dir = sqlite_dir();
     fs::create_directories(dir);
     StorageConfig c;
     c.backend = "sqlite";
