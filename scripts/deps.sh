@@ -14,8 +14,12 @@ packages=(
     # the tests: throwaway PostgreSQL and Redis servers, the sqlite3 CLI, curl for the README
     # example; python3 also generates the config-key tables of the docs
     postgresql redis-server sqlite3 curl ca-certificates python3 python3-prometheus-client
+    # the dashboard's browser test: headless Chromium driven through ChromeDriver
+    chromium chromium-driver
     # the fuzz targets: clang with its libFuzzer and sanitizer runtimes
     clang libclang-rt-14-dev
+    # the ABI test builds a plugin with clang and libc++, loaded by the g++/libstdc++ host
+    libc++-dev libc++abi-dev
 )
 
 # One dpkg-query for all: it prints "name status" for each package it knows.

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "app/gateway.hpp"
+#include "app/generation.hpp"
 #include "app/webhook_handler.hpp"
 #include "pipeline/time_format.hpp"
 #include "stages/rate_limiter.hpp"
@@ -71,9 +72,9 @@ int dry_run(const std::string& config_path, const std::string& channel, const st
     BatchWriter writer(gateway->config.storage, RetryPolicy{});
     auto limiter = make_memory_rate_limiter();
     StageState state(0, 0, std::chrono::milliseconds(0));
-    StageContext context{&writer, &state, limiter.get(), gateway->config.root.find("pipeline")};
-    auto pipeline = std::make_shared<const Pipeline>(gateway->config.stages, context);
-    WebhookHandler handler(*gateway, pipeline, writer);
+    WebhookHandler handler(
+        make_generation(std::move(gateway), SharedServices{&writer, &state, limiter.get()}, 1),
+        nullptr, nullptr);
     if (handler.admit(*ex)) {
         bool done = false;
         handler.handle(ex, [&done] { done = true; });

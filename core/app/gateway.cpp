@@ -1,11 +1,17 @@
 #include "app/gateway.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <mutex>
 
+#include "app/admin_api.hpp"
+#include "app/generation.hpp"
 #include "app/plugins_command.hpp"
 #include "app/webhook_handler.hpp"
 #include "http/server.hpp"
+#include "observability/dashboard_stats.hpp"
 #include "observability/logger.hpp"
 #include "observability/metrics.hpp"
 #include "pipeline/pipeline.hpp"
@@ -132,6 +138,125 @@ int plugins(const std::string& config_path, const std::string& directory, const 
     return print_plugins(dir, format, only);
 }
 
+namespace {
+
+void publish_plugins(const PluginRegistry& registry) {
+    metrics().clear("memolib_plugins_loaded");
+    for (const auto& [name, plugin] : registry.plugins()) {
+        metrics().set("memolib_plugins_loaded", {{"name", name}, {"version", plugin->version}}, 1);
+    }
+    metrics().set("memolib_plugins_refused", {}, static_cast<double>(registry.refused().size()));
+}
+
+void apply_log_level(const GatewayConfig& config) {
+    LogLevel level = LogLevel::kInfo;
+    if (parse_log_level(config.log_level, level)) log().set_level(level);
+}
+
+void collect_cache_metrics(const StageState& state, Metrics& m) {
+    auto publish = [&m](const char* cache, const auto& lru) {
+        m.set("memolib_cache_hits_total", {{"cache", cache}}, static_cast<double>(lru.hits()));
+        m.set("memolib_cache_misses_total", {{"cache", cache}}, static_cast<double>(lru.misses()));
+        m.set("memolib_cache_evictions_total", {{"cache", cache}},
+              static_cast<double>(lru.evictions()));
+    };
+    publish("dedup", state.dedup_index);
+    publish("replay", state.replay_cache);
+}
+
+std::unique_ptr<StageState> make_stage_state(const GatewayConfig& config) {
+    const ConfigValue* pipeline = config.root.find("pipeline");
+    const ConfigValue* dedup = pipeline != nullptr ? pipeline->find("dedup") : nullptr;
+    const ConfigValue* cache = pipeline != nullptr ? pipeline->find("cache") : nullptr;
+    return std::make_unique<StageState>(
+        static_cast<std::size_t>(dedup != nullptr ? dedup->get_int("cache_entries", 100000)
+                                                  : 100000),
+        static_cast<std::size_t>(cache != nullptr ? cache->get_int("max_entries", 1000) : 1000),
+        std::chrono::milliseconds(cache != nullptr ? cache->get_int("ttl", 60000) : 60000));
+}
+
+std::unique_ptr<RateLimiter> make_rate_limiter(const GatewayConfig& config) {
+    const ConfigValue* pipeline = config.root.find("pipeline");
+    const ConfigValue* rate = pipeline != nullptr ? pipeline->find("rate_limit") : nullptr;
+    if (rate != nullptr && rate->get("backend", "memory") == "redis") {
+        return make_redis_rate_limiter(rate->get("redis_url", "redis://127.0.0.1:6379"),
+                                       static_cast<std::uint64_t>(rate->get_int("timeout", 200)));
+    }
+    return make_memory_rate_limiter();
+}
+
+std::chrono::milliseconds dashboard_window(const GatewayConfig& config) {
+    const ConfigValue* monitoring = config.root.find("monitoring");
+    return std::chrono::milliseconds(monitoring != nullptr ? monitoring->get_int("window", 300000)
+                                                           : 300000);
+}
+
+// Builds a new generation from the config file and swaps it in; the running one stays
+// when anything is wrong. Calls are serialized (they come from the admin worker thread).
+class Reloader {
+public:
+    Reloader(std::string path, GatewayConfig started_with, SharedServices services,
+             WebhookHandler& handler)
+        : path_(std::move(path)),
+          started_with_(std::move(started_with)),
+          services_(services),
+          handler_(handler) {}
+
+    ReloadOutcome operator()(const std::string& trigger) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ReloadOutcome outcome;
+        outcome.generation = number_;
+        std::unique_ptr<LoadedGateway> loaded = load_gateway(path_, outcome.errors);
+        std::shared_ptr<const Generation> next;
+        if (loaded) {
+            outcome.restart_required = restart_required(started_with_, loaded->config);
+            try {
+                next = make_generation(std::move(loaded), services_, number_ + 1);
+            } catch (const std::exception& e) {
+                outcome.errors.emplace_back(e.what());
+            }
+        }
+        if (!next) {
+            for (const std::string& e : outcome.errors)
+                log().error("config_invalid", {{"problem", e}});
+            log().error("reload_failed", {{"trigger", trigger},
+                                          {"config", path_},
+                                          {"problems", outcome.errors.size()},
+                                          {"generation", number_}});
+            metrics().add("memolib_reloads_total", {{"result", "failed"}, {"trigger", trigger}});
+            return outcome;
+        }
+        apply_log_level(next->config());
+        publish_plugins(*next->gateway->registry);
+        number_ = next->number;
+        outcome.ok = true;
+        outcome.generation = number_;
+        const std::size_t channels = next->channels.size();
+        handler_.set_generation(std::move(next));
+        metrics().set("memolib_config_generation", {}, static_cast<double>(number_));
+        metrics().add("memolib_reloads_total", {{"result", "ok"}, {"trigger", trigger}});
+        std::string pending;
+        for (const std::string& key : outcome.restart_required)
+            pending += (pending.empty() ? "" : ",") + key;
+        log().info("reloaded", {{"trigger", trigger},
+                                {"config", path_},
+                                {"generation", number_},
+                                {"channels", channels},
+                                {"restart_required", pending}});
+        return outcome;
+    }
+
+private:
+    std::mutex mutex_;
+    std::string path_;
+    GatewayConfig started_with_;
+    SharedServices services_;
+    WebhookHandler& handler_;
+    std::uint64_t number_ = 1;
+};
+
+}  // namespace
+
 int serve(const std::string& config_path) {
     std::vector<std::string> errors;
     auto gateway = load_gateway(config_path, errors);
@@ -140,8 +265,7 @@ int serve(const std::string& config_path) {
         log().error("start_failed", {{"config", config_path}, {"reason", "invalid configuration"}});
         return 1;
     }
-    LogLevel level = LogLevel::kInfo;
-    if (parse_log_level(gateway->config.log_level, level)) log().set_level(level);
+    apply_log_level(gateway->config);
     try {
         // Migrations run before the first request so that a 2xx never meets a missing table.
         auto db = Database::open(gateway->config.storage);
@@ -150,62 +274,45 @@ int serve(const std::string& config_path) {
         log().error("start_failed", {{"reason", "storage"}, {"error", e.what()}});
         return 1;
     }
-    BatchWriter writer(gateway->config.storage, retry_policy(gateway->config));
+    const GatewayConfig started_with = gateway->config;
+    BatchWriter writer(started_with.storage, retry_policy(started_with));
     writer.start();
-    const ConfigValue* pipeline_cfg = gateway->config.root.find("pipeline");
-    const ConfigValue* dedup_cfg = pipeline_cfg != nullptr ? pipeline_cfg->find("dedup") : nullptr;
-    const ConfigValue* cache_cfg = pipeline_cfg != nullptr ? pipeline_cfg->find("cache") : nullptr;
-    StageState state(
-        static_cast<std::size_t>(dedup_cfg != nullptr ? dedup_cfg->get_int("cache_entries", 100000)
-                                                      : 100000),
-        static_cast<std::size_t>(cache_cfg != nullptr ? cache_cfg->get_int("max_entries", 1000)
-                                                      : 1000),
-        std::chrono::milliseconds(cache_cfg != nullptr ? cache_cfg->get_int("ttl", 60000) : 60000));
-    const ConfigValue* rate_cfg =
-        pipeline_cfg != nullptr ? pipeline_cfg->find("rate_limit") : nullptr;
-    std::unique_ptr<RateLimiter> limiter;
-    if (rate_cfg != nullptr && rate_cfg->get("backend", "memory") == "redis") {
-        limiter =
-            make_redis_rate_limiter(rate_cfg->get("redis_url", "redis://127.0.0.1:6379"),
-                                    static_cast<std::uint64_t>(rate_cfg->get_int("timeout", 200)));
-    } else {
-        limiter = make_memory_rate_limiter();
-    }
-    StageContext context{&writer, &state, limiter.get(), pipeline_cfg};
-    for (const auto& [name, plugin] : gateway->registry->plugins()) {
-        metrics().set("memolib_plugins_loaded", {{"name", name}, {"version", plugin->version}}, 1);
-    }
-    metrics().set("memolib_plugins_refused", {},
-                  static_cast<double>(gateway->registry->refused().size()));
-    metrics().on_render([&state](Metrics& m) {
-        m.set("memolib_cache_hits_total", {{"cache", "dedup"}},
-              static_cast<double>(state.dedup_index.hits()));
-        m.set("memolib_cache_misses_total", {{"cache", "dedup"}},
-              static_cast<double>(state.dedup_index.misses()));
-        m.set("memolib_cache_evictions_total", {{"cache", "dedup"}},
-              static_cast<double>(state.dedup_index.evictions()));
-        m.set("memolib_cache_hits_total", {{"cache", "replay"}},
-              static_cast<double>(state.replay_cache.hits()));
-        m.set("memolib_cache_misses_total", {{"cache", "replay"}},
-              static_cast<double>(state.replay_cache.misses()));
-        m.set("memolib_cache_evictions_total", {{"cache", "replay"}},
-              static_cast<double>(state.replay_cache.evictions()));
-    });
-    auto pipeline = std::make_shared<const Pipeline>(gateway->config.stages, context);
-    WebhookHandler handler(*gateway, pipeline, writer);
-    HttpServer server(gateway->config.server, handler);
+    auto state = make_stage_state(started_with);
+    auto limiter = make_rate_limiter(started_with);
+    SharedServices services{&writer, state.get(), limiter.get()};
+    publish_plugins(*gateway->registry);
+    metrics().set("memolib_config_generation", {}, 1);
+    metrics().on_render([&state](Metrics& m) { collect_cache_metrics(*state, m); });
+    DashboardStats stats(dashboard_window(started_with));
+    const std::size_t channels = gateway->channels.size();
+    WebhookHandler handler(make_generation(std::move(gateway), services, 1), &stats, nullptr);
+    Reloader reloader(config_path, started_with, services, handler);
+    AdminApi admin(started_with.storage, writer, stats,
+                   [&reloader](const std::string& trigger) { return reloader(trigger); });
+    handler.set_admin(&admin);
+    HttpServer server(started_with.server, handler);
     try {
         server.listen();
     } catch (const std::exception& e) {
         log().error("start_failed", {{"reason", e.what()}});
         return 1;
     }
+    server.on_hangup([&admin] { admin.reload_in_background("signal"); });
     log().info("started", {{"version", MEMOLIB_GATEWAY_VERSION},
                            {"config", config_path},
-                           {"channels", gateway->channels.size()},
-                           {"storage", gateway->config.storage.backend}});
+                           {"channels", channels},
+                           {"storage", started_with.storage.backend}});
     server.run();
-    writer.stop();
+    // The writer gets what is left of the grace (at least a moment) to commit what it holds.
+    const auto deadline = std::max(server.shutdown_deadline(), std::chrono::steady_clock::now() +
+                                                                   std::chrono::milliseconds(200));
+    if (!writer.stop_until(deadline)) {
+        // A commit still blocked (a lock, a hung server): its requests were never answered,
+        // so their providers retry, and the database rolls it back when the process is gone.
+        log().warn("shutdown_grace_exceeded", {{"waiting_for", "storage commit"}});
+        log().info("stopped", {{"forced", true}});
+        std::_Exit(0);
+    }
     // The collector above refers to this function's state.
     metrics().reset();
     log().info("stopped", {});

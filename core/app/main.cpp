@@ -7,6 +7,7 @@
 
 #include "app/dry_run_command.hpp"
 #include "app/gateway.hpp"
+#include "app/schema_command.hpp"
 #include "memolib/sdk/version.h"
 
 namespace {
@@ -46,6 +47,12 @@ int run(int argc, char** argv) {
     dry->add_option("--content-type", content_type,
                     "Content-Type (default from the extension: .json, .eml, .urlencoded)");
     dry->add_option("-H,--header", headers, "Extra header 'Name: value' (repeatable)");
+    auto* schema = app.add_subcommand(
+        "schema", "Print every configuration key of the gateway and of a channel block");
+    std::string schema_format = "md";
+    schema->add_option("--format", schema_format, "md or json")
+        ->check(CLI::IsMember({"md", "json"}))
+        ->capture_default_str();
     for (auto* sub : {serve, validate, migrate, plugins, dry}) {
         sub->add_option("-c,--config", config, "Configuration file")->capture_default_str();
     }
@@ -54,6 +61,7 @@ int run(int argc, char** argv) {
     if (*validate) return memolib::core::validate(config);
     if (*migrate) return memolib::core::migrate(config);
     if (*plugins) return memolib::core::plugins(config, directory, format, only);
+    if (*schema) return memolib::core::print_schema(schema_format);
     if (*dry) return memolib::core::dry_run(config, channel, file, content_type, headers);
     return memolib::core::serve(config);
 }

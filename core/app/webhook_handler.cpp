@@ -3,13 +3,16 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "app/admin_api.hpp"
 #include "app/gateway.hpp"
+#include "app/generation.hpp"
+#include "http/query_string.hpp"
 #include "memolib/sdk/version.h"
+#include "observability/dashboard_stats.hpp"
 #include "observability/logger.hpp"
 #include "observability/metrics.hpp"
 #include "pipeline/time_format.hpp"
 #include "plugins/request_view.hpp"
-#include "storage/batch_writer.hpp"
 #include "storage/row_encoding.hpp"
 
 namespace memolib::core {
@@ -87,32 +90,20 @@ std::string messages_json(const Exchange& ex) {
     return {buf.GetString(), buf.GetSize()};
 }
 
-bool query_flag(const std::string& query, const std::string& name) {
-    std::size_t pos = 0;
-    while (pos <= query.size()) {
-        std::size_t end = query.find('&', pos);
-        std::string part =
-            query.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-        if (part == name + "=1" || part == name + "=true") return true;
-        if (end == std::string::npos) break;
-        pos = end + 1;
-    }
-    return false;
-}
-
 }  // namespace
 
-WebhookHandler::WebhookHandler(const LoadedGateway& gateway,
-                               std::shared_ptr<const Pipeline> pipeline, BatchWriter& writer)
-    : gateway_(gateway), pipeline_(std::move(pipeline)), writer_(writer) {
-    for (const auto& c : gateway.channels) channels_.emplace(c->config.name, c);
-    const ConfigValue* pipeline_cfg = gateway.config.root.find("pipeline");
-    if (const ConfigValue* c =
-            pipeline_cfg != nullptr ? pipeline_cfg->find("compression") : nullptr) {
-        compression_.min_bytes = static_cast<std::size_t>(c->get_int("min_bytes", 1024));
-        compression_.level = static_cast<int>(c->get_int("level", 6));
-        compression_.min_savings = c->get_number("min_savings", 0.20);
-    }
+WebhookHandler::WebhookHandler(std::shared_ptr<const Generation> generation, DashboardStats* stats,
+                               AdminApi* admin)
+    : generation_(std::move(generation)), stats_(stats), admin_(admin) {}
+
+void WebhookHandler::set_generation(std::shared_ptr<const Generation> generation) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    generation_ = std::move(generation);
+}
+
+std::shared_ptr<const Generation> WebhookHandler::generation() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return generation_;
 }
 
 void WebhookHandler::answer_json(Exchange& ex, int status, std::string body) const {
@@ -123,12 +114,13 @@ void WebhookHandler::answer_json(Exchange& ex, int status, std::string body) con
 
 std::optional<std::uint64_t> WebhookHandler::admit(Exchange& ex) {
     static const std::string kPrefix = "/webhooks/";
+    ex.generation = generation();
     if (ex.path.compare(0, kPrefix.size(), kPrefix) == 0) {
         return admit_webhook(ex, ex.path.substr(kPrefix.size()));
     }
+    if (admin_ != nullptr && AdminApi::serves(ex.path)) return admin_->admit(ex);
     if (ex.method != "GET" && ex.method != "HEAD") {
-        bool known = ex.path == "/health" || ex.path == "/ready" || ex.path == "/version" ||
-                     ex.path == "/metrics";
+        bool known = ex.path == "/health" || ex.path == "/version" || ex.path == "/metrics";
         if (known) {
             ex.response_headers.emplace_back("Allow", "GET");
             ex.fail(405, "method_not_allowed", "use GET on " + ex.path);
@@ -143,13 +135,6 @@ std::optional<std::uint64_t> WebhookHandler::admit(Exchange& ex) {
         ex.response_body = metrics().render();
     } else if (ex.path == "/health") {
         answer_json(ex, 200, R"({"status":"ok"})");
-    } else if (ex.path == "/ready") {
-        if (writer_.healthy()) {
-            answer_json(ex, 200, R"({"status":"ready"})");
-        } else {
-            ex.fail(503, "storage_unavailable", "the last storage attempt failed");
-            ex.response_headers.emplace_back("Retry-After", "5");
-        }
     } else if (ex.path == "/version") {
         rapidjson::StringBuffer buf;
         JsonWriter w(buf);
@@ -159,7 +144,7 @@ std::optional<std::uint64_t> WebhookHandler::admit(Exchange& ex) {
             std::to_string(MEMOLIB_SDK_ABI_MAJOR) + "." + std::to_string(MEMOLIB_SDK_ABI_MINOR));
         w.Key("plugins");
         w.StartArray();
-        for (const auto& [name, plugin] : gateway_.registry->plugins()) {
+        for (const auto& [name, plugin] : ex.generation->gateway->registry->plugins()) {
             w.StartObject();
             put(w, "name", name);
             put(w, "version", plugin->version);
@@ -177,8 +162,9 @@ std::optional<std::uint64_t> WebhookHandler::admit(Exchange& ex) {
 }
 
 std::optional<std::uint64_t> WebhookHandler::admit_webhook(Exchange& ex, const std::string& name) {
-    auto it = channels_.find(name);
-    if (it == channels_.end()) {
+    const auto& channels = ex.generation->channels;
+    auto it = channels.find(name);
+    if (it == channels.end()) {
         ex.fail(404, "unknown_channel", "no channel named '" + name + "' is configured");
         return std::nullopt;
     }
@@ -206,14 +192,16 @@ std::optional<std::uint64_t> WebhookHandler::admit_webhook(Exchange& ex, const s
         return std::nullopt;
     }
     ex.dry_run = query_flag(ex.query, "dry_run");
-    if (!pipeline_->run_headers(ex)) return std::nullopt;
+    if (!ex.generation->pipeline->run_headers(ex)) return std::nullopt;
     return ex.channel->config.max_body;
 }
 
 void WebhookHandler::handle(const std::shared_ptr<Exchange>& ex, std::function<void()> done) {
-    pipeline_->run(ex, [this, ex, done = std::move(done)] {
+    if (!ex->channel) return admin_->handle(ex, std::move(done));
+    const Pipeline& pipeline = *ex->generation->pipeline;
+    pipeline.run(ex, [this, ex, &pipeline, done = std::move(done)] {
         if (ex->status == 0) answer_success(*ex);
-        pipeline_->complete(*ex);
+        pipeline.complete(*ex);
         done();
     });
 }
@@ -282,14 +270,16 @@ static void record_metrics(const Exchange& ex, double seconds) {
 }
 
 void WebhookHandler::completed(Exchange& ex) {
+    if (!ex.generation) ex.generation = generation();
+    const CompressionSettings& compression = ex.generation->compression;
     const std::string* accept = ex.header("Accept-Encoding");
     if (accept != nullptr && accepts_gzip(*accept)) {
-        if (auto gz = gzip_if_worth_it(ex.response_body, compression_)) {
+        if (auto gz = gzip_if_worth_it(ex.response_body, compression)) {
             ex.response_body = std::move(*gz);
             ex.response_headers.emplace_back("Content-Encoding", "gzip");
         }
     }
-    if (ex.response_body.size() >= compression_.min_bytes) {
+    if (ex.response_body.size() >= compression.min_bytes) {
         // Caches must not hand a gzip answer to a client that did not ask for one.
         ex.response_headers.emplace_back("Vary", "Accept-Encoding");
     }
@@ -299,6 +289,15 @@ void WebhookHandler::completed(Exchange& ex) {
     std::string provider = ex.messages.empty() ? std::string() : ex.messages.front().provider;
     std::string sender = ex.messages.empty() ? std::string() : ex.messages.front().sender_masked;
     record_metrics(ex, latency_ms / 1000.0);
+    if (stats_ != nullptr && ex.channel) {
+        RequestOutcome outcome;
+        outcome.status = ex.status;
+        outcome.duplicate = ex.reason == "duplicate" || ex.replayed;
+        outcome.cache_checked = ex.cache_checked;
+        outcome.cache_hit = ex.replayed;
+        outcome.latency_ms = latency_ms;
+        stats_->record(ex.channel->config.name, outcome);
+    }
     log().info("request", {{"request_id", ex.request_id},
                            {"method", ex.method},
                            {"path", ex.path},

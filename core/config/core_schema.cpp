@@ -94,7 +94,8 @@ properties:
           error_rate: {type: number, default: 0.05, minimum: 0, maximum: 1, description: "Alert above this share of errors"}
           duplicate_rate: {type: number, default: 0.10, minimum: 0, maximum: 1, description: "Alert above this share of duplicates"}
           p99: {type: duration, default: 5s, description: "Alert above this p99 latency"}
-      admin_token: {type: string, secret: true, description: "Bearer token of the admin and read APIs"}
+      window: {type: duration, default: 5m, minimum: 1000, description: "Sliding window of the dashboard's rates, percentiles and alerts (a restart applies a change)"}
+      admin_token: {type: string, secret: true, description: "Bearer token of /api/messages and /api/admin/*; when unset those endpoints answer 403"}
 )yaml";
 
 constexpr const char* kChannelSchema = R"yaml(

@@ -58,13 +58,17 @@ std::string to_string(beast::string_view s) { return std::string(s.data(), s.siz
 struct Shared {
     const ServerConfig& config;
     HttpHandler& handler;
+    /// Requests from their headers to their answer's last byte: what a shutdown waits for.
     std::atomic<int> in_flight{0};
+    /// Set at shutdown: sessions take no new request and close after their answer.
+    std::atomic<bool> stopping{false};
 };
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(net::ip::tcp::socket&& socket, Shared& shared)
         : stream_(std::move(socket)), shared_(shared) {}
+    ~Session() { end_request(); }
 
     void run() {
         beast::error_code ec;
@@ -97,6 +101,7 @@ private:
         ex_ = std::make_shared<Exchange>();
         ex_->received_at_ms = now_ms();
         ex_->remote_address = remote_;
+        begin_request();
         if (ec) {
             ex_->request_id = make_request_id(nullptr);
             if (ec == http::error::header_limit) {
@@ -110,6 +115,14 @@ private:
         }
         const auto& req = header_parser_->get();
         keep_alive_ = req.keep_alive();
+        if (shared_.stopping) {
+            // A request on a kept-alive connection after SIGTERM: its client should go to
+            // another instance rather than wait for this one to drain.
+            ex_->request_id = make_request_id(nullptr);
+            ex_->fail(503, "shutting_down", "this instance is shutting down; retry");
+            ex_->response_headers.emplace_back("Retry-After", "1");
+            return write_response(true);
+        }
         ex_->method = to_string(req.method_string());
         ex_->target = to_string(req.target());
         std::size_t q = ex_->target.find('?');
@@ -173,22 +186,22 @@ private:
         header_parser_.reset();
         body_parser_.reset();
         auto self = shared_from_this();
-        ex_->dispatch = [self](std::function<void()> fn) {
-            net::post(self->stream_.get_executor(), std::move(fn));
+        // Weak: the exchange belongs to this session, and a strong reference back would make
+        // a cycle that outlives a shutdown. While the pipeline works, `done` keeps it alive.
+        ex_->dispatch = [weak = weak_from_this()](std::function<void()> fn) {
+            if (auto session = weak.lock())
+                net::post(session->stream_.get_executor(), std::move(fn));
         };
-        ++shared_.in_flight;
         // No timer runs while the pipeline works: its own limits (storage retries) bound it.
         stream_.expires_never();
         shared_.handler.handle(ex_, [self] {
-            net::post(self->stream_.get_executor(), [self] {
-                --self->shared_.in_flight;
-                self->write_response(!self->keep_alive_);
-            });
+            net::post(self->stream_.get_executor(),
+                      [self] { self->write_response(!self->keep_alive_); });
         });
     }
 
     void write_response(bool close_after) {
-        close_after_ = close_after;
+        close_after_ = close_after || shared_.stopping;
         // First, so that what it adds (compression, its headers) is part of the answer.
         shared_.handler.completed(*ex_);
         res_ = {};
@@ -209,6 +222,7 @@ private:
 
     void on_write(beast::error_code ec, std::size_t) {
         ex_.reset();
+        end_request();
         if (ec) return close();
         if (close_after_) return linger();
         do_read_header();
@@ -239,7 +253,18 @@ private:
                                 });
     }
 
+    void begin_request() {
+        if (!counted_) ++shared_.in_flight;
+        counted_ = true;
+    }
+
+    void end_request() {
+        if (counted_) --shared_.in_flight;
+        counted_ = false;
+    }
+
     void close() {
+        end_request();
         beast::error_code ec;
         stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
         stream_.close();
@@ -259,6 +284,7 @@ private:
     std::chrono::steady_clock::time_point linger_deadline_;
     std::size_t linger_bytes_ = 0;
     std::uint64_t body_limit_ = 0;
+    bool counted_ = false;
     std::array<char, 16384> drain_{};
 };
 
@@ -271,7 +297,17 @@ struct HttpServer::Impl {
           ioc(c.threads),
           acceptor(net::make_strand(ioc)),
           signals(ioc, SIGINT, SIGTERM),
+          hangup(ioc),
           grace_timer(ioc) {}
+
+    void wait_for_hangup() {
+        hangup.async_wait([this](beast::error_code ec, int) {
+            if (ec) return;
+            log().info("signal_received", {{"signal", SIGHUP}});
+            on_hangup();
+            wait_for_hangup();
+        });
+    }
 
     void do_accept() {
         acceptor.async_accept(
@@ -288,6 +324,7 @@ struct HttpServer::Impl {
 
     void begin_shutdown() {
         if (stopping.exchange(true)) return;
+        shared.stopping = true;
         log().info("shutdown_started", {{"in_flight", shared.in_flight.load()}});
         net::post(acceptor.get_executor(), [this] {
             beast::error_code ec;
@@ -313,6 +350,8 @@ struct HttpServer::Impl {
     net::io_context ioc;
     net::ip::tcp::acceptor acceptor;
     net::signal_set signals;
+    net::signal_set hangup;
+    std::function<void()> on_hangup;
     net::steady_timer grace_timer;
     std::atomic<bool> stopping{false};
     std::chrono::steady_clock::time_point deadline;
@@ -362,6 +401,16 @@ void HttpServer::run() {
         threads.emplace_back([this] { impl_->ioc.run(); });
     impl_->ioc.run();
     for (auto& t : threads) t.join();
+}
+
+std::chrono::steady_clock::time_point HttpServer::shutdown_deadline() const {
+    return impl_->deadline;
+}
+
+void HttpServer::on_hangup(std::function<void()> fn) {
+    impl_->on_hangup = std::move(fn);
+    impl_->hangup.add(SIGHUP);
+    impl_->wait_for_hangup();
 }
 
 void HttpServer::stop() {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,6 +46,10 @@ public:
     void run();
     /// Asks run() to return, gracefully; thread-safe.
     void stop();
+    /// When the shutdown grace ends (valid once run() has returned).
+    std::chrono::steady_clock::time_point shutdown_deadline() const;
+    /// Calls `fn` on an I/O thread at every SIGHUP (set before run()).
+    void on_hangup(std::function<void()> fn);
 
 private:
     struct Impl;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <initializer_list>
 #include <mutex>
 #include <string>
@@ -37,8 +38,9 @@ class Logger {
 public:
     static Logger& instance();
 
-    void set_level(LogLevel level) { level_ = level; }
-    bool enabled(LogLevel level) const { return level >= level_; }
+    /// Thread-safe: a reload changes it while requests are logged.
+    void set_level(LogLevel level) { level_.store(level, std::memory_order_relaxed); }
+    bool enabled(LogLevel level) const { return level >= level_.load(std::memory_order_relaxed); }
     void log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields);
 
     void info(std::string_view event, std::initializer_list<LogField> fields = {}) {
@@ -53,7 +55,7 @@ public:
 
 private:
     std::mutex mutex_;
-    LogLevel level_ = LogLevel::kInfo;
+    std::atomic<LogLevel> level_{LogLevel::kInfo};
 };
 
 inline Logger& log() { return Logger::instance(); }

@@ -57,6 +57,14 @@ const std::vector<Declaration>& declarations() {
          {}},
         {"memolib_plugins_loaded", Kind::kGauge, "Plugins loaded, by name and version", {}},
         {"memolib_plugins_refused", Kind::kGauge, "Plugin files refused at load", {}},
+        {"memolib_reloads_total",
+         Kind::kCounter,
+         "Configuration reloads, by result (ok, failed) and trigger (signal, api)",
+         {}},
+        {"memolib_config_generation",
+         Kind::kGauge,
+         "Number of the configuration in force: 1 at start, one more per successful reload",
+         {}},
     };
     return kAll;
 }
@@ -132,6 +140,11 @@ void Metrics::observe(std::string_view name, const Labels& labels, double value)
     }
     h.sum += value;
     h.count += 1;
+}
+
+void Metrics::clear(std::string_view name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    values_.erase(std::string(name));
 }
 
 void Metrics::on_render(std::function<void(Metrics&)> collect) {

@@ -22,6 +22,8 @@ public:
     void add(std::string_view name, const Labels& labels, double value = 1);
     void set(std::string_view name, const Labels& labels, double value);
     void observe(std::string_view name, const Labels& labels, double value);
+    /// Forgets every series of `name` (a gauge whose label sets change, such as the plugins).
+    void clear(std::string_view name);
     /// Runs `collect` before each rendering (for values owned elsewhere, such as cache counts).
     void on_render(std::function<void(Metrics&)> collect);
     /// Forgets every value and collector (tests, and a restart of the process's state).

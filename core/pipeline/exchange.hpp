@@ -16,6 +16,7 @@
 namespace memolib::core {
 
 class ChannelInstance;
+struct Generation;
 
 /// A configured channel: its settings and its plugin instance.
 struct Channel {
@@ -41,8 +42,13 @@ struct Exchange {
     std::int64_t received_at_ms = 0;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     bool dry_run = false;
-    /// True when the replay cache answered.
+    /// True when the replay cache was consulted, and when it answered.
+    bool cache_checked = false;
     bool replayed = false;
+
+    /// The configuration this request runs on from its headers to its answer, whatever
+    /// reloads happen meanwhile.
+    std::shared_ptr<const Generation> generation;
 
     std::shared_ptr<const Channel> channel;
     std::vector<NormalizedMessage> messages;

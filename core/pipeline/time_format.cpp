@@ -28,4 +28,56 @@ std::string format_rfc3339_ms(std::int64_t epoch_ms) {
     return buf;
 }
 
+std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text) {
+    const std::string s(text);
+    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, used = 0;
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &year, &month, &day, &used) != 3 || used != 10)
+        return std::nullopt;
+    std::size_t pos = 10;
+    std::int64_t fraction_ms = 0;
+    int offset_minutes = 0;
+    if (pos < s.size()) {
+        if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') return std::nullopt;
+        if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d:%2d%n", &hour, &minute, &second, &used) !=
+                3 ||
+            used != 8) {
+            return std::nullopt;
+        }
+        pos += 9;
+        if (pos < s.size() && s[pos] == '.') {
+            std::int64_t scale = 100;
+            for (++pos; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos) {
+                fraction_ms += (s[pos] - '0') * scale;
+                scale /= 10;
+            }
+        }
+        if (pos >= s.size()) return std::nullopt;
+        if (s[pos] == 'Z' || s[pos] == 'z') {
+            ++pos;
+        } else if (s[pos] == '+' || s[pos] == '-') {
+            int oh = 0, om = 0;
+            if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d%n", &oh, &om, &used) != 2 || used != 5)
+                return std::nullopt;
+            offset_minutes = (s[pos] == '-' ? -1 : 1) * (oh * 60 + om);
+            pos += 6;
+        } else {
+            return std::nullopt;
+        }
+    }
+    if (pos != s.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
+        minute > 59 || second > 60) {
+        return std::nullopt;
+    }
+    std::tm tm{};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = minute;
+    tm.tm_sec = second;
+    const std::time_t t = timegm(&tm);
+    return (static_cast<std::int64_t>(t) - static_cast<std::int64_t>(offset_minutes) * 60) * 1000 +
+           fraction_ms;
+}
+
 }  // namespace memolib::core

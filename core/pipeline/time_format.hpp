@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace memolib::core {
 
@@ -10,5 +12,9 @@ std::int64_t now_ms();
 
 /// "2026-11-24T04:05:06.123Z" (RFC 3339, UTC): sorts as text in the order of time.
 std::string format_rfc3339_ms(std::int64_t epoch_ms);
+
+/// Parses an RFC 3339 time ("2026-11-24T04:05:06Z", with optional fraction and a ±hh:mm
+/// offset) or a plain date (midnight UTC) into milliseconds since the epoch.
+std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text);
 
 }  // namespace memolib::core

@@ -100,10 +100,12 @@ void cb_response(void* ctx, int status, memolib_str_t content_type, memolib_byte
                              body.ptr == nullptr ? 0 : body.len);
 }
 
-void cb_log(void*, memolib_log_level_t level, memolib_str_t message) {
+void cb_log(void* ctx, memolib_log_level_t level, memolib_str_t message) {
+    const auto& out = *static_cast<PluginCallResult*>(ctx);
     log().log(
         static_cast<LogLevel>(std::clamp(static_cast<int>(level), 0, 3)), "plugin_log",
-        {{"message", std::string_view(message.ptr == nullptr ? "" : message.ptr, message.len)}});
+        {{"channel", out.channel != nullptr ? std::string_view(*out.channel) : std::string_view()},
+         {"message", std::string_view(message.ptr == nullptr ? "" : message.ptr, message.len)}});
 }
 
 }  // namespace
@@ -174,6 +176,7 @@ std::shared_ptr<ChannelInstance> ChannelInstance::create(std::shared_ptr<const L
     cfg.entry_count = entries.size();
     cfg.channel = {channel.data(), channel.size()};
     PluginCallResult result;
+    result.channel = &channel;
     memolib_host_t host = make_host_callbacks(result);
     memolib_instance_t* instance = plugin->descriptor->on_create(&cfg, &host);
     if (instance == nullptr) {
@@ -182,13 +185,15 @@ std::shared_ptr<ChannelInstance> ChannelInstance::create(std::shared_ptr<const L
             errors.push_back({"", "invalid_config", "the plugin refused its configuration"});
         return nullptr;
     }
-    return std::shared_ptr<ChannelInstance>(new ChannelInstance(std::move(plugin), instance));
+    return std::shared_ptr<ChannelInstance>(
+        new ChannelInstance(std::move(plugin), instance, channel));
 }
 
 ChannelInstance::~ChannelInstance() { plugin_->descriptor->on_destroy(instance_); }
 
 memolib_status_t ChannelInstance::verify(const memolib_request_t& request,
                                          PluginCallResult& out) const {
+    out.channel = &channel_;
     memolib_host_t host = make_host_callbacks(out);
     return plugin_->descriptor->on_verify(instance_, &request, &host);
 }
@@ -196,12 +201,14 @@ memolib_status_t ChannelInstance::verify(const memolib_request_t& request,
 memolib_status_t ChannelInstance::handshake(const memolib_request_t& request,
                                             PluginCallResult& out) const {
     if (plugin_->descriptor->on_handshake == nullptr) return MEMOLIB_NOT_HANDLED;
+    out.channel = &channel_;
     memolib_host_t host = make_host_callbacks(out);
     return plugin_->descriptor->on_handshake(instance_, &request, &host);
 }
 
 memolib_status_t ChannelInstance::parse(const memolib_request_t& request,
                                         PluginCallResult& out) const {
+    out.channel = &channel_;
     memolib_host_t host = make_host_callbacks(out);
     return plugin_->descriptor->on_parse(instance_, &request, &host);
 }

@@ -46,6 +46,8 @@ struct PluginCallResult {
     std::string response_body;
     /// More messages than this in one request are refused (a plugin bug or a hostile batch).
     std::size_t max_messages = 1000;
+    /// The channel the call is for, named in the plugin's log lines (set by ChannelInstance).
+    const std::string* channel = nullptr;
 };
 
 /// One configured channel's plugin instance. verify/handshake/parse are thread-safe (the
@@ -70,11 +72,13 @@ public:
     const LoadedPlugin& plugin() const { return *plugin_; }
 
 private:
-    ChannelInstance(std::shared_ptr<const LoadedPlugin> plugin, memolib_instance_t* instance)
-        : plugin_(std::move(plugin)), instance_(instance) {}
+    ChannelInstance(std::shared_ptr<const LoadedPlugin> plugin, memolib_instance_t* instance,
+                    std::string channel)
+        : plugin_(std::move(plugin)), instance_(instance), channel_(std::move(channel)) {}
 
     std::shared_ptr<const LoadedPlugin> plugin_;
     memolib_instance_t* instance_;
+    std::string channel_;
 };
 
 /// Loads plugin libraries from a directory, serially, refusing each bad one with one log line.

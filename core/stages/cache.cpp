@@ -27,6 +27,7 @@ public:
 
     StageResult process(Exchange& ex, const Resume&) const override {
         if (ex.dry_run || ex.messages.empty()) return StageResult::kContinue;
+        ex.cache_checked = true;
         auto hit = cache_.get(fingerprint(ex));
         if (!hit) return StageResult::kContinue;
         ex.status = hit->status;

@@ -18,7 +18,12 @@ void BatchWriter::start() {
     std::lock_guard<std::mutex> lock(mutex_);
     if (started_) return;
     started_ = true;
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        run();
+        std::lock_guard<std::mutex> done(mutex_);
+        finished_ = true;
+        cv_.notify_all();
+    });
 }
 
 void BatchWriter::submit(StoreJob job) {
@@ -40,6 +45,18 @@ void BatchWriter::stop() {
         cv_.notify_all();
     }
     if (thread_.joinable()) thread_.join();
+}
+
+bool BatchWriter::stop_until(std::chrono::steady_clock::time_point deadline) {
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        stopping_ = true;
+        cv_.notify_all();
+        if (!cv_.wait_until(lock, deadline, [this] { return finished_ || !started_; }))
+            return false;
+    }
+    if (thread_.joinable()) thread_.join();
+    return true;
 }
 
 std::uint64_t BatchWriter::backoff_ms(int attempt) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -51,6 +52,11 @@ public:
     void submit(StoreJob job);
     /// Commits what is queued, then joins the thread.
     void stop();
+    /// The same, unless the commits are not done by `deadline` (a database holding a lock):
+    /// then it returns false at the deadline with the thread still running, and the caller
+    /// may only exit the process (the uncommitted transaction is rolled back, its requests
+    /// were never answered, so their providers retry).
+    bool stop_until(std::chrono::steady_clock::time_point deadline);
     /// True when the last transaction (or connection attempt) succeeded.
     bool healthy() const { return healthy_; }
 
@@ -68,6 +74,7 @@ private:
     std::deque<StoreJob> queue_;
     bool stopping_ = false;
     bool started_ = false;
+    bool finished_ = false;
     std::atomic<bool> healthy_{true};
     std::thread thread_;
 };

@@ -1,5 +1,6 @@
 #include "storage/database.hpp"
 
+#include <array>
 #include <filesystem>
 
 #include <libpq-fe.h>
@@ -68,9 +69,13 @@ std::string postgres_connect_string(const std::string& url) {
     }
     std::string out;
     for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-        if (o->val == nullptr) continue;
+        // A bounded connect, unless the URL says otherwise: reconnects after an outage and
+        // /ready's probe must not hang on an unreachable host.
+        const char* val = o->val;
+        if (val == nullptr && std::string(o->keyword) == "connect_timeout") val = "5";
+        if (val == nullptr) continue;
         std::string value;
-        for (const char* c = o->val; *c != '\0'; ++c) {
+        for (const char* c = val; *c != '\0'; ++c) {
             if (*c == '\'' || *c == '\\') value += '\\';
             value += *c;
         }
@@ -185,7 +190,104 @@ public:
         }
     }
 
+    std::vector<StoredMessage> find_messages(const MessageQuery& q) override {
+        // Every filter is in the statement, switched off by an empty value, so that one
+        // statement with a fixed list of parameters serves every combination.
+        const std::string sql = std::string(kSelectColumns) + ", ''" + kFromMessages +
+                                " WHERE id > :after AND (:c1 = '' OR channel = :c2)"
+                                " AND (:s1 = '' OR received_at >= :s2)"
+                                " AND (:p1 = '' OR priority = :p2) ORDER BY id LIMIT :limit";
+        std::vector<StoredMessage> out;
+        try {
+            StoredMessage m;
+            Indicators ind;
+            long long after = q.after_id;
+            int limit = q.limit;
+            soci::statement st(sql_);
+            bind_row(st, m, ind);
+            st.exchange(soci::use(after));
+            for (const std::string* v :
+                 {&q.channel, &q.channel, &q.since, &q.since, &q.priority, &q.priority}) {
+                st.exchange(soci::use(*v));
+            }
+            st.exchange(soci::use(limit));
+            run(st, sql);
+            while (st.fetch()) out.push_back(finish_row(m, ind));
+        } catch (const soci::soci_error& e) {
+            throw classify(e);
+        }
+        return out;
+    }
+
+    std::optional<StoredMessage> find_message(std::int64_t id) override {
+        const std::string sql =
+            std::string(kSelectColumns) + ", raw_payload" + kFromMessages + " WHERE id = :id";
+        try {
+            StoredMessage m;
+            Indicators ind;
+            long long wanted = id;
+            soci::statement st(sql_);
+            bind_row(st, m, ind);
+            st.exchange(soci::use(wanted));
+            run(st, sql);
+            if (!st.fetch()) return std::nullopt;
+            return finish_row(m, ind);
+        } catch (const soci::soci_error& e) {
+            throw classify(e);
+        }
+    }
+
 private:
+    static constexpr const char* kSelectColumns =
+        "SELECT id, channel, provider, external_id, sender, sender_masked, sender_name, "
+        "recipient, subject, text, html, attachments, provider_timestamp, received_at, "
+        "language, priority, dedup_key, request_id, metadata, raw_content_type, raw_encoding";
+    static constexpr const char* kFromMessages = " FROM messages";
+    static constexpr std::size_t kTextColumns = 20;
+
+    // One indicator per column of kSelectColumns (nullable ones read back as empty), and the
+    // raw payload's.
+    struct Indicators {
+        long long id = 0;
+        std::array<soci::indicator, kTextColumns + 1> column{};
+        soci::indicator raw = soci::i_ok;
+    };
+
+    static std::array<std::string*, kTextColumns> text_fields(StoredMessage& m) {
+        return {&m.channel,       &m.provider,      &m.external_id,      &m.sender,
+                &m.sender_masked, &m.sender_name,   &m.recipient,        &m.subject,
+                &m.text,          &m.html,          &m.attachments_json, &m.provider_timestamp,
+                &m.received_at,   &m.language,      &m.priority,         &m.dedup_key,
+                &m.request_id,    &m.metadata_json, &m.raw_content_type, &m.raw_encoding};
+    }
+
+    // The low-level statement API binds the 22 outputs in a loop rather than in one long list.
+    static void bind_row(soci::statement& st, StoredMessage& m, Indicators& ind) {
+        st.exchange(soci::into(ind.id, ind.column[0]));
+        auto fields = text_fields(m);
+        for (std::size_t i = 0; i < fields.size(); ++i)
+            st.exchange(soci::into(*fields[i], ind.column[i + 1]));
+        st.exchange(soci::into(m.raw_payload, ind.raw));
+    }
+
+    static void run(soci::statement& st, const std::string& sql) {
+        st.alloc();
+        st.prepare(sql);
+        st.define_and_bind();
+        st.execute();
+    }
+
+    static StoredMessage finish_row(const StoredMessage& m, const Indicators& ind) {
+        StoredMessage row = m;
+        row.id = ind.id;
+        auto fields = text_fields(row);
+        for (std::size_t i = 0; i < fields.size(); ++i) {
+            if (ind.column[i + 1] != soci::i_ok) fields[i]->clear();
+        }
+        if (ind.raw != soci::i_ok) row.raw_payload.clear();
+        return row;
+    }
+
     void insert_one(StoreItem& item) {
         NormalizedMessage& m = *item.message;
         RowText row = encode_row(m, *item.raw_payload, *item.content_type);

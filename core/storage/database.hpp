@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,6 +32,25 @@ struct StoreItem {
     const std::string* content_type = nullptr;
 };
 
+/// What GET /api/messages asks for: every filter is optional (empty), results are ordered by
+/// id and start after `after_id` (the cursor).
+struct MessageQuery {
+    std::string channel;
+    /// RFC 3339 UTC as stored ("2026-11-24T04:05:06.123Z"): received_at >= since.
+    std::string since;
+    std::string priority;
+    std::int64_t after_id = 0;
+    int limit = 50;
+};
+
+/// One stored row as the read API shows it. Empty strings are SQL NULLs.
+struct StoredMessage {
+    std::int64_t id = 0;
+    std::string channel, provider, external_id, sender, sender_masked, sender_name, recipient,
+        subject, text, html, attachments_json, provider_timestamp, received_at, language, priority,
+        dedup_key, request_id, metadata_json, raw_content_type, raw_encoding, raw_payload;
+};
+
 /// One connection to the messages database (SQLite or PostgreSQL through SOCI).
 /// Not thread-safe: the batch writer owns it on its own thread.
 class Database {
@@ -48,6 +69,11 @@ public:
     virtual void insert_batch(std::vector<StoreItem>& items) = 0;
     /// True when a trivial query succeeds.
     virtual bool ping() = 0;
+    /// The rows matching `query` (raw payload left empty). Throws StorageError.
+    virtual std::vector<StoredMessage> find_messages(const MessageQuery& query) = 0;
+    /// The row with that id, raw payload included; nullopt when there is none. Throws
+    /// StorageError.
+    virtual std::optional<StoredMessage> find_message(std::int64_t id) = 0;
 };
 
 /// The SOCI backend name and connection string for a storage config ("sqlite3", "db=…").

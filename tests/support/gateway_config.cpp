@@ -23,6 +23,7 @@ std::string GatewayConfig::to_yaml() const {
     y += "server:\n";
     y += "  listen: " + yaml_quote(listen) + "\n";
     y += "  threads: " + std::to_string(threads) + "\n";
+    y += server_extra;
     y += "plugins:\n";
     y += "  directory: " + yaml_quote(plugins_directory.string()) + "\n";
     y += "storage:\n";

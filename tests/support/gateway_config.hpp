@@ -26,6 +26,8 @@ struct GatewayConfig {
     std::string storage_url;         ///< SQLite file path or libpq URL
     std::vector<std::string> stages = {"size_limit", "verify", "parse", "dedup", "persist"};
     std::vector<ChannelConfig> channels = {form_channel()};
+    /// Appended verbatim under `server:` (each line indented by two spaces).
+    std::string server_extra;
     /// Appended verbatim under `pipeline:` (each line indented by two spaces).
     std::string pipeline_extra;
     /// Appended verbatim at the top level (for tests of the validator).

@@ -1,0 +1,382 @@
+#include "app/admin_api.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "app/dashboard_page.hpp"
+#include "app/generation.hpp"
+#include "app/worker_thread.hpp"
+#include "http/query_string.hpp"
+#include "observability/dashboard_stats.hpp"
+#include "observability/logger.hpp"
+#include "pipeline/time_format.hpp"
+#include "storage/batch_writer.hpp"
+#include "storage/database.hpp"
+
+namespace memolib::core {
+
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+constexpr const char* kMessagesPath = "/api/messages";
+constexpr const char* kReloadPath = "/api/admin/reload";
+constexpr const char* kDashboardJsonPath = "/api/monitoring/metrics-dashboard";
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+    return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+bool needs_token(const std::string& path) {
+    return path == kMessagesPath || starts_with(path, std::string(kMessagesPath) + "/") ||
+           starts_with(path, "/api/admin/");
+}
+
+// Both sides are hashed first, so the comparison takes the same time whatever the lengths.
+bool token_matches(const std::string& given, const std::string& expected) {
+    unsigned char a[SHA256_DIGEST_LENGTH];
+    unsigned char b[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(given.data()), given.size(), a);
+    SHA256(reinterpret_cast<const unsigned char*>(expected.data()), expected.size(), b);
+    return CRYPTO_memcmp(a, b, sizeof a) == 0;
+}
+
+void put(JsonWriter& w, const char* key, const std::string& value) {
+    w.Key(key);
+    w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void put_opt(JsonWriter& w, const char* key, const std::string& value) {
+    if (value.empty()) {
+        w.Key(key);
+        w.Null();
+    } else {
+        put(w, key, value);
+    }
+}
+
+// Stored JSON columns are embedded as JSON when they parse, and as text when they do not.
+void put_json(JsonWriter& w, const char* key, const std::string& json, bool array) {
+    w.Key(key);
+    if (json.empty()) {
+        if (array) {
+            w.StartArray();
+            w.EndArray();
+        } else {
+            w.Null();
+        }
+        return;
+    }
+    rapidjson::Document doc;
+    doc.Parse(json.c_str(), json.size());
+    if (doc.HasParseError())
+        w.String(json.c_str(), static_cast<rapidjson::SizeType>(json.size()));
+    else
+        doc.Accept(w);
+}
+
+void write_message(JsonWriter& w, const StoredMessage& m, bool with_raw) {
+    w.StartObject();
+    w.Key("id");
+    w.Int64(m.id);
+    put(w, "channel", m.channel);
+    put(w, "provider", m.provider);
+    put_opt(w, "external_id", m.external_id);
+    put_opt(w, "sender", m.sender);
+    put_opt(w, "sender_masked", m.sender_masked);
+    put_opt(w, "sender_name", m.sender_name);
+    put_opt(w, "recipient", m.recipient);
+    put_opt(w, "subject", m.subject);
+    put_opt(w, "text", m.text);
+    put_opt(w, "html", m.html);
+    put_json(w, "attachments", m.attachments_json, true);
+    put_opt(w, "provider_timestamp", m.provider_timestamp);
+    put(w, "received_at", m.received_at);
+    put(w, "language", m.language);
+    put(w, "priority", m.priority);
+    put(w, "dedup_key", m.dedup_key);
+    put(w, "request_id", m.request_id);
+    put_json(w, "metadata", m.metadata_json, false);
+    if (with_raw) {
+        w.Key("raw");
+        w.StartObject();
+        put_opt(w, "content_type", m.raw_content_type);
+        put(w, "encoding", m.raw_encoding);
+        put(w, "payload", m.raw_payload);
+        w.EndObject();
+    }
+    w.EndObject();
+}
+
+void answer_json(Exchange& ex, int status, const rapidjson::StringBuffer& buf) {
+    ex.status = status;
+    ex.response_content_type = "application/json";
+    ex.response_body.assign(buf.GetString(), buf.GetSize());
+}
+
+void invalid_parameter(Exchange& ex, const std::string& field, const std::string& message) {
+    ex.fail(400, "invalid_parameter", "a query parameter is not valid",
+            {FieldError{field, "invalid", message}});
+}
+
+void storage_unavailable(Exchange& ex, const std::string& error) {
+    ex.fail(503, "storage_unavailable", "storage is unreachable: " + error);
+    ex.response_headers.emplace_back("Retry-After", "5");
+}
+
+}  // namespace
+
+AdminApi::AdminApi(StorageConfig storage, BatchWriter& writer, DashboardStats& stats, Reload reload)
+    : storage_(std::move(storage)),
+      writer_(writer),
+      stats_(stats),
+      reload_(std::move(reload)),
+      worker_(std::make_unique<WorkerThread>()) {}
+
+AdminApi::~AdminApi() { worker_.reset(); }
+
+bool AdminApi::serves(const std::string& path) {
+    return path == "/ready" || path == "/dashboard" || starts_with(path, "/api/");
+}
+
+std::optional<std::uint64_t> AdminApi::admit(Exchange& ex) const {
+    const bool post = ex.path == kReloadPath;
+    const bool known = ex.path == "/ready" || ex.path == "/dashboard" ||
+                       ex.path == kDashboardJsonPath || ex.path == kReloadPath ||
+                       ex.path == kMessagesPath ||
+                       starts_with(ex.path, std::string(kMessagesPath) + "/");
+    if (!known) {
+        ex.fail(404, "not_found", "no route for " + ex.path);
+        return std::nullopt;
+    }
+    const bool method_ok = post ? ex.method == "POST" : (ex.method == "GET" || ex.method == "HEAD");
+    if (!method_ok) {
+        ex.response_headers.emplace_back("Allow", post ? "POST" : "GET");
+        ex.fail(405, "method_not_allowed",
+                std::string("use ") + (post ? "POST" : "GET") + " on " + ex.path);
+        return std::nullopt;
+    }
+    if (needs_token(ex.path)) {
+        const std::string& token = ex.generation->admin_token;
+        if (token.empty()) {
+            ex.fail(403, "admin_disabled",
+                    "set monitoring.admin_token to use the admin and read APIs");
+            return std::nullopt;
+        }
+        const std::string* auth = ex.header("Authorization");
+        static const std::string kBearer = "Bearer ";
+        if (auth == nullptr || auth->size() <= kBearer.size() ||
+            !std::equal(kBearer.begin(), kBearer.end(), auth->begin(),
+                        [](char a, char b) { return std::tolower(a) == std::tolower(b); }) ||
+            !token_matches(auth->substr(kBearer.size()), token)) {
+            ex.response_headers.emplace_back("WWW-Authenticate", "Bearer realm=\"memolib\"");
+            ex.fail(401, "unauthorized", "a valid 'Authorization: Bearer <token>' is required");
+            return std::nullopt;
+        }
+    }
+    // None of these routes takes a body: whatever is sent is read and ignored, up to 64 KiB.
+    return 64 * 1024;
+}
+
+void AdminApi::handle(const std::shared_ptr<Exchange>& ex, std::function<void()> done) {
+    if (ex->path == "/dashboard") {
+        ex->status = 200;
+        ex->response_content_type = "text/html; charset=utf-8";
+        ex->response_body = dashboard_page();
+        ex->response_headers.emplace_back("Cache-Control", "no-store");
+        return done();
+    }
+    if (ex->path == kDashboardJsonPath) {
+        ex->status = 200;
+        ex->response_content_type = "application/json";
+        ex->response_body = stats_.to_json(ex->generation->channel_names(), ex->generation->alerts);
+        ex->response_headers.emplace_back("Cache-Control", "no-store");
+        return done();
+    }
+    worker_->post([this, ex, done = std::move(done)] {
+        try {
+            if (ex->path == "/ready")
+                ready(*ex);
+            else if (ex->path == kReloadPath)
+                reload(*ex);
+            else if (ex->path == kMessagesPath)
+                list_messages(*ex);
+            else
+                get_message(*ex, ex->path.substr(std::string(kMessagesPath).size() + 1));
+        } catch (const std::exception& e) {
+            log().error("admin_failed", {{"request_id", ex->request_id}, {"error", e.what()}});
+            ex->fail(500, "internal_error", "the request failed; see the log for its request id");
+        }
+        done();
+    });
+}
+
+void AdminApi::reload_in_background(const std::string& trigger) {
+    worker_->post([this, trigger] { reload_(trigger); });
+}
+
+Database* AdminApi::database(std::string& error) {
+    if (!db_) {
+        try {
+            db_ = Database::open(storage_);
+        } catch (const StorageError& e) {
+            error = e.what();
+            return nullptr;
+        }
+    }
+    return db_.get();
+}
+
+void AdminApi::ready(Exchange& ex) {
+    std::string error;
+    Database* db = database(error);
+    if (db != nullptr && !db->ping()) {
+        error = "the storage did not answer a query";
+        db_.reset();
+    }
+    if (!error.empty()) return storage_unavailable(ex, error);
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    put(w, "status", "ready");
+    put(w, "storage", "ok");
+    // Informational: the writer retries on a fresh connection, so a failed last write does
+    // not make the instance unready once the storage answers again.
+    put(w, "last_write", writer_.healthy() ? "ok" : "failed");
+    w.Key("generation");
+    w.Uint64(ex.generation->number);
+    w.Key("channels");
+    w.StartObject();
+    for (const auto& [name, channel] : ex.generation->channels) {
+        w.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+        w.String(channel->config.plugin.c_str(),
+                 static_cast<rapidjson::SizeType>(channel->config.plugin.size()));
+    }
+    w.EndObject();
+    w.EndObject();
+    answer_json(ex, 200, buf);
+}
+
+void AdminApi::list_messages(Exchange& ex) {
+    MessageQuery q;
+    q.channel = query_param(ex.query, "channel").value_or("");
+    q.priority = query_param(ex.query, "priority").value_or("");
+    if (!q.priority.empty() && q.priority != "low" && q.priority != "normal" &&
+        q.priority != "high") {
+        return invalid_parameter(ex, "priority", "one of low, normal, high");
+    }
+    if (auto since = query_param(ex.query, "since"); since && !since->empty()) {
+        auto ms = parse_rfc3339_ms(*since);
+        if (!ms) return invalid_parameter(ex, "since", "an RFC 3339 time or a date (YYYY-MM-DD)");
+        q.since = format_rfc3339_ms(*ms);
+    }
+    q.limit = kDefaultPageSize;
+    if (auto limit = query_param(ex.query, "limit")) {
+        char* end = nullptr;
+        const long v = std::strtol(limit->c_str(), &end, 10);
+        if (limit->empty() || *end != '\0' || v < 1 || v > kMaxPageSize)
+            return invalid_parameter(ex, "limit", "an integer from 1 to 500");
+        q.limit = static_cast<int>(v);
+    }
+    if (auto cursor = query_param(ex.query, "cursor"); cursor && !cursor->empty()) {
+        char* end = nullptr;
+        const long long v = std::strtoll(cursor->c_str(), &end, 10);
+        if (*end != '\0' || v < 0)
+            return invalid_parameter(ex, "cursor", "the next_cursor of a previous page");
+        q.after_id = v;
+    }
+    std::string error;
+    Database* db = database(error);
+    if (db == nullptr) return storage_unavailable(ex, error);
+    // One row more than the page says whether there is a next page.
+    ++q.limit;
+    std::vector<StoredMessage> rows;
+    try {
+        rows = db->find_messages(q);
+    } catch (const StorageError& e) {
+        db_.reset();
+        return storage_unavailable(ex, e.what());
+    }
+    const bool more = static_cast<int>(rows.size()) == q.limit;
+    if (more) rows.pop_back();
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("messages");
+    w.StartArray();
+    for (const StoredMessage& m : rows) write_message(w, m, false);
+    w.EndArray();
+    w.Key("next_cursor");
+    if (more) {
+        const std::string cursor = std::to_string(rows.back().id);
+        w.String(cursor.c_str(), static_cast<rapidjson::SizeType>(cursor.size()));
+    } else {
+        w.Null();
+    }
+    put(w, "request_id", ex.request_id);
+    w.EndObject();
+    answer_json(ex, 200, buf);
+}
+
+void AdminApi::get_message(Exchange& ex, const std::string& id) {
+    char* end = nullptr;
+    const long long v = std::strtoll(id.c_str(), &end, 10);
+    if (id.empty() || *end != '\0' || v <= 0) {
+        ex.fail(404, "not_found", "no message with id '" + id + "'");
+        return;
+    }
+    std::string error;
+    Database* db = database(error);
+    if (db == nullptr) return storage_unavailable(ex, error);
+    std::optional<StoredMessage> m;
+    try {
+        m = db->find_message(v);
+    } catch (const StorageError& e) {
+        db_.reset();
+        return storage_unavailable(ex, e.what());
+    }
+    if (!m) {
+        ex.fail(404, "not_found", "no message with id " + id);
+        return;
+    }
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    write_message(w, *m, true);
+    answer_json(ex, 200, buf);
+}
+
+void AdminApi::reload(Exchange& ex) {
+    ReloadOutcome outcome = reload_("api");
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    if (!outcome.ok) {
+        std::vector<FieldError> details;
+        for (const std::string& e : outcome.errors) details.push_back({"", "invalid_config", e});
+        ex.fail(422, "reload_failed",
+                "the configuration was not reloaded; the running one stays in force", details);
+        return;
+    }
+    w.StartObject();
+    put(w, "status", "reloaded");
+    w.Key("generation");
+    w.Uint64(outcome.generation);
+    w.Key("restart_required");
+    w.StartArray();
+    for (const std::string& key : outcome.restart_required)
+        w.String(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
+    w.EndArray();
+    put(w, "request_id", ex.request_id);
+    w.EndObject();
+    answer_json(ex, 200, buf);
+}
+
+}  // namespace memolib::core

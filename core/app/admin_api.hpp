@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/gateway_config.hpp"
+#include "pipeline/exchange.hpp"
+
+namespace memolib::core {
+
+class BatchWriter;
+class Database;
+class DashboardStats;
+class WorkerThread;
+
+/// What a reload did.
+struct ReloadOutcome {
+    bool ok = false;
+    std::uint64_t generation = 0;
+    /// Validation problems ("file:line:col: key '…': problem") of a refused reload.
+    std::vector<std::string> errors;
+    /// Changed settings that only a restart applies (they keep their running values).
+    std::vector<std::string> restart_required;
+};
+
+/// The operator's side of the HTTP API: /ready, /dashboard and its JSON, the read API
+/// (/api/messages) and POST /api/admin/reload. Database reads and reloads run on one worker
+/// thread of its own, never on an I/O thread.
+class AdminApi {
+public:
+    using Reload = std::function<ReloadOutcome(const std::string& trigger)>;
+
+    AdminApi(StorageConfig storage, BatchWriter& writer, DashboardStats& stats, Reload reload);
+    ~AdminApi();
+    AdminApi(const AdminApi&) = delete;
+    AdminApi& operator=(const AdminApi&) = delete;
+
+    /// True for the paths this API serves.
+    static bool serves(const std::string& path);
+    /// Checks the method and the bearer token; nullopt when `ex` is answered already, else
+    /// the largest body to read.
+    std::optional<std::uint64_t> admit(Exchange& ex) const;
+    /// Answers; `done` runs once, possibly on the worker thread.
+    void handle(const std::shared_ptr<Exchange>& ex, std::function<void()> done);
+    /// Reloads on the worker thread (SIGHUP), after whatever it is doing.
+    void reload_in_background(const std::string& trigger);
+
+private:
+    void ready(Exchange& ex);
+    void list_messages(Exchange& ex);
+    void get_message(Exchange& ex, const std::string& id);
+    void reload(Exchange& ex);
+    /// The worker's connection, opened on first use; nullptr (and `error` set) when it cannot.
+    Database* database(std::string& error);
+
+    StorageConfig storage_;
+    BatchWriter& writer_;
+    DashboardStats& stats_;
+    Reload reload_;
+    std::unique_ptr<Database> db_;
+    // Last member: destroyed first, so queued tasks finish while the rest is alive.
+    std::unique_ptr<WorkerThread> worker_;
+};
+
+}  // namespace memolib::core

@@ -1,0 +1,257 @@
+#include "observability/dashboard_stats.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace memolib::core {
+
+namespace {
+
+constexpr double kSmallestMs = 0.01;
+constexpr double kGrowth = 1.1;
+// 0.01 ms to about 10 minutes.
+constexpr std::size_t kBuckets = 190;
+
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+struct Totals {
+    std::uint64_t requests = 0, success = 0, errors = 0, duplicates = 0;
+    std::uint64_t cache_checks = 0, cache_hits = 0;
+    std::vector<std::uint64_t> latency = std::vector<std::uint64_t>(kBuckets, 0);
+
+    void add(const Totals& o) {
+        requests += o.requests;
+        success += o.success;
+        errors += o.errors;
+        duplicates += o.duplicates;
+        cache_checks += o.cache_checks;
+        cache_hits += o.cache_hits;
+        for (std::size_t i = 0; i < kBuckets; ++i) latency[i] += o.latency[i];
+    }
+
+    double percentile(double q) const {
+        std::uint64_t samples = 0;
+        for (std::uint64_t c : latency) samples += c;
+        if (samples == 0) return -1;
+        const auto rank =
+            std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * samples)));
+        std::uint64_t seen = 0;
+        for (std::size_t i = 0; i < kBuckets; ++i) {
+            seen += latency[i];
+            if (seen >= rank) return DashboardStats::bucket_value_ms(i);
+        }
+        return DashboardStats::bucket_value_ms(kBuckets - 1);
+    }
+};
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void rate(Writer& w, const char* key, std::uint64_t part, std::uint64_t whole) {
+    w.Key(key);
+    if (whole == 0)
+        w.Null();
+    else
+        w.Double(static_cast<double>(part) / static_cast<double>(whole));
+}
+
+void millis(Writer& w, const char* key, double value) {
+    w.Key(key);
+    if (value < 0)
+        w.Null();
+    else
+        w.Double(std::round(value * 1000) / 1000);
+}
+
+struct Alert {
+    const char* name;
+    double value;
+    double threshold;
+};
+
+std::vector<Alert> alerts_of(const Totals& t, const AlertThresholds& limits) {
+    std::vector<Alert> out;
+    if (t.requests == 0) return out;
+    const auto n = static_cast<double>(t.requests);
+    if (t.errors / n > limits.error_rate)
+        out.push_back({"error_rate", t.errors / n, limits.error_rate});
+    if (t.duplicates / n > limits.duplicate_rate)
+        out.push_back({"duplicate_rate", t.duplicates / n, limits.duplicate_rate});
+    const double p99 = t.percentile(0.99);
+    if (p99 > limits.p99_ms) out.push_back({"p99", p99, limits.p99_ms});
+    return out;
+}
+
+void write_alert(Writer& w, const Alert& a, const std::string* channel) {
+    w.StartObject();
+    if (channel != nullptr) {
+        w.Key("channel");
+        w.String(channel->c_str(), static_cast<rapidjson::SizeType>(channel->size()));
+    }
+    w.Key("alert");
+    w.String(a.name);
+    w.Key("value");
+    w.Double(a.value);
+    w.Key("threshold");
+    w.Double(a.threshold);
+    w.EndObject();
+}
+
+void write_totals(Writer& w, const Totals& t) {
+    w.Key("requests");
+    w.Uint64(t.requests);
+    w.Key("success");
+    w.Uint64(t.success);
+    w.Key("errors");
+    w.Uint64(t.errors);
+    w.Key("duplicates");
+    w.Uint64(t.duplicates);
+    rate(w, "success_rate", t.success, t.requests);
+    rate(w, "error_rate", t.errors, t.requests);
+    rate(w, "duplicate_rate", t.duplicates, t.requests);
+    w.Key("latency_ms");
+    w.StartObject();
+    millis(w, "p50", t.percentile(0.50));
+    millis(w, "p95", t.percentile(0.95));
+    millis(w, "p99", t.percentile(0.99));
+    w.EndObject();
+    w.Key("cache");
+    w.StartObject();
+    w.Key("lookups");
+    w.Uint64(t.cache_checks);
+    w.Key("hits");
+    w.Uint64(t.cache_hits);
+    rate(w, "hit_rate", t.cache_hits, t.cache_checks);
+    w.EndObject();
+}
+
+}  // namespace
+
+DashboardStats::DashboardStats(std::chrono::milliseconds window, std::size_t slots)
+    : window_ms_(std::max<std::int64_t>(window.count(), 1)),
+      slot_ms_(std::max<std::int64_t>(window_ms_ / static_cast<std::int64_t>(slots), 1)),
+      slots_(std::max<std::size_t>(slots, 1)) {}
+
+double DashboardStats::bucket_value_ms(std::size_t bucket) {
+    if (bucket == 0) return kSmallestMs;
+    const double upper = kSmallestMs * std::pow(kGrowth, static_cast<double>(bucket));
+    return upper / std::sqrt(kGrowth);
+}
+
+std::size_t DashboardStats::bucket_of(double latency_ms) {
+    if (!(latency_ms > kSmallestMs)) return 0;
+    const double b = std::ceil(std::log(latency_ms / kSmallestMs) / std::log(kGrowth));
+    return std::min(kBuckets - 1, static_cast<std::size_t>(b));
+}
+
+void DashboardStats::record(const std::string& channel, const RequestOutcome& outcome) {
+    record_at(steady_ms(), channel, outcome);
+}
+
+std::string DashboardStats::to_json(const std::vector<std::string>& channels,
+                                    const AlertThresholds& thresholds) {
+    return to_json_at(steady_ms(), channels, thresholds);
+}
+
+void DashboardStats::record_at(std::int64_t now_ms, const std::string& channel,
+                               const RequestOutcome& outcome) {
+    const std::int64_t index = now_ms / slot_ms_;
+    std::lock_guard<std::mutex> lock(mutex_);
+    Ring& ring = channels_[channel];
+    if (ring.empty()) ring.resize(slots_);
+    Slot& slot = ring[static_cast<std::size_t>(index) % slots_];
+    if (slot.index != index) {
+        slot = Slot{};
+        slot.index = index;
+        slot.latency.assign(kBuckets, 0);
+    }
+    slot.requests += 1;
+    if (outcome.duplicate)
+        slot.duplicates += 1;
+    else if (outcome.status >= 200 && outcome.status < 400)
+        slot.success += 1;
+    else
+        slot.errors += 1;
+    if (outcome.cache_checked) {
+        slot.cache_checks += 1;
+        slot.cache_hits += outcome.cache_hit ? 1 : 0;
+    }
+    slot.latency[bucket_of(outcome.latency_ms)] += 1;
+}
+
+std::string DashboardStats::to_json_at(std::int64_t now_ms,
+                                       const std::vector<std::string>& channels,
+                                       const AlertThresholds& thresholds) {
+    const std::int64_t newest = now_ms / slot_ms_;
+    const std::int64_t oldest = newest - static_cast<std::int64_t>(slots_) + 1;
+    std::map<std::string, Totals> totals;
+    for (const std::string& c : channels) totals[c];
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (const auto& [name, ring] : channels_) {
+            Totals& t = totals[name];
+            for (const Slot& s : ring) {
+                if (s.index < 0 || s.index < oldest || s.index > newest) continue;
+                t.requests += s.requests;
+                t.success += s.success;
+                t.errors += s.errors;
+                t.duplicates += s.duplicates;
+                t.cache_checks += s.cache_checks;
+                t.cache_hits += s.cache_hits;
+                for (std::size_t i = 0; i < kBuckets; ++i) t.latency[i] += s.latency[i];
+            }
+        }
+    }
+    rapidjson::StringBuffer buf;
+    Writer w(buf);
+    w.StartObject();
+    w.Key("window_seconds");
+    w.Double(static_cast<double>(window_ms_) / 1000.0);
+    w.Key("thresholds");
+    w.StartObject();
+    w.Key("error_rate");
+    w.Double(thresholds.error_rate);
+    w.Key("duplicate_rate");
+    w.Double(thresholds.duplicate_rate);
+    w.Key("p99_ms");
+    w.Double(thresholds.p99_ms);
+    w.EndObject();
+    Totals all;
+    std::vector<std::pair<std::string, Alert>> active;
+    w.Key("channels");
+    w.StartArray();
+    for (const auto& [name, t] : totals) {
+        all.add(t);
+        w.StartObject();
+        w.Key("channel");
+        w.String(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+        write_totals(w, t);
+        w.Key("alerts");
+        w.StartArray();
+        for (const Alert& a : alerts_of(t, thresholds)) {
+            write_alert(w, a, nullptr);
+            active.emplace_back(name, a);
+        }
+        w.EndArray();
+        w.EndObject();
+    }
+    w.EndArray();
+    w.Key("totals");
+    w.StartObject();
+    write_totals(w, all);
+    w.EndObject();
+    w.Key("alerts");
+    w.StartArray();
+    for (const auto& [name, a] : active) write_alert(w, a, &name);
+    w.EndArray();
+    w.EndObject();
+    return {buf.GetString(), buf.GetSize()};
+}
+
+}  // namespace memolib::core

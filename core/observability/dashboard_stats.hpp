@@ -1,0 +1,69 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace memolib::core {
+
+/// monitoring.alerts: a channel is in alert above any of these over the window.
+struct AlertThresholds {
+    double error_rate = 0.05;
+    double duplicate_rate = 0.10;
+    double p99_ms = 5000;
+};
+
+/// What one answered webhook request tells the dashboard.
+struct RequestOutcome {
+    int status = 0;
+    /// Every message was already stored (a 409, a 200 by duplicate_status, or a replay).
+    bool duplicate = false;
+    /// The replay cache was consulted, and whether it answered.
+    bool cache_checked = false;
+    bool cache_hit = false;
+    double latency_ms = 0;
+};
+
+/// Per-channel rates and latency percentiles over a sliding window, for
+/// /api/monitoring/metrics-dashboard. The window is a ring of time slots, each with counts and
+/// a log-scale latency histogram (buckets 10 % wide), so memory is fixed and a percentile is
+/// exact to within its bucket. Thread-safe.
+class DashboardStats {
+public:
+    explicit DashboardStats(std::chrono::milliseconds window = std::chrono::minutes(5),
+                            std::size_t slots = 60);
+
+    void record(const std::string& channel, const RequestOutcome& outcome);
+    /// The dashboard JSON, with an entry for each of `channels` (idle ones too).
+    std::string to_json(const std::vector<std::string>& channels,
+                        const AlertThresholds& thresholds);
+
+    /// The same with an explicit clock (milliseconds), for tests.
+    void record_at(std::int64_t now_ms, const std::string& channel, const RequestOutcome& outcome);
+    std::string to_json_at(std::int64_t now_ms, const std::vector<std::string>& channels,
+                           const AlertThresholds& thresholds);
+
+    /// The latency a histogram bucket stands for (its geometric middle), in milliseconds.
+    static double bucket_value_ms(std::size_t bucket);
+    static std::size_t bucket_of(double latency_ms);
+
+private:
+    struct Slot {
+        std::int64_t index = -1;
+        std::uint64_t requests = 0, success = 0, errors = 0, duplicates = 0;
+        std::uint64_t cache_checks = 0, cache_hits = 0;
+        std::vector<std::uint32_t> latency;
+    };
+    using Ring = std::vector<Slot>;
+
+    std::int64_t window_ms_;
+    std::int64_t slot_ms_;
+    std::size_t slots_;
+    std::mutex mutex_;
+    std::map<std::string, Ring> channels_;
+};
+
+}  // namespace memolib::core

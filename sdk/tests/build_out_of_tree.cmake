@@ -1,0 +1,45 @@
+# cmake -DSOURCE=<project> -DBINARY=<dir> -DPREFIX=<installed SDK> [-DCXX=<compiler>]
+#       [-DCXX_FLAGS=<flags>] [-DLINK_FLAGS=<flags>] [-DBUILD_TYPE=Debug]
+#       [-DEXPECT_NEEDED=<soname>] [-DPLUGIN=<name>] -P build_out_of_tree.cmake
+# Configures and builds an out-of-tree plugin project against the SDK installed in PREFIX, as a
+# third party would, checks that it found that SDK and no other, then runs the project's own
+# tests. EXPECT_NEEDED names a library the plugin must link (libc++.so.1 for the clang build).
+cmake_minimum_required(VERSION 3.22)
+if(NOT BUILD_TYPE)
+  set(BUILD_TYPE Debug)
+endif()
+set(args -S ${SOURCE} -B ${BINARY} -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
+  -DCMAKE_PREFIX_PATH=${PREFIX} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+if(CXX)
+  list(APPEND args -DCMAKE_CXX_COMPILER=${CXX})
+endif()
+if(CXX_FLAGS)
+  list(APPEND args "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}")
+endif()
+if(LINK_FLAGS)
+  list(APPEND args "-DCMAKE_EXE_LINKER_FLAGS=${LINK_FLAGS}" "-DCMAKE_MODULE_LINKER_FLAGS=${LINK_FLAGS}")
+endif()
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE status)
+  if(NOT status EQUAL 0)
+    list(JOIN ARGN " " command)
+    message(FATAL_ERROR "failed (${status}): ${command}")
+  endif()
+endfunction()
+
+run(${CMAKE_COMMAND} ${args})
+file(STRINGS ${BINARY}/CMakeCache.txt sdk_dir REGEX "^MemolibSDK_DIR:")
+if(NOT sdk_dir STREQUAL "MemolibSDK_DIR:PATH=${PREFIX}/lib/cmake/MemolibSDK")
+  message(FATAL_ERROR "the project found another SDK than the installed one: ${sdk_dir}")
+endif()
+# One job: the gateway's own tests run beside this one.
+run(${CMAKE_COMMAND} --build ${BINARY} -j 1)
+if(EXPECT_NEEDED)
+  execute_process(COMMAND readelf -d ${BINARY}/${PLUGIN}.so OUTPUT_VARIABLE dynamic)
+  string(FIND "${dynamic}" "Shared library: [${EXPECT_NEEDED}]" found)
+  if(found EQUAL -1)
+    message(FATAL_ERROR "${PLUGIN}.so does not link ${EXPECT_NEEDED}:\n${dynamic}")
+  endif()
+endif()
+run(${CMAKE_CTEST_COMMAND} --test-dir ${BINARY} --output-on-failure)
