@@ -1,5 +1,7 @@
 #include "observability/masking.hpp"
 
+#include <set>
+
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
@@ -24,16 +26,27 @@ std::string mask_email(std::string_view address, std::size_t at) {
     return out;
 }
 
-std::string mask_phone(std::string_view phone) {
-    // The country calling code (libphonenumber knows its length: +1, +33, +352) and the last
-    // two digits are enough to tell numbers apart in logs; the rest is the person's.
-    const auto& util = *i18n::phonenumbers::PhoneNumberUtil::GetInstance();
-    i18n::phonenumbers::PhoneNumber number;
-    std::size_t keep_head = 1;
-    if (phone.size() <= 20 && util.Parse(std::string(phone), "ZZ", &number) ==
-                                  i18n::phonenumbers::PhoneNumberUtil::NO_PARSING_ERROR) {
-        keep_head = 1 + std::to_string(number.country_code()).size();
+// Country calling codes are prefix-free (ITU-T E.164), so the first 1 to 3 digits that form
+// one are it: the table lookup libphonenumber itself does, without its regular expressions.
+std::size_t country_code_length(std::string_view digits) {
+    static const std::set<int> kCodes = [] {
+        std::set<int> codes;
+        i18n::phonenumbers::PhoneNumberUtil::GetInstance()->GetSupportedCallingCodes(&codes);
+        return codes;
+    }();
+    int code = 0;
+    for (std::size_t i = 0; i < 3 && i < digits.size(); ++i) {
+        if (digits[i] < '0' || digits[i] > '9') return 0;
+        code = code * 10 + (digits[i] - '0');
+        if (kCodes.count(code) > 0) return i + 1;
     }
+    return 0;
+}
+
+std::string mask_phone(std::string_view phone) {
+    // The country calling code (+1, +33, +352) and the last two digits are enough to tell
+    // numbers apart in logs; the rest is the person's.
+    const std::size_t keep_head = 1 + country_code_length(phone.substr(1));
     const std::size_t keep_tail = phone.size() > keep_head + 4 ? 2 : 0;
     std::string out(phone);
     for (std::size_t i = keep_head; i + keep_tail < out.size(); ++i) out[i] = '*';

@@ -288,39 +288,91 @@ private:
         return row;
     }
 
-    void insert_one(StoreItem& item) {
-        NormalizedMessage& m = *item.message;
-        RowText row = encode_row(m, *item.raw_payload, *item.content_type);
-        auto opt = [](const std::string& s) { return s.empty() ? soci::i_null : soci::i_ok; };
+    // The values of one INSERT, bound once to a statement prepared once per connection:
+    // parsing the SQL again for every message cost more than the insert itself.
+    struct InsertRow {
+        std::string channel, provider, external_id, sender, sender_masked, sender_name, recipient,
+            subject, text, html, language, priority, dedup_key, request_id, metadata, content_type;
+        RowText encoded;
+        soci::indicator i_ext{}, i_sender{}, i_masked{}, i_name{}, i_recipient{}, i_subject{},
+            i_text{}, i_html{}, i_pts{}, i_meta{}, i_ct{};
         long long id = 0;
         soci::indicator id_ind = soci::i_null;
-        soci::indicator i_ext = opt(m.external_id), i_sender = opt(m.sender),
-                        i_masked = opt(m.sender_masked), i_name = opt(m.sender_name),
-                        i_recipient = opt(m.recipient), i_subject = opt(m.subject),
-                        i_text = opt(m.text), i_html = opt(m.html),
-                        i_pts = opt(row.provider_timestamp), i_meta = opt(m.metadata_json),
-                        i_ct = opt(*item.content_type);
-        sql_ << "INSERT INTO messages (channel, provider, external_id, sender, sender_masked, "
-                "sender_name, recipient, subject, text, html, attachments, provider_timestamp, "
-                "received_at, language, priority, dedup_key, request_id, metadata, "
-                "raw_content_type, "
-                "raw_encoding, raw_payload) VALUES (:channel, :provider, :external_id, :sender, "
-                ":sender_masked, :sender_name, :recipient, :subject, :text, :html, :attachments, "
-                ":provider_timestamp, :received_at, :language, :priority, :dedup_key, :request_id, "
-                ":metadata, :raw_content_type, :raw_encoding, :raw_payload) "
-                "ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
-            soci::use(m.channel), soci::use(m.provider), soci::use(m.external_id, i_ext),
-            soci::use(m.sender, i_sender), soci::use(m.sender_masked, i_masked),
-            soci::use(m.sender_name, i_name), soci::use(m.recipient, i_recipient),
-            soci::use(m.subject, i_subject), soci::use(m.text, i_text), soci::use(m.html, i_html),
-            soci::use(row.attachments_json), soci::use(row.provider_timestamp, i_pts),
-            soci::use(row.received_at), soci::use(m.language), soci::use(m.priority),
-            soci::use(m.dedup_key), soci::use(m.request_id), soci::use(m.metadata_json, i_meta),
-            soci::use(*item.content_type, i_ct), soci::use(row.raw_encoding),
-            soci::use(row.raw_payload), soci::into(id, id_ind);
-        if (id_ind == soci::i_ok) {
+    };
+
+    soci::statement& insert_statement() {
+        if (insert_) return *insert_;
+        InsertRow& r = row_;
+        insert_ = std::make_unique<soci::statement>(
+            (sql_.prepare << "INSERT INTO messages (channel, provider, external_id, sender, "
+                             "sender_masked, sender_name, recipient, subject, text, html, "
+                             "attachments, provider_timestamp, received_at, language, priority, "
+                             "dedup_key, request_id, metadata, raw_content_type, raw_encoding, "
+                             "raw_payload) VALUES (:channel, :provider, :external_id, :sender, "
+                             ":sender_masked, :sender_name, :recipient, :subject, :text, :html, "
+                             ":attachments, :provider_timestamp, :received_at, :language, "
+                             ":priority, :dedup_key, :request_id, :metadata, :raw_content_type, "
+                             ":raw_encoding, :raw_payload) "
+                             "ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+             soci::use(r.channel), soci::use(r.provider), soci::use(r.external_id, r.i_ext),
+             soci::use(r.sender, r.i_sender), soci::use(r.sender_masked, r.i_masked),
+             soci::use(r.sender_name, r.i_name), soci::use(r.recipient, r.i_recipient),
+             soci::use(r.subject, r.i_subject), soci::use(r.text, r.i_text),
+             soci::use(r.html, r.i_html), soci::use(r.encoded.attachments_json),
+             soci::use(r.encoded.provider_timestamp, r.i_pts), soci::use(r.encoded.received_at),
+             soci::use(r.language), soci::use(r.priority), soci::use(r.dedup_key),
+             soci::use(r.request_id), soci::use(r.metadata, r.i_meta),
+             soci::use(r.content_type, r.i_ct), soci::use(r.encoded.raw_encoding),
+             soci::use(r.encoded.raw_payload), soci::into(r.id, r.id_ind)));
+        return *insert_;
+    }
+
+    void insert_one(StoreItem& item) {
+        NormalizedMessage& m = *item.message;
+        auto opt = [](const std::string& s) { return s.empty() ? soci::i_null : soci::i_ok; };
+        soci::statement& st = insert_statement();
+        InsertRow& r = row_;
+        r.encoded = encode_row(m, *item.raw_payload, *item.content_type);
+        r.channel = m.channel;
+        r.provider = m.provider;
+        r.external_id = m.external_id;
+        r.sender = m.sender;
+        r.sender_masked = m.sender_masked;
+        r.sender_name = m.sender_name;
+        r.recipient = m.recipient;
+        r.subject = m.subject;
+        r.text = m.text;
+        r.html = m.html;
+        r.language = m.language;
+        r.priority = m.priority;
+        r.dedup_key = m.dedup_key;
+        r.request_id = m.request_id;
+        r.metadata = m.metadata_json;
+        r.content_type = *item.content_type;
+        r.i_ext = opt(r.external_id);
+        r.i_sender = opt(r.sender);
+        r.i_masked = opt(r.sender_masked);
+        r.i_name = opt(r.sender_name);
+        r.i_recipient = opt(r.recipient);
+        r.i_subject = opt(r.subject);
+        r.i_text = opt(r.text);
+        r.i_html = opt(r.html);
+        r.i_pts = opt(r.encoded.provider_timestamp);
+        r.i_meta = opt(r.metadata);
+        r.i_ct = opt(r.content_type);
+        r.id_ind = soci::i_null;
+        const bool returned = st.execute(true);
+        // Step past the RETURNING row so the statement is done: SQLite refuses to COMMIT
+        // while a statement is still in progress.
+        if (returned) {
+            const long long id = r.id;
+            while (st.fetch()) {
+            }
+            r.id = id;
+        }
+        if (returned && r.id_ind == soci::i_ok) {
             m.status = NormalizedMessage::Status::kStored;
-            m.id = id;
+            m.id = r.id;
             return;
         }
         // The UNIQUE constraint kept the first copy: report its id so the answer is stable.
@@ -333,6 +385,8 @@ private:
 
     soci::session sql_;
     bool postgres_;
+    InsertRow row_;
+    std::unique_ptr<soci::statement> insert_;
 };
 
 }  // namespace

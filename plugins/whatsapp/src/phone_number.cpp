@@ -1,7 +1,5 @@
 #include "phone_number.hpp"
 
-#include "memolib/plugins/common/phone.hpp"
-
 namespace memolib::plugins::whatsapp {
 
 std::optional<std::string> whatsapp_e164(std::string_view number) {
@@ -10,10 +8,7 @@ std::optional<std::string> whatsapp_e164(std::string_view number) {
     for (const char c : number) {
         if (c < '0' || c > '9') return std::nullopt;
     }
-    std::string candidate = "+" + std::string(number);
-    // The region is unused for a number written with its country code.
-    if (auto e164 = common::to_e164(candidate, "ZZ")) return e164;
-    return candidate;
+    return "+" + std::string(number);
 }
 
 }  // namespace memolib::plugins::whatsapp
