@@ -193,6 +193,35 @@ BOOST_AUTO_TEST_CASE(a_retry_gets_the_first_answer_and_later_a_409) {
     BOOST_TEST(count_messages(*this) == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_retry_in_other_bytes_is_replayed_too_and_the_log_names_it) {
+    config.stages = kAllStages;
+    start();
+    const std::string body = form_json("c2");
+    BOOST_REQUIRE_EQUAL(post(port, body).status, 200);
+    // The same message in other bytes (spaces in the JSON): not the raw form the cache saw,
+    // but the same messages once parsed.
+    std::string spaced = body;
+    spaced.insert(1, "  ");
+    HttpResponse other_bytes = post(port, spaced);
+    BOOST_TEST(other_bytes.status == 200);
+    BOOST_TEST(other_bytes.header("X-Idempotent-Replay").value_or("") == "true");
+    // The byte-identical retry is answered before parse; its log line still names the
+    // provider and the masked sender.
+    HttpResponse same_bytes = post(port, body);
+    BOOST_TEST(same_bytes.header("X-Idempotent-Replay").value_or("") == "true");
+    const std::string id = same_bytes.header("X-Request-Id").value_or("");
+    bool logged = false;
+    for (const LogEvent& e : gateway->events()) {
+        if (e.get("event") != "request" || e.get("request_id") != id) continue;
+        logged = true;
+        BOOST_TEST(e.get("reason") == "replayed");
+        BOOST_TEST(e.get("provider") == "website");
+        BOOST_TEST(e.get("sender_masked") == "j***@e***.org");
+    }
+    BOOST_TEST(logged);
+    BOOST_TEST(count_messages(*this) == 1);
+}
+
 BOOST_AUTO_TEST_CASE(duplicate_status_200_for_providers_that_retry) {
     config.channels = {form_with({{"duplicate_status", "200"}})};
     start();

@@ -286,8 +286,10 @@ void WebhookHandler::completed(Exchange& ex) {
     double latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started)
             .count();
-    std::string provider = ex.messages.empty() ? std::string() : ex.messages.front().provider;
-    std::string sender = ex.messages.empty() ? std::string() : ex.messages.front().sender_masked;
+    const std::string& provider =
+        ex.messages.empty() ? ex.replay_provider : ex.messages.front().provider;
+    const std::string& sender =
+        ex.messages.empty() ? ex.replay_sender_masked : ex.messages.front().sender_masked;
     record_metrics(ex, latency_ms / 1000.0);
     if (stats_ != nullptr && ex.channel) {
         RequestOutcome outcome;

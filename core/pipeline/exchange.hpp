@@ -45,6 +45,11 @@ struct Exchange {
     /// True when the replay cache was consulted, and when it answered.
     bool cache_checked = false;
     bool replayed = false;
+    /// The replay cache's key for this request's raw form (empty when not looked up).
+    std::string raw_fingerprint;
+    /// What the log line names when there are no messages (a replay answered before parse).
+    std::string replay_provider;
+    std::string replay_sender_masked;
 
     /// The configuration this request runs on from its headers to its answer, whatever
     /// reloads happen meanwhile.

@@ -11,10 +11,18 @@ Pipeline::Pipeline(const std::vector<std::string>& names, const StageContext& co
         stages_.push_back(std::move(stage));
     }
     for (std::size_t i = 0; i < stages_.size(); ++i) {
-        steps_.push_back({stages_[i].get(), false});
-        if (std::string(stages_[i]->name()) != "parse") continue;
+        const bool parse = std::string(stages_[i]->name()) == "parse";
+        if (parse) {
+            for (std::size_t j = i + 1; j < stages_.size(); ++j) {
+                if (stages_[j]->wants_before_parse())
+                    steps_.push_back({stages_[j].get(), StepKind::kBeforeParse});
+            }
+        }
+        steps_.push_back({stages_[i].get(), StepKind::kProcess});
+        if (!parse) continue;
         for (std::size_t j = 0; j < i; ++j) {
-            if (stages_[j]->wants_after_parse()) steps_.push_back({stages_[j].get(), true});
+            if (stages_[j]->wants_after_parse())
+                steps_.push_back({stages_[j].get(), StepKind::kAfterParse});
         }
     }
 }
@@ -44,8 +52,10 @@ void Pipeline::run_from(const std::shared_ptr<Exchange>& ex, std::size_t index,
                 (*done)();
         };
         const Step& step = steps_[i];
-        StageResult r = step.after_parse ? step.stage->after_parse(*ex, resume)
-                                         : step.stage->process(*ex, resume);
+        StageResult r = step.kind == StepKind::kAfterParse ? step.stage->after_parse(*ex, resume)
+                        : step.kind == StepKind::kBeforeParse
+                            ? step.stage->before_parse(*ex, resume)
+                            : step.stage->process(*ex, resume);
         if (r == StageResult::kSuspend) return;
         if (r == StageResult::kRespond) break;
     }

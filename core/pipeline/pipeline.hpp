@@ -26,10 +26,12 @@ private:
     void run_from(const std::shared_ptr<Exchange>& ex, std::size_t index,
                   const std::shared_ptr<std::function<void()>>& done) const;
 
-    /// One step: a stage's process, or (after parse) an earlier stage's after_parse.
+    /// One step: a stage's process, an earlier stage's after_parse (right after parse), or
+    /// a later stage's before_parse (right before parse).
+    enum class StepKind { kProcess, kAfterParse, kBeforeParse };
     struct Step {
         const Stage* stage;
-        bool after_parse;
+        StepKind kind;
     };
 
     std::vector<std::unique_ptr<Stage>> stages_;

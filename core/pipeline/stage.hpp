@@ -42,6 +42,13 @@ public:
     virtual StageResult after_parse(Exchange&, const Resume&) const {
         return StageResult::kContinue;
     }
+    /// True when the stage also has a before_parse step.
+    virtual bool wants_before_parse() const { return false; }
+    /// For a stage placed after parse: runs right before parse, once the request is verified,
+    /// to answer from the raw request alone (the replay cache). Same contract as process.
+    virtual StageResult before_parse(Exchange&, const Resume&) const {
+        return StageResult::kContinue;
+    }
     /// Runs once the answer is final, whichever stage decided it (the replay cache records it).
     virtual void on_complete(const Exchange&) const {}
 };
@@ -50,13 +57,17 @@ public:
 struct CachedAnswer {
     int status = 200;
     std::string messages_json;
+    /// What the request log line names for a replay answered before parse.
+    std::string provider;
+    std::string sender_masked;
 };
 
 /// State the stages share across requests, owned by the gateway.
 struct StageState {
     StageState(std::size_t dedup_entries, std::size_t cache_entries, std::chrono::milliseconds ttl)
         : dedup_index(dedup_entries, std::chrono::milliseconds(0)),
-          replay_cache(cache_entries, ttl) {}
+          // Two keys per answer (its raw form and its messages): room for `cache_entries`.
+          replay_cache(cache_entries * 2, ttl) {}
     /// dedup key → id of the row holding it: the fast path in front of the UNIQUE constraint.
     LruCache<std::int64_t> dedup_index;
     LruCache<CachedAnswer> replay_cache;

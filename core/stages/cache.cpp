@@ -1,5 +1,7 @@
 #include <algorithm>
 
+#include <openssl/evp.h>
+
 #include "stages/stages.hpp"
 
 namespace memolib::core {
@@ -18,27 +20,54 @@ std::string fingerprint(const Exchange& ex) {
     return out;
 }
 
+// The fingerprint of a raw request: what it carries (query, media type, body), so that a
+// byte-identical retry is known before it is parsed. Plugins are deterministic (the SDK
+// requires it; memolib-plugin-check checks it), so the same bytes are the same messages.
+std::string raw_fingerprint(const Exchange& ex) {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+    for (const std::string* part : {&ex.method, &ex.query, &ex.content_type}) {
+        EVP_DigestUpdate(ctx, part->data(), part->size());
+        EVP_DigestUpdate(ctx, "\0", 1);
+    }
+    EVP_DigestUpdate(ctx, ex.body.data(), ex.body.size());
+    EVP_DigestFinal_ex(ctx, digest, &len);
+    EVP_MD_CTX_free(ctx);
+    std::string out = "raw:" + (ex.channel ? ex.channel->config.name : std::string()) + ":";
+    out.append(reinterpret_cast<const char*>(digest), len);
+    return out;
+}
+
 // Idempotent replay: a request whose messages were all stored by an earlier request in the
-// last `ttl` gets that request's answer again, without touching the database.
+// last `ttl` gets that request's answer again, without touching the database. A
+// byte-identical retry (what providers send) is answered before parse, once verified; a
+// retry that differs in its bytes but not in its messages, after dedup.
 class CacheStage final : public Stage {
 public:
     explicit CacheStage(LruCache<CachedAnswer>& cache) : cache_(cache) {}
     const char* name() const override { return "cache"; }
+
+    bool wants_before_parse() const override { return true; }
+
+    StageResult before_parse(Exchange& ex, const Resume&) const override {
+        if (ex.dry_run) return StageResult::kContinue;
+        ex.raw_fingerprint = raw_fingerprint(ex);
+        ex.cache_checked = true;
+        auto hit = cache_.get(ex.raw_fingerprint);
+        if (!hit) return StageResult::kContinue;
+        ex.replay_provider = hit->provider;
+        ex.replay_sender_masked = hit->sender_masked;
+        return replay(ex, *hit);
+    }
 
     StageResult process(Exchange& ex, const Resume&) const override {
         if (ex.dry_run || ex.messages.empty()) return StageResult::kContinue;
         ex.cache_checked = true;
         auto hit = cache_.get(fingerprint(ex));
         if (!hit) return StageResult::kContinue;
-        ex.status = hit->status;
-        ex.reason = "replayed";
-        ex.replayed = true;
-        ex.messages_json = hit->messages_json;
-        ex.response_content_type = "application/json";
-        ex.response_body = R"({"status":"stored","request_id":")" + ex.request_id +
-                           R"(","replayed":true,"messages":)" + hit->messages_json + "}";
-        ex.response_headers.emplace_back("X-Idempotent-Replay", "true");
-        return StageResult::kRespond;
+        return replay(ex, *hit);
     }
 
     void on_complete(const Exchange& ex) const override {
@@ -48,10 +77,25 @@ public:
             });
         // Only a first answer is worth replaying: one that stored something.
         if (ex.dry_run || ex.replayed || ex.status != 200 || !stored_any) return;
-        cache_.put(fingerprint(ex), CachedAnswer{ex.status, ex.messages_json});
+        CachedAnswer answer{ex.status, ex.messages_json, ex.messages.front().provider,
+                            ex.messages.front().sender_masked};
+        if (!ex.raw_fingerprint.empty()) cache_.put(ex.raw_fingerprint, answer);
+        cache_.put(fingerprint(ex), std::move(answer));
     }
 
 private:
+    static StageResult replay(Exchange& ex, const CachedAnswer& hit) {
+        ex.status = hit.status;
+        ex.reason = "replayed";
+        ex.replayed = true;
+        ex.messages_json = hit.messages_json;
+        ex.response_content_type = "application/json";
+        ex.response_body = R"({"status":"stored","request_id":")" + ex.request_id +
+                           R"(","replayed":true,"messages":)" + hit.messages_json + "}";
+        ex.response_headers.emplace_back("X-Idempotent-Replay", "true");
+        return StageResult::kRespond;
+    }
+
     LruCache<CachedAnswer>& cache_;
 };
 
