@@ -52,6 +52,8 @@ namespace {
 // lingering_close does; past either, the connection is closed anyway.
 constexpr std::size_t kLingerMaxBytes = std::size_t{16} * 1024 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(5);
+// What the first read of a kept-alive connection's next request takes at most.
+constexpr std::size_t kFirstReadBytes = 4096;
 
 std::string to_string(beast::string_view s) { return std::string(s.data(), s.size()); }
 
@@ -85,9 +87,21 @@ private:
         // the channel's own limit is applied once the route is known. Not boost::none: Beast
         // 1.74 compares Content-Length against an empty optional as if it were exceeded.
         header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-        // The first request gets the header timeout; later ones may idle between requests.
-        stream_.expires_after(std::chrono::milliseconds(
-            served_ == 0 ? shared_.config.header_timeout_ms : shared_.config.idle_timeout_ms));
+        if (served_ == 0 || buffer_.size() > 0) return read_header_within_timeout();
+        // A kept-alive connection may idle until the next request's first byte; from then on
+        // its headers get header_timeout like the first request's, so that one honest
+        // request does not buy a slow client idle_timeout for every header that follows.
+        stream_.expires_after(std::chrono::milliseconds(shared_.config.idle_timeout_ms));
+        stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                    if (ec) return self->close();
+                                    self->buffer_.commit(n);
+                                    self->read_header_within_timeout();
+                                });
+    }
+
+    void read_header_within_timeout() {
+        stream_.expires_after(std::chrono::milliseconds(shared_.config.header_timeout_ms));
         http::async_read_header(stream_, buffer_, *header_parser_,
                                 beast::bind_front_handler(&Session::on_header, shared_from_this()));
     }
