@@ -34,7 +34,7 @@ properties:
     properties:
       backend: {type: string, default: sqlite, enum: [sqlite, postgresql], description: "sqlite (embedded, the default) or postgresql"}
       url: {type: string, default: data/memolib.db, description: "SQLite file path, or a libpq connection string or URI"}
-      pool: {type: integer, default: 4, minimum: 1, maximum: 64, description: "Database connections (SQLite always uses one writer)"}
+      pool: {type: integer, default: 4, minimum: 1, maximum: 64, description: "PostgreSQL: writer connections committing batches side by side (SQLite always has one writer)"}
       batch:
         type: object
         properties:

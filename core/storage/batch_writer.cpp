@@ -18,12 +18,18 @@ void BatchWriter::start() {
     std::lock_guard<std::mutex> lock(mutex_);
     if (started_) return;
     started_ = true;
-    thread_ = std::thread([this] {
-        run();
-        std::lock_guard<std::mutex> done(mutex_);
-        finished_ = true;
-        cv_.notify_all();
-    });
+    // SQLite has one writer at a time; PostgreSQL commits from several connections at once
+    // and flushes their WAL together, so each of `pool` writers commits its own batches.
+    const int writers = storage_.backend == "postgresql" ? std::max(1, storage_.pool) : 1;
+    running_ = writers;
+    for (int i = 0; i < writers; ++i) {
+        threads_.emplace_back([this] {
+            run();
+            std::lock_guard<std::mutex> done(mutex_);
+            --running_;
+            cv_.notify_all();
+        });
+    }
 }
 
 void BatchWriter::submit(StoreJob job) {
@@ -44,7 +50,8 @@ void BatchWriter::stop() {
         stopping_ = true;
         cv_.notify_all();
     }
-    if (thread_.joinable()) thread_.join();
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
 }
 
 bool BatchWriter::stop_until(std::chrono::steady_clock::time_point deadline) {
@@ -52,10 +59,10 @@ bool BatchWriter::stop_until(std::chrono::steady_clock::time_point deadline) {
         std::unique_lock<std::mutex> lock(mutex_);
         stopping_ = true;
         cv_.notify_all();
-        if (!cv_.wait_until(lock, deadline, [this] { return finished_ || !started_; }))
-            return false;
+        if (!cv_.wait_until(lock, deadline, [this] { return running_ == 0; })) return false;
     }
-    if (thread_.joinable()) thread_.join();
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
     return true;
 }
 
@@ -69,6 +76,8 @@ std::uint64_t BatchWriter::backoff_ms(int attempt) {
 }
 
 void BatchWriter::run() {
+    // Each writer has its own connection, opened at its first batch.
+    std::unique_ptr<Database> db;
     const auto max_delay = std::chrono::milliseconds(storage_.batch_max_delay_ms);
     const auto max_messages = static_cast<std::size_t>(storage_.batch_max_messages);
     for (;;) {
@@ -95,11 +104,12 @@ void BatchWriter::run() {
                 queue_.pop_front();
             }
         }
-        commit(jobs);
+        commit(jobs, db);
     }
 }
 
-bool BatchWriter::try_commit(std::vector<StoreJob>& jobs, std::string& error, bool& transient) {
+bool BatchWriter::try_commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db,
+                             std::string& error, bool& transient) {
     std::vector<StoreItem> items;
     for (StoreJob& j : jobs) {
         for (NormalizedMessage& m : *j.messages) {
@@ -110,23 +120,23 @@ bool BatchWriter::try_commit(std::vector<StoreJob>& jobs, std::string& error, bo
         }
     }
     try {
-        if (!db_) db_ = Database::open(storage_);
-        db_->insert_batch(items);
+        if (!db) db = Database::open(storage_);
+        db->insert_batch(items);
         return true;
     } catch (const StorageError& e) {
         error = e.what();
         transient = e.kind() == StorageError::Kind::kTransient;
         // A broken connection is not reused: the next attempt reconnects.
-        if (transient) db_.reset();
+        if (transient) db.reset();
         return false;
     }
 }
 
-void BatchWriter::commit(std::vector<StoreJob>& jobs) {
+void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db) {
     std::string error;
     bool transient = false;
     for (int attempt = 0;; ++attempt) {
-        if (try_commit(jobs, error, transient)) {
+        if (try_commit(jobs, db, error, transient)) {
             healthy_ = true;
             std::size_t messages = 0;
             for (const StoreJob& j : jobs) messages += j.messages->size();
@@ -154,7 +164,7 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs) {
         for (StoreJob& j : jobs) {
             std::vector<StoreJob> single;
             single.push_back(std::move(j));
-            commit(single);
+            commit(single, db);
         }
         return;
     }

@@ -37,9 +37,10 @@ struct StoreJob {
     std::function<void(StoreOutcome, const std::string& error)> done;
 };
 
-/// Group commit on a dedicated thread: messages from concurrent requests share one
-/// transaction of at most `max_messages`, after waiting at most `max_delay` for company.
-/// Blocking database calls never run on the I/O threads.
+/// Group commit on dedicated threads (one for SQLite, `storage.pool` for PostgreSQL, each
+/// with its connection): messages from concurrent requests share one transaction of at most
+/// `max_messages`, after waiting at most `max_delay` for company. Blocking database calls
+/// never run on the I/O threads.
 class BatchWriter {
 public:
     BatchWriter(StorageConfig storage, RetryPolicy retry);
@@ -62,21 +63,21 @@ public:
 
 private:
     void run();
-    void commit(std::vector<StoreJob>& jobs);
-    bool try_commit(std::vector<StoreJob>& jobs, std::string& error, bool& transient);
+    void commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db);
+    bool try_commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db, std::string& error,
+                    bool& transient);
     std::uint64_t backoff_ms(int attempt);
 
     StorageConfig storage_;
     RetryPolicy retry_;
-    std::unique_ptr<Database> db_;
     std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<StoreJob> queue_;
     bool stopping_ = false;
     bool started_ = false;
-    bool finished_ = false;
+    int running_ = 0;
     std::atomic<bool> healthy_{true};
-    std::thread thread_;
+    std::vector<std::thread> threads_;
 };
 
 }  // namespace memolib::core
