@@ -12,6 +12,7 @@
 
 #include "app/dashboard_page.hpp"
 #include "app/generation.hpp"
+#include "app/json_fields.hpp"
 #include "app/worker_thread.hpp"
 #include "http/query_string.hpp"
 #include "observability/dashboard_stats.hpp"
@@ -23,8 +24,6 @@
 namespace memolib::core {
 
 namespace {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr const char* kMessagesPath = "/api/messages";
 constexpr const char* kReloadPath = "/api/admin/reload";
@@ -48,20 +47,6 @@ bool token_matches(const std::string& given, const std::string& expected) {
     SHA256(reinterpret_cast<const unsigned char*>(given.data()), given.size(), a);
     SHA256(reinterpret_cast<const unsigned char*>(expected.data()), expected.size(), b);
     return CRYPTO_memcmp(a, b, sizeof a) == 0;
-}
-
-void put(JsonWriter& w, const char* key, const std::string& value) {
-    w.Key(key);
-    w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void put_opt(JsonWriter& w, const char* key, const std::string& value) {
-    if (value.empty()) {
-        w.Key(key);
-        w.Null();
-    } else {
-        put(w, key, value);
-    }
 }
 
 // Stored JSON columns are embedded as JSON when they parse, and as text when they do not.

@@ -25,19 +25,6 @@ std::string default_text(const SchemaNode& node) {
     return *node.default_value;
 }
 
-std::string escape_cell(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-        if (c == '|')
-            out += "\\|";
-        else if (c == '\n')
-            out += ' ';
-        else
-            out += c;
-    }
-    return out;
-}
-
 void write_json(const LoadedPlugin& p, rapidjson::PrettyWriter<rapidjson::StringBuffer>& w) {
     auto str = [&](const char* key, const std::string& value) {
         w.Key(key);
@@ -95,8 +82,8 @@ std::string schema_markdown_table(const SchemaNode& schema) {
         std::string type = type_name(node.type);
         if (!node.enum_values.empty()) type += ": " + join(node.enum_values, ", ");
         if (node.secret) type += " (secret)";
-        out += "| `" + key + "` | " + escape_cell(type) + " | " + escape_cell(default_text(node)) +
-               " | " + escape_cell(node.description) + " |\n";
+        out += "| `" + key + "` | " + markdown_cell(type) + " | " +
+               markdown_cell(default_text(node)) + " | " + markdown_cell(node.description) + " |\n";
     }
     return out;
 }
@@ -148,6 +135,19 @@ int print_plugins(const std::string& directory, const std::string& format,
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
     return registry.refused().empty() ? 0 : 1;
+}
+
+std::string markdown_cell(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '|')
+            out += "\\|";
+        else if (c == '\n')
+            out += ' ';
+        else
+            out += c;
+    }
+    return out;
 }
 
 }  // namespace memolib::core

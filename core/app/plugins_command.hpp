@@ -12,6 +12,9 @@ struct SchemaNode;
 /// Returns the exit code.
 int print_plugins(const std::string& directory, const std::string& format, const std::string& only);
 
+/// `text` made safe for one cell of a Markdown table.
+std::string markdown_cell(const std::string& text);
+
 /// Renders the config keys of a schema as a Markdown table.
 std::string schema_markdown_table(const SchemaNode& schema);
 

@@ -8,6 +8,7 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include "app/plugins_command.hpp"
 #include "config/gateway_config.hpp"
 #include "config/schema.hpp"
 
@@ -98,19 +99,6 @@ std::string allowed_text(const SchemaNode& node) {
     return out;
 }
 
-std::string escape_cell(const std::string& text) {
-    std::string out;
-    for (const char c : text) {
-        if (c == '|')
-            out += "\\|";
-        else if (c == '\n')
-            out += ' ';
-        else
-            out += c;
-    }
-    return out;
-}
-
 std::string markdown_table(const std::vector<KeyRow>& rows) {
     std::string out =
         "| key | type | default | allowed | description |\n| --- | --- | --- | --- | --- |\n";
@@ -120,8 +108,9 @@ std::string markdown_table(const std::vector<KeyRow>& rows) {
         if (n.secret) type += " (secret)";
         std::string value = n.default_value ? *n.default_value : "";
         if (n.required) value = "(required)";
-        out += "| `" + row.path + "` | " + escape_cell(type) + " | " + escape_cell(value) + " | " +
-               escape_cell(allowed_text(n)) + " | " + escape_cell(n.description) + " |\n";
+        out += "| `" + row.path + "` | " + markdown_cell(type) + " | " + markdown_cell(value) +
+               " | " + markdown_cell(allowed_text(n)) + " | " + markdown_cell(n.description) +
+               " |\n";
     }
     return out;
 }

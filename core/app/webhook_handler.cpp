@@ -6,6 +6,7 @@
 #include "app/admin_api.hpp"
 #include "app/gateway.hpp"
 #include "app/generation.hpp"
+#include "app/json_fields.hpp"
 #include "http/query_string.hpp"
 #include "memolib/sdk/version.h"
 #include "observability/dashboard_stats.hpp"
@@ -18,21 +19,6 @@
 namespace memolib::core {
 
 namespace {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void put(JsonWriter& w, const char* key, const std::string& value) {
-    w.Key(key);
-    w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void put_opt(JsonWriter& w, const char* key, const std::string& value) {
-    w.Key(key);
-    if (value.empty())
-        w.Null();
-    else
-        w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-}
 
 const char* status_name(NormalizedMessage::Status s) {
     switch (s) {

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace memolib::core {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+/// `"key": "value"`.
+inline void put(JsonWriter& w, const char* key, const std::string& value) {
+    w.Key(key);
+    w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+/// `"key": "value"`, or `"key": null` for an empty value (a SQL NULL, a field not given).
+inline void put_opt(JsonWriter& w, const char* key, const std::string& value) {
+    w.Key(key);
+    if (value.empty())
+        w.Null();
+    else
+        w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+}  // namespace memolib::core
