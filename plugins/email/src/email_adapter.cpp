@@ -9,6 +9,7 @@
 #include "form_body.hpp"
 #include "json_util.hpp"
 #include "memolib/plugins/common/crypto.hpp"
+#include "memolib/plugins/common/form_data.hpp"
 #include "memolib/plugins/common/text.hpp"
 #include "mime.hpp"
 #include "problems.hpp"
@@ -139,6 +140,10 @@ EmailAdapter::EmailAdapter(const sdk::Config& config, const sdk::Host& host)
       mailgun_max_age_ms_(config.get_int("mailgun_max_age", kDefaultMaxAgeMs)),
       postmark_basic_auth_(config.get_or("postmark_basic_auth", "")),
       enabled_(parse_providers(config.get_or("providers", "mailgun,sendgrid,postmark,mime"))) {
+    // Here, not at the first message: the host creates instances one at a time, and the form
+    // plugin has its own copy of this once-flag, so two first parses on two threads would
+    // run g_mime_init() at once (it registers GObject types: not thread-safe).
+    common::ensure_gmime_initialized();
     if (mailgun_max_age_ms_ <= 0) {
         throw sdk::ConfigError("mailgun_max_age", "mailgun_max_age: must be a positive duration");
     }

@@ -10,6 +10,7 @@
 #include <rapidjson/document.h>
 
 #include "form_fields.hpp"
+#include "memolib/plugins/common/form_data.hpp"
 #include "memolib/plugins/common/json_writer.hpp"
 #include "memolib/plugins/common/phone.hpp"
 #include "memolib/plugins/common/text.hpp"
@@ -177,6 +178,10 @@ void report(const sdk::Host& host, const std::vector<FieldError>& errors) {
 FormAdapter::FormAdapter(const sdk::Config& config, const sdk::Host& host)
     : default_region_(upper_ascii(config.get_or("default_region", "FR"))),
       typeform_secret_(config.get_or("typeform_secret", "")) {
+    // Here, not at the first multipart body: the host creates instances one at a time, and
+    // the email plugin has its own copy of this once-flag, so two first parses on two
+    // threads would run g_mime_init() at once (it registers GObject types: not thread-safe).
+    common::ensure_gmime_initialized();
     if (!common::is_known_region(default_region_)) {
         throw sdk::ConfigError("default_region",
                                "default_region: '" + printable(default_region_) +

@@ -37,8 +37,9 @@ struct FormPart {
 std::optional<std::vector<FormPart>> parse_multipart(std::string_view content_type,
                                                      std::string_view body, std::string& error);
 
-/// Makes sure g_mime_init() has run (once per process, never shut down). Call before any
-/// other GMime function.
+/// Makes sure g_mime_init() has run (never shut down). Call it from the adapter's constructor:
+/// each plugin links its own copy of this library, so the once-flag is per plugin, and only
+/// the host's serial creation of instances keeps two plugins from initializing GMime at once.
 void ensure_gmime_initialized();
 
 }  // namespace memolib::plugins::common
