@@ -187,6 +187,10 @@ void AdminApi::handle(const std::shared_ptr<Exchange>& ex, std::function<void()>
         ex->response_headers.emplace_back("Cache-Control", "no-store");
         return done();
     }
+    if (!worker_) {
+        ex->fail(503, "shutting_down", "this instance is shutting down; retry");
+        return done();
+    }
     worker_->post([this, ex, done = std::move(done)] {
         try {
             if (ex->path == "/ready")
@@ -206,8 +210,10 @@ void AdminApi::handle(const std::shared_ptr<Exchange>& ex, std::function<void()>
 }
 
 void AdminApi::reload_in_background(const std::string& trigger) {
-    worker_->post([this, trigger] { reload_(trigger); });
+    if (worker_) worker_->post([this, trigger] { reload_(trigger); });
 }
+
+void AdminApi::stop() { worker_.reset(); }
 
 Database* AdminApi::database(std::string& error) {
     if (!db_) {

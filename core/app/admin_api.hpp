@@ -48,6 +48,10 @@ public:
     void handle(const std::shared_ptr<Exchange>& ex, std::function<void()> done);
     /// Reloads on the worker thread (SIGHUP), after whatever it is doing.
     void reload_in_background(const std::string& trigger);
+    /// Finishes the worker's tasks and joins it. Called once the server has stopped and
+    /// before it is destroyed: a task may hold the last reference to a connection, which
+    /// must not outlive the server's io_context.
+    void stop();
 
 private:
     void ready(Exchange& ex);

@@ -303,6 +303,7 @@ int serve(const std::string& config_path) {
                            {"channels", channels},
                            {"storage", started_with.storage.backend}});
     server.run();
+    admin.stop();
     // The writer gets what is left of the grace (at least a moment) to commit what it holds.
     const auto deadline = std::max(server.shutdown_deadline(), std::chrono::steady_clock::now() +
                                                                    std::chrono::milliseconds(200));
@@ -313,6 +314,8 @@ int serve(const std::string& config_path) {
         log().info("stopped", {{"forced", true}});
         std::_Exit(0);
     }
+    // Its thread may hold the last reference to a connection too (a Redis check's callback).
+    limiter.reset();
     // The collector above refers to this function's state.
     metrics().reset();
     log().info("stopped", {});
