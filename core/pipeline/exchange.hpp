@@ -16,6 +16,7 @@
 namespace memolib::core {
 
 class ChannelInstance;
+class StoreArrival;
 struct Generation;
 
 /// A configured channel: its settings and its plugin instance.
@@ -57,6 +58,9 @@ struct Exchange {
 
     std::shared_ptr<const Channel> channel;
     std::vector<NormalizedMessage> messages;
+    /// Held from the headers until the messages reach the storage writer (persist), so that
+    /// the writer knows this request is on its way.
+    std::shared_ptr<StoreArrival> store_arrival;
 
     // The answer; status 0 means "not decided yet".
     int status = 0;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "pipeline/exchange.hpp"
+#include "stages/dedup_index.hpp"
 #include "stages/lru_cache.hpp"
 
 namespace memolib::core {
@@ -65,11 +66,11 @@ struct CachedAnswer {
 /// State the stages share across requests, owned by the gateway.
 struct StageState {
     StageState(std::size_t dedup_entries, std::size_t cache_entries, std::chrono::milliseconds ttl)
-        : dedup_index(dedup_entries, std::chrono::milliseconds(0)),
+        : dedup_index(dedup_entries),
           // Two keys per answer (its raw form and its messages): room for `cache_entries`.
           replay_cache(cache_entries * 2, ttl) {}
     /// dedup key → id of the row holding it: the fast path in front of the UNIQUE constraint.
-    LruCache<std::int64_t> dedup_index;
+    DedupIndex dedup_index;
     LruCache<CachedAnswer> replay_cache;
 };
 

@@ -42,7 +42,7 @@ std::string normalize_text(const std::string& text) {
 // duplicate without a database round trip; the index only ever holds committed keys.
 class DedupStage final : public Stage {
 public:
-    explicit DedupStage(LruCache<std::int64_t>* index) : index_(index) {}
+    explicit DedupStage(DedupIndex* index) : index_(index) {}
     const char* name() const override { return "dedup"; }
 
     StageResult process(Exchange& ex, const Resume&) const override {
@@ -58,7 +58,7 @@ public:
     }
 
 private:
-    LruCache<std::int64_t>* index_;
+    DedupIndex* index_;
 };
 
 }  // namespace
@@ -82,7 +82,7 @@ std::string dedup_key(const NormalizedMessage& m) {
     return sha256_hex(material);
 }
 
-std::unique_ptr<Stage> make_dedup_stage(LruCache<std::int64_t>* index) {
+std::unique_ptr<Stage> make_dedup_stage(DedupIndex* index) {
     return std::make_unique<DedupStage>(index);
 }
 

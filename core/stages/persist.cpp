@@ -14,9 +14,13 @@ bool pending(const NormalizedMessage& m) { return m.status == NormalizedMessage:
 // are not sent again.
 class PersistStage final : public Stage {
 public:
-    PersistStage(BatchWriter& writer, LruCache<std::int64_t>* index)
-        : writer_(writer), index_(index) {}
+    PersistStage(BatchWriter& writer, DedupIndex* index) : writer_(writer), index_(index) {}
     const char* name() const override { return "persist"; }
+
+    StageResult on_headers(Exchange& ex) const override {
+        if (!ex.dry_run) ex.store_arrival = writer_.announce();
+        return StageResult::kContinue;
+    }
 
     StageResult process(Exchange& ex, const Resume& resume) const override {
         if (ex.dry_run || std::none_of(ex.messages.begin(), ex.messages.end(), pending)) {
@@ -29,8 +33,9 @@ public:
         job.raw_payload = &ex.body;
         job.content_type = &ex.content_type;
         job.owner = owner;
+        job.arrival = std::move(ex.store_arrival);
         Exchange* exp = &ex;
-        LruCache<std::int64_t>* index = index_;
+        DedupIndex* index = index_;
         job.done = [owner, exp, index](StoreOutcome outcome, const std::string&) {
             if (outcome == StoreOutcome::kCommitted && index != nullptr) {
                 for (const NormalizedMessage& m : exp->messages) index->put(m.dedup_key, m.id);
@@ -62,12 +67,12 @@ public:
 
 private:
     BatchWriter& writer_;
-    LruCache<std::int64_t>* index_;
+    DedupIndex* index_;
 };
 
 }  // namespace
 
-std::unique_ptr<Stage> make_persist_stage(BatchWriter& writer, LruCache<std::int64_t>* index) {
+std::unique_ptr<Stage> make_persist_stage(BatchWriter& writer, DedupIndex* index) {
     return std::make_unique<PersistStage>(writer, index);
 }
 

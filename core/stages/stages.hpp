@@ -19,9 +19,9 @@ std::unique_ptr<Stage> make_verify_stage();
 std::unique_ptr<Stage> make_parse_stage();
 std::unique_ptr<Stage> make_enrich_stage(std::vector<std::string> high,
                                          std::vector<std::string> low);
-std::unique_ptr<Stage> make_dedup_stage(LruCache<std::int64_t>* index);
+std::unique_ptr<Stage> make_dedup_stage(DedupIndex* index);
 std::unique_ptr<Stage> make_cache_stage(LruCache<CachedAnswer>& cache);
-std::unique_ptr<Stage> make_persist_stage(BatchWriter& writer, LruCache<std::int64_t>* index);
+std::unique_ptr<Stage> make_persist_stage(BatchWriter& writer, DedupIndex* index);
 
 /// `text` lower-cased, accents of Latin letters removed, every run of non-alphanumerics one
 /// space, with a space at both ends: keywords folded the same way match as whole words.

@@ -9,6 +9,14 @@
 
 namespace memolib::core {
 
+namespace {
+
+// How often the checkpointer copies the SQLite WAL into the database: often enough that the
+// WAL stays a few MiB under full load, so that it is rewritten in place rather than grown.
+constexpr auto kCheckpointInterval = std::chrono::milliseconds(100);
+
+}  // namespace
+
 BatchWriter::BatchWriter(StorageConfig storage, RetryPolicy retry)
     : storage_(std::move(storage)), retry_(retry) {}
 
@@ -27,42 +35,87 @@ void BatchWriter::start() {
             run();
             std::lock_guard<std::mutex> done(mutex_);
             --running_;
-            cv_.notify_all();
+            done_cv_.notify_all();
         });
+    }
+    if (storage_.backend == "sqlite") checkpointer_ = std::thread([this] { run_checkpoints(); });
+}
+
+void BatchWriter::run_checkpoints() {
+    std::unique_ptr<Database> db;
+    bool failing = false;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!checkpoint_cv_.wait_for(lock, kCheckpointInterval, [this] { return stopping_; })) {
+        lock.unlock();
+        try {
+            if (!db) db = Database::open(storage_);
+            db->checkpoint();
+            failing = false;
+        } catch (const StorageError& e) {
+            // The commits' own checkpoint (wal_autocheckpoint) takes over meanwhile.
+            if (!failing) log().warn("storage_checkpoint_failed", {{"error", e.what()}});
+            failing = true;
+            db.reset();
+        }
+        lock.lock();
     }
 }
 
 void BatchWriter::submit(StoreJob job) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
+        const bool last_arrival = job.arrival && job.arrival->arrived() && *arriving_ == 0;
+        job.arrival.reset();
         if (!stopping_ && started_) {
+            queued_messages_ += job.messages->size();
             queue_.push_back(std::move(job));
-            cv_.notify_one();
+            // A wake-up is a system call on the hot path: only an idle writer needs one, and
+            // a writer waiting for company only once its batch is full or nobody else is on
+            // the way. (A request that ends without submitting does not wake it: the writer
+            // then waits out max_delay.)
+            if (idle_writers_ > 0) {
+                idle_cv_.notify_one();
+            } else if (company_waiters_ > 0 &&
+                       (last_arrival || queued_messages_ >= static_cast<std::size_t>(
+                                                                storage_.batch_max_messages))) {
+                company_cv_.notify_all();
+            }
             return;
         }
     }
     job.done(StoreOutcome::kUnavailable, "the gateway is shutting down");
 }
 
+std::shared_ptr<StoreArrival> BatchWriter::announce() {
+    arriving_->fetch_add(1);
+    return std::make_shared<StoreArrival>(arriving_);
+}
+
 void BatchWriter::stop() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         stopping_ = true;
-        cv_.notify_all();
+        idle_cv_.notify_all();
+        company_cv_.notify_all();
+        checkpoint_cv_.notify_all();
     }
     for (std::thread& t : threads_) t.join();
     threads_.clear();
+    if (checkpointer_.joinable()) checkpointer_.join();
 }
 
 bool BatchWriter::stop_until(std::chrono::steady_clock::time_point deadline) {
     {
         std::unique_lock<std::mutex> lock(mutex_);
         stopping_ = true;
-        cv_.notify_all();
-        if (!cv_.wait_until(lock, deadline, [this] { return running_ == 0; })) return false;
+        idle_cv_.notify_all();
+        company_cv_.notify_all();
+        checkpoint_cv_.notify_all();
+        if (!done_cv_.wait_until(lock, deadline, [this] { return running_ == 0; })) return false;
     }
     for (std::thread& t : threads_) t.join();
     threads_.clear();
+    if (checkpointer_.joinable()) checkpointer_.join();
     return true;
 }
 
@@ -84,17 +137,21 @@ void BatchWriter::run() {
         std::vector<StoreJob> jobs;
         {
             std::unique_lock<std::mutex> lock(mutex_);
-            cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            const bool busy = !queue_.empty();
+            ++idle_writers_;
+            idle_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            --idle_writers_;
             if (queue_.empty()) return;
-            auto count = [&] {
-                std::size_t n = 0;
-                for (const StoreJob& j : queue_) n += j.messages->size();
-                return n;
-            };
-            // Wait a little for company, unless the batch is already full or we are stopping.
-            auto deadline = std::chrono::steady_clock::now() + max_delay;
-            while (!stopping_ && count() < max_messages &&
-                   cv_.wait_until(lock, deadline) != std::cv_status::timeout) {
+            // Requests that queued up during the last commit are company enough: waiting would
+            // only delay them. After an idle spell, wait a little for the requests already on
+            // their way, unless the batch is full or we are stopping; with none on the way,
+            // waiting would only add max_delay to this request.
+            if (!busy) {
+                ++company_waiters_;
+                company_cv_.wait_for(lock, max_delay, [&] {
+                    return stopping_ || queued_messages_ >= max_messages || *arriving_ == 0;
+                });
+                --company_waiters_;
             }
             std::size_t taken = 0;
             while (!queue_.empty() &&
@@ -103,6 +160,7 @@ void BatchWriter::run() {
                 jobs.push_back(std::move(queue_.front()));
                 queue_.pop_front();
             }
+            queued_messages_ -= taken;
         }
         commit(jobs, db);
     }

@@ -26,6 +26,26 @@ struct RetryPolicy {
 
 enum class StoreOutcome { kCommitted, kUnavailable, kFailed };
 
+/// A request on its way to the writer (BatchWriter::announce()).
+class StoreArrival {
+public:
+    explicit StoreArrival(std::shared_ptr<std::atomic<int>> arriving)
+        : arriving_(std::move(arriving)) {}
+    ~StoreArrival() { arrived(); }
+    StoreArrival(const StoreArrival&) = delete;
+    StoreArrival& operator=(const StoreArrival&) = delete;
+    /// Counts this request as arrived; true the first time.
+    bool arrived() {
+        if (!arriving_) return false;
+        arriving_->fetch_sub(1);
+        arriving_.reset();
+        return true;
+    }
+
+private:
+    std::shared_ptr<std::atomic<int>> arriving_;
+};
+
 /// One request's messages waiting to be committed. `done` runs on the writer thread once the
 /// transaction holding them has committed (kCommitted) or has definitely failed.
 struct StoreJob {
@@ -34,13 +54,16 @@ struct StoreJob {
     const std::string* content_type = nullptr;
     /// Keeps the memory above alive until `done` has run.
     std::shared_ptr<void> owner;
+    /// The request's announcement, if it made one: submitting it counts it as arrived.
+    std::shared_ptr<StoreArrival> arrival;
     std::function<void(StoreOutcome, const std::string& error)> done;
 };
 
 /// Group commit on dedicated threads (one for SQLite, `storage.pool` for PostgreSQL, each
 /// with its connection): messages from concurrent requests share one transaction of at most
-/// `max_messages`, after waiting at most `max_delay` for company. Blocking database calls
-/// never run on the I/O threads.
+/// `max_messages`. A writer that finds work after an idle spell waits at most `max_delay` for
+/// company, and only while announced requests are still on their way (see announce()).
+/// Blocking database calls never run on the I/O threads.
 class BatchWriter {
 public:
     BatchWriter(StorageConfig storage, RetryPolicy retry);
@@ -51,6 +74,10 @@ public:
     void start();
     /// Thread-safe. After stop(), the job fails at once with kUnavailable.
     void submit(StoreJob job);
+    /// Announces a request that may soon submit a job: until its job is submitted or the
+    /// token is dropped (the request ended without one), an idle writer that just got work
+    /// waits for it rather than commit alone. Thread-safe; the token may outlive the writer.
+    std::shared_ptr<StoreArrival> announce();
     /// Commits what is queued, then joins the thread.
     void stop();
     /// The same, unless the commits are not done by `deadline` (a database holding a lock):
@@ -63,6 +90,7 @@ public:
 
 private:
     void run();
+    void run_checkpoints();
     void commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db);
     bool try_commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db, std::string& error,
                     bool& transient);
@@ -71,13 +99,25 @@ private:
     StorageConfig storage_;
     RetryPolicy retry_;
     std::mutex mutex_;
-    std::condition_variable cv_;
+    std::condition_variable idle_cv_;     // a writer waiting for its first job
+    std::condition_variable company_cv_;  // a writer waiting for its batch to fill
+    std::condition_variable done_cv_;     // stop_until waiting for the writers to finish
     std::deque<StoreJob> queue_;
+    std::size_t queued_messages_ = 0;
+    int idle_writers_ = 0;
+    /// Announced requests that have not submitted yet (shared with their tokens), and writers
+    /// waiting for them.
+    std::shared_ptr<std::atomic<int>> arriving_ = std::make_shared<std::atomic<int>>(0);
+    int company_waiters_ = 0;
     bool stopping_ = false;
     bool started_ = false;
     int running_ = 0;
     std::atomic<bool> healthy_{true};
     std::vector<std::thread> threads_;
+    /// SQLite only: copies the WAL into the database file beside the writer, so that no
+    /// commit (and no request waiting for it) pays for a checkpoint.
+    std::thread checkpointer_;
+    std::condition_variable checkpoint_cv_;
 };
 
 }  // namespace memolib::core

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <filesystem>
+#include <map>
+#include <unordered_map>
 
 #include <libpq-fe.h>
 #include <soci/postgresql/soci-postgresql.h>
@@ -108,6 +110,10 @@ public:
                 sql_ << "PRAGMA journal_mode=WAL";
                 sql_ << "PRAGMA synchronous=FULL";
                 sql_ << "PRAGMA busy_timeout=5000";
+                // The batch writer's checkpointer thread keeps the WAL short; this is the
+                // backstop, for when it cannot, so that a commit copies the WAL itself only
+                // past 64 MiB.
+                sql_ << "PRAGMA wal_autocheckpoint=16384";
             }
         } catch (const soci::soci_error& e) {
             throw StorageError(
@@ -169,7 +175,7 @@ public:
     void insert_batch(std::vector<StoreItem>& items) override {
         try {
             soci::transaction tx(sql_);
-            for (StoreItem& item : items) insert_one(item);
+            insert_all(items);
             tx.commit();
         } catch (const soci::soci_error& e) {
             for (StoreItem& item : items) {
@@ -187,6 +193,19 @@ public:
             return one == 1;
         } catch (const soci::soci_error&) {
             return false;
+        }
+    }
+
+    void checkpoint() override {
+        if (postgres_) return;
+        try {
+            int busy = 0;
+            int log_frames = 0;
+            int copied = 0;
+            sql_ << "PRAGMA wal_checkpoint(PASSIVE)", soci::into(busy), soci::into(log_frames),
+                soci::into(copied);
+        } catch (const soci::soci_error& e) {
+            throw classify(e);
         }
     }
 
@@ -288,50 +307,88 @@ private:
         return row;
     }
 
-    // The values of one INSERT, bound once to a statement prepared once per connection:
-    // parsing the SQL again for every message cost more than the insert itself.
+    // The values of one row of an INSERT, bound once to a statement prepared once per
+    // connection: parsing the SQL again for every message cost more than the insert itself.
     struct InsertRow {
         std::string channel, provider, external_id, sender, sender_masked, sender_name, recipient,
             subject, text, html, language, priority, dedup_key, request_id, metadata, content_type;
         RowText encoded;
         soci::indicator i_ext{}, i_sender{}, i_masked{}, i_name{}, i_recipient{}, i_subject{},
             i_text{}, i_html{}, i_pts{}, i_meta{}, i_ct{};
-        long long id = 0;
-        soci::indicator id_ind = soci::i_null;
     };
 
-    soci::statement& insert_statement() {
-        if (insert_) return *insert_;
-        InsertRow& r = row_;
-        insert_ = std::make_unique<soci::statement>(
-            (sql_.prepare << "INSERT INTO messages (channel, provider, external_id, sender, "
-                             "sender_masked, sender_name, recipient, subject, text, html, "
-                             "attachments, provider_timestamp, received_at, language, priority, "
-                             "dedup_key, request_id, metadata, raw_content_type, raw_encoding, "
-                             "raw_payload) VALUES (:channel, :provider, :external_id, :sender, "
-                             ":sender_masked, :sender_name, :recipient, :subject, :text, :html, "
-                             ":attachments, :provider_timestamp, :received_at, :language, "
-                             ":priority, :dedup_key, :request_id, :metadata, :raw_content_type, "
-                             ":raw_encoding, :raw_payload) "
-                             "ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
-             soci::use(r.channel), soci::use(r.provider), soci::use(r.external_id, r.i_ext),
-             soci::use(r.sender, r.i_sender), soci::use(r.sender_masked, r.i_masked),
-             soci::use(r.sender_name, r.i_name), soci::use(r.recipient, r.i_recipient),
-             soci::use(r.subject, r.i_subject), soci::use(r.text, r.i_text),
-             soci::use(r.html, r.i_html), soci::use(r.encoded.attachments_json),
-             soci::use(r.encoded.provider_timestamp, r.i_pts), soci::use(r.encoded.received_at),
-             soci::use(r.language), soci::use(r.priority), soci::use(r.dedup_key),
-             soci::use(r.request_id), soci::use(r.metadata, r.i_meta),
-             soci::use(r.content_type, r.i_ct), soci::use(r.encoded.raw_encoding),
-             soci::use(r.encoded.raw_payload), soci::into(r.id, r.id_ind)));
-        return *insert_;
+    // One INSERT of `rows.size()` rows, with the storage its bound values live in. Its rows
+    // are never resized: SOCI holds pointers into them.
+    struct MultiInsert {
+        explicit MultiInsert(std::size_t n) : rows(n) {}
+        std::vector<InsertRow> rows;
+        // One RETURNING row at a time.
+        long long id = 0;
+        std::string key;
+        std::unique_ptr<soci::statement> statement;
+    };
+
+    static constexpr const char* kInsertColumns =
+        "INSERT INTO messages (channel, provider, external_id, sender, sender_masked, "
+        "sender_name, recipient, subject, text, html, attachments, provider_timestamp, "
+        "received_at, language, priority, dedup_key, request_id, metadata, raw_content_type, "
+        "raw_encoding, raw_payload) VALUES ";
+    static constexpr int kInsertParameters = 21;
+    // Statements of 1, 2, 4 … kMaxRowsPerInsert rows: a batch is cut into at most a few of
+    // them, so one round trip stores many rows while each connection prepares at most eight.
+    static constexpr std::size_t kMaxRowsPerInsert = 128;
+
+    MultiInsert& multi_insert(std::size_t n) {
+        std::unique_ptr<MultiInsert>& slot = inserts_[n];
+        if (slot) return *slot;
+        slot = std::make_unique<MultiInsert>(n);
+        MultiInsert& mi = *slot;
+        std::string sql = kInsertColumns;
+        for (std::size_t i = 0; i < n; ++i) {
+            sql += i == 0 ? "(" : ", (";
+            for (int c = 0; c < kInsertParameters; ++c) {
+                sql += c == 0 ? ":p" : ", :p";
+                sql += std::to_string(i * kInsertParameters + c);
+            }
+            sql += ')';
+        }
+        sql += " ON CONFLICT (dedup_key) DO NOTHING RETURNING id, dedup_key";
+        mi.statement = std::make_unique<soci::statement>(sql_);
+        soci::statement& st = *mi.statement;
+        for (InsertRow& r : mi.rows) {
+            st.exchange(soci::use(r.channel));
+            st.exchange(soci::use(r.provider));
+            st.exchange(soci::use(r.external_id, r.i_ext));
+            st.exchange(soci::use(r.sender, r.i_sender));
+            st.exchange(soci::use(r.sender_masked, r.i_masked));
+            st.exchange(soci::use(r.sender_name, r.i_name));
+            st.exchange(soci::use(r.recipient, r.i_recipient));
+            st.exchange(soci::use(r.subject, r.i_subject));
+            st.exchange(soci::use(r.text, r.i_text));
+            st.exchange(soci::use(r.html, r.i_html));
+            st.exchange(soci::use(r.encoded.attachments_json));
+            st.exchange(soci::use(r.encoded.provider_timestamp, r.i_pts));
+            st.exchange(soci::use(r.encoded.received_at));
+            st.exchange(soci::use(r.language));
+            st.exchange(soci::use(r.priority));
+            st.exchange(soci::use(r.dedup_key));
+            st.exchange(soci::use(r.request_id));
+            st.exchange(soci::use(r.metadata, r.i_meta));
+            st.exchange(soci::use(r.content_type, r.i_ct));
+            st.exchange(soci::use(r.encoded.raw_encoding));
+            st.exchange(soci::use(r.encoded.raw_payload));
+        }
+        st.exchange(soci::into(mi.id));
+        st.exchange(soci::into(mi.key));
+        st.alloc();
+        st.prepare(sql);
+        st.define_and_bind();
+        return mi;
     }
 
-    void insert_one(StoreItem& item) {
-        NormalizedMessage& m = *item.message;
+    static void fill_row(InsertRow& r, const StoreItem& item) {
+        const NormalizedMessage& m = *item.message;
         auto opt = [](const std::string& s) { return s.empty() ? soci::i_null : soci::i_ok; };
-        soci::statement& st = insert_statement();
-        InsertRow& r = row_;
         r.encoded = encode_row(m, *item.raw_payload, *item.content_type);
         r.channel = m.channel;
         r.provider = m.provider;
@@ -360,33 +417,50 @@ private:
         r.i_pts = opt(r.encoded.provider_timestamp);
         r.i_meta = opt(r.metadata);
         r.i_ct = opt(r.content_type);
-        r.id_ind = soci::i_null;
-        const bool returned = st.execute(true);
-        // Step past the RETURNING row so the statement is done: SQLite refuses to COMMIT
-        // while a statement is still in progress.
-        if (returned) {
-            const long long id = r.id;
-            while (st.fetch()) {
+    }
+
+    // Inserts items[first, first + n) with one statement. The rows it inserted come back with
+    // their ids; the others lost to the UNIQUE constraint, to an older row or to an earlier
+    // item of this batch with the same key (which then holds the row: it came first).
+    void insert_rows(std::vector<StoreItem>& items, std::size_t first, std::size_t n) {
+        MultiInsert& mi = multi_insert(n);
+        for (std::size_t i = 0; i < n; ++i) fill_row(mi.rows[i], items[first + i]);
+        std::unordered_map<std::string, long long> inserted;
+        // Every row is fetched, so the statement is done: SQLite refuses to COMMIT while a
+        // statement is still in progress.
+        for (bool row = mi.statement->execute(true); row; row = mi.statement->fetch()) {
+            inserted.emplace(mi.key, mi.id);
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            NormalizedMessage& m = *items[first + i].message;
+            auto it = inserted.find(m.dedup_key);
+            if (it != inserted.end() && it->second != 0) {
+                m.status = NormalizedMessage::Status::kStored;
+                m.id = it->second;
+                it->second = 0;  // a later item with this key is its duplicate
+                continue;
             }
-            r.id = id;
+            long long existing = 0;
+            sql_ << "SELECT id FROM messages WHERE dedup_key = :k", soci::use(m.dedup_key),
+                soci::into(existing);
+            m.status = NormalizedMessage::Status::kDuplicate;
+            m.id = existing;
         }
-        if (returned && r.id_ind == soci::i_ok) {
-            m.status = NormalizedMessage::Status::kStored;
-            m.id = r.id;
-            return;
+    }
+
+    void insert_all(std::vector<StoreItem>& items) {
+        std::size_t done = 0;
+        while (done < items.size()) {
+            std::size_t n = kMaxRowsPerInsert;
+            while (n > items.size() - done) n /= 2;
+            insert_rows(items, done, n);
+            done += n;
         }
-        // The UNIQUE constraint kept the first copy: report its id so the answer is stable.
-        long long existing = 0;
-        sql_ << "SELECT id FROM messages WHERE dedup_key = :k", soci::use(m.dedup_key),
-            soci::into(existing);
-        m.status = NormalizedMessage::Status::kDuplicate;
-        m.id = existing;
     }
 
     soci::session sql_;
     bool postgres_;
-    InsertRow row_;
-    std::unique_ptr<soci::statement> insert_;
+    std::map<std::size_t, std::unique_ptr<MultiInsert>> inserts_;
 };
 
 }  // namespace

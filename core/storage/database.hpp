@@ -69,6 +69,10 @@ public:
     virtual void insert_batch(std::vector<StoreItem>& items) = 0;
     /// True when a trivial query succeeds.
     virtual bool ping() = 0;
+    /// Copies what the write-ahead log holds into the database file without blocking the
+    /// writer (SQLite's passive checkpoint); PostgreSQL checkpoints by itself. Throws
+    /// StorageError.
+    virtual void checkpoint() {}
     /// The rows matching `query` (raw payload left empty). Throws StorageError.
     virtual std::vector<StoredMessage> find_messages(const MessageQuery& query) = 0;
     /// The row with that id, raw payload included; nullopt when there is none. Throws

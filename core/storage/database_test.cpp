@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <thread>
 
 #include <boost/test/unit_test.hpp>
 #include <soci/soci.h>
@@ -159,9 +161,99 @@ void group_commit(const StorageConfig& base) {
     for (const auto& b : batches) BOOST_TEST((b[0].status == NormalizedMessage::Status::kStored));
 }
 
+// A batch larger than one INSERT statement takes (it is cut into several), mixing new keys,
+// keys stored by an earlier batch and keys repeated inside the batch: every message must get
+// the id of the row holding its key, and every stored row must be the first item's.
+void large_mixed_batch(const StorageConfig& config) {
+    auto db = Database::open(config);
+    db->migrate();
+    std::string raw = "{}";
+    std::string ct = "application/json";
+    std::vector<NormalizedMessage> earlier = {message("old-1", "a"), message("old-2", "b")};
+    std::vector<StoreItem> earlier_items = {{&earlier[0], &raw, &ct}, {&earlier[1], &raw, &ct}};
+    db->insert_batch(earlier_items);
+
+    constexpr int kItems = 203;  // 128 + 64 + 8 + 2 + 1 rows
+    std::vector<NormalizedMessage> msgs;
+    msgs.reserve(kItems);
+    for (int i = 0; i < kItems; ++i) {
+        std::string key = i % 50 == 7    ? "old-" + std::to_string(1 + i % 2)
+                          : i % 40 == 39 ? "new-" + std::to_string(i - 30)
+                                         : "new-" + std::to_string(i);
+        msgs.push_back(message(key, "m"));
+        msgs.back().request_id = "req-" + std::to_string(i);
+    }
+    std::vector<StoreItem> items;
+    for (auto& m : msgs) items.push_back({&m, &raw, &ct});
+    db->insert_batch(items);
+
+    auto [backend, connect] = soci_connection(config);
+    soci::session s(backend, connect);
+    std::map<std::string, int> first;
+    for (int i = 0; i < kItems; ++i) first.emplace(msgs[i].dedup_key, i);
+    int stored = 0;
+    for (int i = 0; i < kItems; ++i) {
+        const NormalizedMessage& m = msgs[i];
+        std::string key;
+        std::string request_id;
+        long long id = m.id;
+        s << "SELECT dedup_key, request_id FROM messages WHERE id = :id", soci::use(id),
+            soci::into(key), soci::into(request_id);
+        BOOST_TEST_CONTEXT("item " << i << " key " << m.dedup_key) {
+            BOOST_TEST(key == m.dedup_key);
+            const bool is_first = first.at(m.dedup_key) == i && m.dedup_key.rfind("old-", 0) != 0;
+            BOOST_TEST((m.status == (is_first ? NormalizedMessage::Status::kStored
+                                              : NormalizedMessage::Status::kDuplicate)));
+            if (is_first) {
+                BOOST_TEST(request_id == m.request_id);
+                ++stored;
+            }
+        }
+    }
+    BOOST_TEST(count_rows(config) == 2 + stored);
+    BOOST_TEST(stored < kItems - 8);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(sqlite)
+BOOST_AUTO_TEST_CASE(a_large_batch_with_duplicates_maps_every_message_to_its_row) {
+    large_mixed_batch(sqlite_config());
+}
+// Commits must not pay for checkpoints: the writer's checkpointer copies the WAL into the
+// database file beside them. Without it, the file would stay at its schema until the WAL
+// reached the commits' own 64 MiB backstop.
+BOOST_AUTO_TEST_CASE(the_wal_is_checkpointed_while_the_writer_runs) {
+    StorageConfig config = sqlite_config();
+    Database::open(config)->migrate();
+    const auto schema_only = fs::file_size(config.url);
+    BatchWriter writer(config, RetryPolicy{});
+    writer.start();
+    std::string raw(4096, 'x');
+    std::string ct = "text/plain";
+    constexpr int kJobs = 1000;
+    std::vector<std::vector<NormalizedMessage>> batches(kJobs);
+    std::atomic<int> committed{0};
+    for (int i = 0; i < kJobs; ++i) {
+        batches[i].push_back(message("w" + std::to_string(i), "m"));
+        StoreJob job;
+        job.messages = &batches[i];
+        job.raw_payload = &raw;
+        job.content_type = &ct;
+        job.done = [&committed](StoreOutcome o, const std::string&) {
+            if (o == StoreOutcome::kCommitted) ++committed;
+        };
+        writer.submit(std::move(job));
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline &&
+           (committed.load() < kJobs || fs::file_size(config.url) < schema_only + 4'000'000)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    BOOST_TEST(committed.load() == kJobs);
+    BOOST_TEST(fs::file_size(config.url) >= schema_only + 4'000'000);
+    writer.stop();
+}
 BOOST_AUTO_TEST_CASE(migrations_inserts_and_the_unique_key) { exercise(sqlite_config()); }
 BOOST_AUTO_TEST_CASE(group_commit_answers_every_job_after_commit) { group_commit(sqlite_config()); }
 BOOST_AUTO_TEST_CASE(an_unreachable_file_is_a_storage_error) {
@@ -172,6 +264,9 @@ BOOST_AUTO_TEST_CASE(an_unreachable_file_is_a_storage_error) {
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(postgresql)
+BOOST_AUTO_TEST_CASE(a_large_batch_with_duplicates_maps_every_message_to_its_row) {
+    large_mixed_batch(postgres_config());
+}
 BOOST_AUTO_TEST_CASE(migrations_inserts_and_the_unique_key) { exercise(postgres_config()); }
 BOOST_AUTO_TEST_CASE(group_commit_answers_every_job_after_commit) {
     group_commit(postgres_config());
