@@ -302,6 +302,12 @@ int serve(const std::string& config_path) {
                            {"config", config_path},
                            {"channels", channels},
                            {"storage", started_with.storage.backend}});
+    // Request lines go through the logger's writer thread while the server runs; whatever
+    // is pending is written before the process ends, whichever way it ends.
+    struct BackgroundLog {
+        BackgroundLog() { log().start_background(); }
+        ~BackgroundLog() { log().stop_background(); }
+    } background_log;
     server.run();
     admin.stop();
     // The writer gets what is left of the grace (at least a moment) to commit what it holds.
@@ -312,6 +318,7 @@ int serve(const std::string& config_path) {
         // so their providers retry, and the database rolls it back when the process is gone.
         log().warn("shutdown_grace_exceeded", {{"waiting_for", "storage commit"}});
         log().info("stopped", {{"forced", true}});
+        log().stop_background();
         std::_Exit(0);
     }
     // Its thread may hold the last reference to a connection too (a Redis check's callback).

@@ -1,5 +1,9 @@
 #include "observability/logger.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 
 #include "pipeline/time_format.hpp"
@@ -20,15 +24,91 @@ bool parse_log_level(std::string_view text, LogLevel& out) {
     return true;
 }
 
+namespace {
+
+// What the writer thread may hold before log() writes by itself, so that a blocked stderr
+// (a full pipe) slows requests down rather than grow memory without bound.
+constexpr std::size_t kMaxPending = std::size_t{4} * 1024 * 1024;
+// How long the writer gathers lines after the first one: one system call for all of them.
+constexpr auto kGatherTime = std::chrono::milliseconds(1);
+
+}  // namespace
+
 Logger& Logger::instance() {
     static Logger logger;
     return logger;
 }
 
+Logger::~Logger() { stop_background(); }
+
+void Logger::start_background() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (background_) return;
+    background_ = true;
+    stopping_ = false;
+    writer_pid_ = static_cast<int>(::getpid());
+    writer_ = std::thread([this] { run_background(); });
+}
+
+void Logger::stop_background() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!background_) return;
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    writer_.join();
+    std::lock_guard<std::mutex> lock(mutex_);
+    background_ = false;
+    writer_active_ = false;
+    write_now(pending_);
+    pending_.clear();
+}
+
+void Logger::run_background() {
+    std::string batch;
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+        wake_.wait(lock, [this] { return stopping_ || writer_active_; });
+        if (stopping_) return;
+        // Gather what the next millisecond brings, write it at once, and again, until a
+        // millisecond brings nothing.
+        while (!stopping_) {
+            lock.unlock();
+            std::this_thread::sleep_for(kGatherTime);
+            lock.lock();
+            if (pending_.empty()) break;
+            batch.clear();
+            batch.swap(pending_);
+            lock.unlock();
+            write_now(batch);
+            lock.lock();
+        }
+        writer_active_ = false;
+    }
+}
+
+void Logger::write_now(std::string_view text) {
+    std::lock_guard<std::mutex> lock(write_mutex_);
+    while (!text.empty()) {
+        ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // nowhere to write: a log line is not worth failing a request
+        text.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
 void append_json_escaped(std::string& out, std::string_view text) {
     static const char* const kHex = "0123456789abcdef";
-    for (char ch : text) {
-        auto c = static_cast<unsigned char>(ch);
+    auto plain = [](unsigned char c) { return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f; };
+    for (std::size_t i = 0; i < text.size();) {
+        // Runs of characters that need no escape are copied at once.
+        std::size_t run = i;
+        while (run < text.size() && plain(static_cast<unsigned char>(text[run]))) ++run;
+        out.append(text.data() + i, run - i);
+        if (run == text.size()) return;
+        i = run + 1;
+        const auto c = static_cast<unsigned char>(text[run]);
         switch (c) {
             case '"':
                 out += "\\\"";
@@ -46,13 +126,9 @@ void append_json_escaped(std::string& out, std::string_view text) {
                 out += "\\t";
                 break;
             default:
-                if (c < 0x20 || c == 0x7f) {
-                    out += "\\u00";
-                    out += kHex[c >> 4];
-                    out += kHex[c & 0xf];
-                } else {
-                    out += ch;
-                }
+                out += "\\u00";
+                out += kHex[c >> 4];
+                out += kHex[c & 0xf];
         }
     }
 }
@@ -105,9 +181,28 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
         }
     }
     line += "}\n";
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fflush(stderr);
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (background_ && writer_pid_ == static_cast<int>(::getpid()) &&
+            pending_.size() < kMaxPending) {
+            if (writer_active_) {
+                pending_ += line;
+                return;
+            }
+            // The first line after a quiet spell is written at once (a lone request's line
+            // is in the log before its answer leaves); the writer takes the lines that
+            // follow it closely, so that under load no request pays a system call.
+            lock.unlock();
+            write_now(line);
+            lock.lock();
+            if (!writer_active_) {
+                writer_active_ = true;
+                wake_.notify_one();
+            }
+            return;
+        }
+    }
+    write_now(line);
 }
 
 }  // namespace memolib::core

@@ -76,8 +76,7 @@ const Declaration* find(std::string_view name) {
     return nullptr;
 }
 
-std::string escape(std::string_view v) {
-    std::string out;
+void append_escaped(std::string& out, std::string_view v) {
     for (char c : v) {
         if (c == '\\')
             out += "\\\\";
@@ -88,14 +87,35 @@ std::string escape(std::string_view v) {
         else
             out += c;
     }
+}
+
+// Built in one buffer: this runs for every request.
+std::string label_text(const Labels& labels) {
+    std::string out;
+    out.reserve(64);
+    for (const auto& [k, v] : labels) {
+        if (!out.empty()) out += ',';
+        out += k;
+        out += "=\"";
+        append_escaped(out, v);
+        out += '"';
+    }
     return out;
 }
 
-std::string label_text(const Labels& labels) {
-    std::string out;
-    for (const auto& [k, v] : labels)
-        out += (out.empty() ? "" : ",") + k + "=\"" + escape(v) + "\"";
-    return out;
+// The series map of `name`, created on first use; no allocation once it exists.
+template <class Map>
+auto& series_of(Map& map, std::string_view name) {
+    auto it = map.find(name);
+    if (it == map.end()) it = map.emplace(std::string(name), typename Map::mapped_type{}).first;
+    return it->second;
+}
+
+template <class Map>
+auto& entry_of(Map& map, std::string&& key) {
+    auto it = map.find(key);
+    if (it == map.end()) it = map.emplace(std::move(key), typename Map::mapped_type{}).first;
+    return it->second;
 }
 
 std::string number(double v) {
@@ -120,20 +140,23 @@ Metrics& Metrics::instance() {
 }
 
 void Metrics::add(std::string_view name, const Labels& labels, double value) {
+    std::string key = label_text(labels);
     std::lock_guard<std::mutex> lock(mutex_);
-    values_[std::string(name)][label_text(labels)] += value;
+    entry_of(series_of(values_, name), std::move(key)) += value;
 }
 
 void Metrics::set(std::string_view name, const Labels& labels, double value) {
+    std::string key = label_text(labels);
     std::lock_guard<std::mutex> lock(mutex_);
-    values_[std::string(name)][label_text(labels)] = value;
+    entry_of(series_of(values_, name), std::move(key)) = value;
 }
 
 void Metrics::observe(std::string_view name, const Labels& labels, double value) {
     const Declaration* d = find(name);
     if (d == nullptr) return;
+    std::string key = label_text(labels);
     std::lock_guard<std::mutex> lock(mutex_);
-    Histogram& h = histograms_[std::string(name)][label_text(labels)];
+    Histogram& h = entry_of(series_of(histograms_, name), std::move(key));
     if (h.counts.empty()) h.counts.assign(d->buckets.size(), 0);
     for (std::size_t i = 0; i < d->buckets.size(); ++i) {
         if (value <= d->buckets[i]) h.counts[i] += 1;
@@ -144,7 +167,8 @@ void Metrics::observe(std::string_view name, const Labels& labels, double value)
 
 void Metrics::clear(std::string_view name) {
     std::lock_guard<std::mutex> lock(mutex_);
-    values_.erase(std::string(name));
+    auto it = values_.find(name);
+    if (it != values_.end()) values_.erase(it);
 }
 
 void Metrics::on_render(std::function<void(Metrics&)> collect) {

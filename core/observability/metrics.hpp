@@ -39,8 +39,9 @@ private:
     };
 
     std::mutex mutex_;
-    std::map<std::string, std::map<std::string, double>> values_;
-    std::map<std::string, std::map<std::string, Histogram>> histograms_;
+    // Transparent comparators: a lookup by string_view allocates nothing.
+    std::map<std::string, std::map<std::string, double, std::less<>>, std::less<>> values_;
+    std::map<std::string, std::map<std::string, Histogram, std::less<>>, std::less<>> histograms_;
     std::vector<std::function<void(Metrics&)>> collectors_;
 };
 

@@ -19,13 +19,24 @@ std::string format_rfc3339_ms(std::int64_t epoch_ms) {
         ms += 1000;
         --secs;
     }
-    auto t = static_cast<std::time_t>(secs);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-    return buf;
+    // Every log line and every row needs the current time: the date and time of day are worked
+    // out once a second per thread, the milliseconds every time.
+    thread_local std::int64_t cached_secs = -1;
+    thread_local char prefix[32] = {};
+    if (secs != cached_secs) {
+        auto t = static_cast<std::time_t>(secs);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_secs = secs;
+    }
+    std::string out(prefix);
+    out += static_cast<char>('0' + ms / 100);
+    out += static_cast<char>('0' + ms / 10 % 10);
+    out += static_cast<char>('0' + ms % 10);
+    out += 'Z';
+    return out;
 }
 
 std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text) {

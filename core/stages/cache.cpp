@@ -1,7 +1,6 @@
 #include <algorithm>
 
-#include <openssl/evp.h>
-
+#include "stages/sha256.hpp"
 #include "stages/stages.hpp"
 
 namespace memolib::core {
@@ -24,19 +23,11 @@ std::string fingerprint(const Exchange& ex) {
 // byte-identical retry is known before it is parsed. Plugins are deterministic (the SDK
 // requires it; memolib-plugin-check checks it), so the same bytes are the same messages.
 std::string raw_fingerprint(const Exchange& ex) {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-    for (const std::string* part : {&ex.method, &ex.query, &ex.content_type}) {
-        EVP_DigestUpdate(ctx, part->data(), part->size());
-        EVP_DigestUpdate(ctx, "\0", 1);
-    }
-    EVP_DigestUpdate(ctx, ex.body.data(), ex.body.size());
-    EVP_DigestFinal_ex(ctx, digest, &len);
-    EVP_MD_CTX_free(ctx);
+    const std::string_view nul("\0", 1);
+    const Sha256Digest digest =
+        sha256({ex.method, nul, ex.query, nul, ex.content_type, nul, ex.body});
     std::string out = "raw:" + (ex.channel ? ex.channel->config.name : std::string()) + ":";
-    out.append(reinterpret_cast<const char*>(digest), len);
+    out.append(reinterpret_cast<const char*>(digest.data()), digest.size());
     return out;
 }
 

@@ -1,24 +1,9 @@
-#include <openssl/evp.h>
-
+#include "stages/sha256.hpp"
 #include "stages/stages.hpp"
 
 namespace memolib::core {
 
 namespace {
-
-std::string sha256_hex(const std::string& data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-    static const char* const kHex = "0123456789abcdef";
-    std::string out;
-    out.reserve(std::size_t{len} * 2);
-    for (unsigned int i = 0; i < len; ++i) {
-        out += kHex[digest[i] >> 4];
-        out += kHex[digest[i] & 0xf];
-    }
-    return out;
-}
 
 // Collapses runs of whitespace and trims, so a re-sent form with other line breaks is the same.
 std::string normalize_text(const std::string& text) {
@@ -79,7 +64,7 @@ std::string dedup_key(const NormalizedMessage& m) {
         material += '\0';
         material += std::to_string(m.provider_timestamp_ms);
     }
-    return sha256_hex(material);
+    return to_hex(sha256({material}));
 }
 
 std::unique_ptr<Stage> make_dedup_stage(DedupIndex* index) {

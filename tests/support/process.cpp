@@ -282,7 +282,20 @@ bool GatewayProcess::reap(bool block) {
 
 bool GatewayProcess::running() { return !reap(false); }
 
-std::string GatewayProcess::log() const { return read_file(options_.log_file); }
+std::string GatewayProcess::log() const {
+    // Under load the gateway writes its log lines from a thread of its own, about a
+    // millisecond after them: wait until the file has stopped growing, so that what was
+    // logged before the answers the test has read is in it.
+    std::error_code ec;
+    auto size = std::filesystem::file_size(options_.log_file, ec);
+    for (int i = 0; i < 100; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        const auto now = std::filesystem::file_size(options_.log_file, ec);
+        if (now == size) break;
+        size = now;
+    }
+    return read_file(options_.log_file);
+}
 
 std::uint16_t GatewayProcess::wait_until_listening() {
     const auto deadline = Clock::now() + options_.start_timeout;

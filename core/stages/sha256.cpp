@@ -1,0 +1,46 @@
+#include "stages/sha256.hpp"
+
+#include <memory>
+#include <stdexcept>
+
+#include <openssl/evp.h>
+
+namespace memolib::core {
+
+namespace {
+
+const EVP_MD* sha256_md() {
+    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (md == nullptr) throw std::runtime_error("OpenSSL has no SHA-256");
+    return md;
+}
+
+struct FreeContext {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+
+}  // namespace
+
+Sha256Digest sha256(std::initializer_list<std::string_view> parts) {
+    // One context per thread, reused: creating one costs more than hashing a webhook.
+    thread_local std::unique_ptr<EVP_MD_CTX, FreeContext> ctx(EVP_MD_CTX_new());
+    Sha256Digest out{};
+    unsigned int len = 0;
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), sha256_md(), nullptr) != 1)
+        throw std::runtime_error("SHA-256 could not start");
+    for (std::string_view part : parts) EVP_DigestUpdate(ctx.get(), part.data(), part.size());
+    EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
+    return out;
+}
+
+std::string to_hex(const Sha256Digest& digest) {
+    static const char* const kHex = "0123456789abcdef";
+    std::string out(digest.size() * 2, '0');
+    for (std::size_t i = 0; i < digest.size(); ++i) {
+        out[2 * i] = kHex[digest[i] >> 4];
+        out[2 * i + 1] = kHex[digest[i] & 0xf];
+    }
+    return out;
+}
+
+}  // namespace memolib::core
