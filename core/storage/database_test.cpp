@@ -132,6 +132,24 @@ void exercise(const StorageConfig& config) {
                R"([{"name":"cv.pdf","content_type":"application/pdf","size":1234}])");
 }
 
+// Submits one job of one message per element of `batches` (keys prefix0, prefix1, …);
+// `committed` counts the jobs committed.
+void submit_jobs(BatchWriter& writer, const std::string& prefix,
+                 std::vector<std::vector<NormalizedMessage>>& batches, const std::string& raw,
+                 const std::string& ct, std::atomic<int>& committed) {
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+        batches[i].push_back(message(prefix + std::to_string(i), "m"));
+        StoreJob job;
+        job.messages = &batches[i];
+        job.raw_payload = &raw;
+        job.content_type = &ct;
+        job.done = [&committed](StoreOutcome o, const std::string&) {
+            if (o == StoreOutcome::kCommitted) ++committed;
+        };
+        writer.submit(std::move(job));
+    }
+}
+
 void group_commit(const StorageConfig& base) {
     StorageConfig config = base;
     config.batch_max_messages = 8;
@@ -144,17 +162,7 @@ void group_commit(const StorageConfig& base) {
     std::string ct = "text/plain";
     std::vector<std::vector<NormalizedMessage>> batches(kJobs);
     std::atomic<int> committed{0};
-    for (int i = 0; i < kJobs; ++i) {
-        batches[i].push_back(message("g" + std::to_string(i), "m"));
-        StoreJob job;
-        job.messages = &batches[i];
-        job.raw_payload = &raw;
-        job.content_type = &ct;
-        job.done = [&committed](StoreOutcome o, const std::string&) {
-            if (o == StoreOutcome::kCommitted) ++committed;
-        };
-        writer.submit(std::move(job));
-    }
+    submit_jobs(writer, "g", batches, raw, ct, committed);
     writer.stop();
     BOOST_TEST(committed.load() == kJobs);
     BOOST_TEST(count_rows(config) == kJobs);
@@ -234,17 +242,7 @@ BOOST_AUTO_TEST_CASE(the_wal_is_checkpointed_while_the_writer_runs) {
     constexpr int kJobs = 1000;
     std::vector<std::vector<NormalizedMessage>> batches(kJobs);
     std::atomic<int> committed{0};
-    for (int i = 0; i < kJobs; ++i) {
-        batches[i].push_back(message("w" + std::to_string(i), "m"));
-        StoreJob job;
-        job.messages = &batches[i];
-        job.raw_payload = &raw;
-        job.content_type = &ct;
-        job.done = [&committed](StoreOutcome o, const std::string&) {
-            if (o == StoreOutcome::kCommitted) ++committed;
-        };
-        writer.submit(std::move(job));
-    }
+    submit_jobs(writer, "w", batches, raw, ct, committed);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline &&
            (committed.load() < kJobs || fs::file_size(config.url) < schema_only + 4'000'000)) {
