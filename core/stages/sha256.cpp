@@ -10,9 +10,9 @@ namespace memolib::core {
 namespace {
 
 const EVP_MD* sha256_md() {
-    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    if (md == nullptr) throw std::runtime_error("OpenSSL has no SHA-256");
-    return md;
+    static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (kSha256 == nullptr) throw std::runtime_error("OpenSSL has no SHA-256");
+    return kSha256;
 }
 
 struct FreeContext {
