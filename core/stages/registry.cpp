@@ -31,8 +31,7 @@ std::unique_ptr<Stage> make_stage(const std::string& name, const StageContext& c
                      {"urgent", "urgence", "asap", "au plus vite", "immédiatement"}),
             keywords(context, "low", {"newsletter"}));
     }
-    DedupIndex* index =
-        context.state != nullptr ? &context.state->dedup_index : nullptr;
+    DedupIndex* index = context.state != nullptr ? &context.state->dedup_index : nullptr;
     if (name == "dedup") return make_dedup_stage(index);
     if (name == "cache" && context.state != nullptr)
         return make_cache_stage(context.state->replay_cache);
