@@ -5,7 +5,6 @@
 #include <cstdlib>
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -18,6 +17,7 @@
 #include "observability/dashboard_stats.hpp"
 #include "observability/logger.hpp"
 #include "pipeline/time_format.hpp"
+#include "stages/sha256.hpp"
 #include "storage/batch_writer.hpp"
 #include "storage/database.hpp"
 
@@ -42,11 +42,9 @@ bool needs_token(const std::string& path) {
 
 // Both sides are hashed first, so the comparison takes the same time whatever the lengths.
 bool token_matches(const std::string& given, const std::string& expected) {
-    unsigned char a[SHA256_DIGEST_LENGTH];
-    unsigned char b[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(given.data()), given.size(), a);
-    SHA256(reinterpret_cast<const unsigned char*>(expected.data()), expected.size(), b);
-    return CRYPTO_memcmp(a, b, sizeof a) == 0;
+    const Sha256Digest a = sha256({given});
+    const Sha256Digest b = sha256({expected});
+    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // Stored JSON columns are embedded as JSON when they parse, and as text when they do not.

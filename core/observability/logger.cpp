@@ -46,7 +46,6 @@ void Logger::start_background() {
     if (background_) return;
     background_ = true;
     stopping_ = false;
-    writer_pid_ = static_cast<int>(::getpid());
     writer_ = std::thread([this] { run_background(); });
 }
 
@@ -183,8 +182,7 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
     line += "}\n";
     {
         std::unique_lock<std::mutex> lock(mutex_);
-        if (background_ && writer_pid_ == static_cast<int>(::getpid()) &&
-            pending_.size() < kMaxPending) {
+        if (background_ && pending_.size() < kMaxPending) {
             if (writer_active_) {
                 pending_ += line;
                 return;

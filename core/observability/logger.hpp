@@ -45,7 +45,8 @@ public:
     static Logger& instance();
     ~Logger();
 
-    /// Starts the writer thread; no effect when it runs.
+    /// Starts the writer thread; no effect when it runs. For a process that does not fork
+    /// while it runs (a child would have no writer thread).
     void start_background();
     /// Writes what is pending, then stops the writer thread (lines are written directly
     /// again). Call before the process exits.
@@ -80,8 +81,6 @@ private:
     /// The writer is gathering lines: log() appends to pending_ rather than write.
     bool writer_active_ = false;
     bool stopping_ = false;
-    /// The process that started the writer: a forked child has no writer thread.
-    int writer_pid_ = 0;
     std::atomic<LogLevel> level_{LogLevel::kInfo};
 };
 

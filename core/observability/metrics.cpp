@@ -111,13 +111,6 @@ auto& series_of(Map& map, std::string_view name) {
     return it->second;
 }
 
-template <class Map>
-auto& entry_of(Map& map, std::string&& key) {
-    auto it = map.find(key);
-    if (it == map.end()) it = map.emplace(std::move(key), typename Map::mapped_type{}).first;
-    return it->second;
-}
-
 std::string number(double v) {
     if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
     char buf[64];
@@ -142,13 +135,13 @@ Metrics& Metrics::instance() {
 void Metrics::add(std::string_view name, const Labels& labels, double value) {
     std::string key = label_text(labels);
     std::lock_guard<std::mutex> lock(mutex_);
-    entry_of(series_of(values_, name), std::move(key)) += value;
+    series_of(values_, name)[std::move(key)] += value;
 }
 
 void Metrics::set(std::string_view name, const Labels& labels, double value) {
     std::string key = label_text(labels);
     std::lock_guard<std::mutex> lock(mutex_);
-    entry_of(series_of(values_, name), std::move(key)) = value;
+    series_of(values_, name)[std::move(key)] = value;
 }
 
 void Metrics::observe(std::string_view name, const Labels& labels, double value) {
@@ -156,7 +149,7 @@ void Metrics::observe(std::string_view name, const Labels& labels, double value)
     if (d == nullptr) return;
     std::string key = label_text(labels);
     std::lock_guard<std::mutex> lock(mutex_);
-    Histogram& h = entry_of(series_of(histograms_, name), std::move(key));
+    Histogram& h = series_of(histograms_, name)[std::move(key)];
     if (h.counts.empty()) h.counts.assign(d->buckets.size(), 0);
     for (std::size_t i = 0; i < d->buckets.size(); ++i) {
         if (value <= d->buckets[i]) h.counts[i] += 1;

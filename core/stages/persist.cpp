@@ -23,6 +23,8 @@ public:
     }
 
     StageResult process(Exchange& ex, const Resume& resume) const override {
+        // Taken here, so that a request with nothing to store stops being awaited now.
+        std::shared_ptr<StoreArrival> arrival = std::move(ex.store_arrival);
         if (ex.dry_run || std::none_of(ex.messages.begin(), ex.messages.end(), pending)) {
             return StageResult::kContinue;
         }
@@ -33,7 +35,7 @@ public:
         job.raw_payload = &ex.body;
         job.content_type = &ex.content_type;
         job.owner = owner;
-        job.arrival = std::move(ex.store_arrival);
+        job.arrival = std::move(arrival);
         Exchange* exp = &ex;
         DedupIndex* index = index_;
         job.done = [owner, exp, index](StoreOutcome outcome, const std::string&) {

@@ -11,9 +11,13 @@ namespace memolib::core {
 
 namespace {
 
-// How often the checkpointer copies the SQLite WAL into the database: often enough that the
-// WAL stays a few MiB under full load, so that it is rewritten in place rather than grown.
+// How often the checkpointer copies the SQLite WAL into the database: every 100 ms under
+// load, so that the commits find little left to copy; at most once a second when few
+// messages came, since each checkpoint costs two fsyncs that compete with the commits' own;
+// never when nothing was committed.
 constexpr auto kCheckpointInterval = std::chrono::milliseconds(100);
+constexpr auto kQuietCheckpointInterval = std::chrono::seconds(1);
+constexpr std::size_t kLoadedCheckpointMessages = 256;
 
 }  // namespace
 
@@ -44,9 +48,18 @@ void BatchWriter::start() {
 void BatchWriter::run_checkpoints() {
     std::unique_ptr<Database> db;
     bool failing = false;
+    auto last = std::chrono::steady_clock::now();
     std::unique_lock<std::mutex> lock(mutex_);
     while (!checkpoint_cv_.wait_for(lock, kCheckpointInterval, [this] { return stopping_; })) {
+        const std::size_t committed = uncheckpointed_.load();
+        const auto now = std::chrono::steady_clock::now();
+        if (committed == 0 ||
+            (committed < kLoadedCheckpointMessages && now - last < kQuietCheckpointInterval)) {
+            continue;
+        }
         lock.unlock();
+        uncheckpointed_ -= committed;
+        last = now;
         try {
             if (!db) db = Database::open(storage_);
             db->checkpoint();
@@ -55,6 +68,7 @@ void BatchWriter::run_checkpoints() {
             // The commits' own checkpoint (wal_autocheckpoint) takes over meanwhile.
             if (!failing) log().warn("storage_checkpoint_failed", {{"error", e.what()}});
             failing = true;
+            uncheckpointed_ += committed;
             db.reset();
         }
         lock.lock();
@@ -199,6 +213,7 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
             std::size_t messages = 0;
             for (const StoreJob& j : jobs) messages += j.messages->size();
             metrics().observe("memolib_batch_size", {}, static_cast<double>(messages));
+            uncheckpointed_ += messages;
             for (StoreJob& j : jobs) j.done(StoreOutcome::kCommitted, {});
             return;
         }

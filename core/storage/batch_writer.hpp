@@ -75,8 +75,9 @@ public:
     /// Thread-safe. After stop(), the job fails at once with kUnavailable.
     void submit(StoreJob job);
     /// Announces a request that may soon submit a job: until its job is submitted or the
-    /// token is dropped (the request ended without one), an idle writer that just got work
-    /// waits for it rather than commit alone. Thread-safe; the token may outlive the writer.
+    /// token is dropped (nothing to store, or the request ended early), an idle writer that just
+    /// got work waits for it rather than commit alone. Thread-safe; the token may outlive the
+    /// writer.
     std::shared_ptr<StoreArrival> announce();
     /// Commits what is queued, then joins the thread.
     void stop();
@@ -118,6 +119,8 @@ private:
     /// commit (and no request waiting for it) pays for a checkpoint.
     std::thread checkpointer_;
     std::condition_variable checkpoint_cv_;
+    /// Messages committed since the last checkpoint.
+    std::atomic<std::size_t> uncheckpointed_{0};
 };
 
 }  // namespace memolib::core

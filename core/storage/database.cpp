@@ -110,9 +110,9 @@ public:
                 sql_ << "PRAGMA journal_mode=WAL";
                 sql_ << "PRAGMA synchronous=FULL";
                 sql_ << "PRAGMA busy_timeout=5000";
-                // The batch writer's checkpointer thread keeps the WAL short; this is the
-                // backstop, for when it cannot, so that a commit copies the WAL itself only
-                // past 64 MiB.
+                // The batch writer's checkpointer thread copies the WAL as it grows, but a
+                // passive checkpoint never catches a writer that keeps committing, so only a
+                // commit can restart the WAL: at 64 MiB, copying what is left of it.
                 sql_ << "PRAGMA wal_autocheckpoint=16384";
             }
         } catch (const soci::soci_error& e) {
@@ -425,19 +425,24 @@ private:
     void insert_rows(std::vector<StoreItem>& items, std::size_t first, std::size_t n) {
         MultiInsert& mi = multi_insert(n);
         for (std::size_t i = 0; i < n; ++i) fill_row(mi.rows[i], items[first + i]);
-        std::unordered_map<std::string, long long> inserted;
+        struct Inserted {
+            long long id;
+            bool claimed;  // by the first item with this key; the later ones are duplicates
+        };
+        std::unordered_map<std::string, Inserted> inserted;
         // Every row is fetched, so the statement is done: SQLite refuses to COMMIT while a
         // statement is still in progress.
         for (bool row = mi.statement->execute(true); row; row = mi.statement->fetch()) {
-            inserted.emplace(mi.key, mi.id);
+            inserted.emplace(mi.key, Inserted{mi.id, false});
         }
         for (std::size_t i = 0; i < n; ++i) {
             NormalizedMessage& m = *items[first + i].message;
             auto it = inserted.find(m.dedup_key);
-            if (it != inserted.end() && it->second != 0) {
-                m.status = NormalizedMessage::Status::kStored;
-                m.id = it->second;
-                it->second = 0;  // a later item with this key is its duplicate
+            if (it != inserted.end()) {
+                m.status = it->second.claimed ? NormalizedMessage::Status::kDuplicate
+                                              : NormalizedMessage::Status::kStored;
+                m.id = it->second.id;
+                it->second.claimed = true;
                 continue;
             }
             long long existing = 0;
