@@ -3,6 +3,7 @@
 // in the database). CTest runs this executable twice: on SQLite, and with
 // `-- --backend=postgresql` on the throwaway PostgreSQL server of the `postgres` fixture.
 #define BOOST_TEST_MODULE e2e_form
+#include <atomic>
 #include <regex>
 #include <set>
 #include <string>
@@ -189,6 +190,53 @@ BOOST_AUTO_TEST_CASE(every_2xx_is_one_stored_row) {
     BOOST_TEST(checksums.size() == static_cast<std::size_t>(accepted),
                "every checksum is distinct");
     BOOST_TEST(count_messages(*this) == accepted);
+}
+
+// The same form from several clients at the same moment: they share a transaction (or race
+// the UNIQUE constraint), and exactly one row holds it; every answer names that row.
+BOOST_AUTO_TEST_CASE(the_same_form_posted_at_once_is_one_row_and_one_id) {
+    constexpr std::size_t kClients = 8;
+    const std::string body = form_json(random_hex(12));
+    std::vector<int> statuses(kClients, 0);
+    std::vector<std::string> answers(kClients);
+    std::atomic<bool> go{false};
+    std::vector<std::thread> clients;
+    clients.reserve(kClients);
+    for (std::size_t c = 0; c < kClients; ++c) {
+        clients.emplace_back([&, c] {
+            while (!go.load()) std::this_thread::yield();
+            try {
+                const auto response = post_form(port, body);
+                statuses[c] = response.status;
+                answers[c] = response.body;
+            } catch (const std::exception& e) {
+                answers[c] = e.what();
+            }
+        });
+    }
+    go = true;
+    for (auto& client : clients) client.join();
+
+    std::size_t stored = 0;
+    std::set<long long> ids;
+    for (std::size_t c = 0; c < kClients; ++c) {
+        BOOST_TEST_INFO("client " << c << ": " << statuses[c] << " " << answers[c]);
+        BOOST_TEST((statuses[c] == 200 || statuses[c] == 409));
+        if (statuses[c] != 200 && statuses[c] != 409) continue;
+        const auto json = parse_json(answers[c]);
+        const auto& message = json["messages"][0];
+        ids.insert(message["id"].GetInt64());
+        const bool replayed = json.HasMember("replayed");
+        if (statuses[c] == 200 && !replayed) {
+            ++stored;
+            BOOST_TEST(string_member(message, "status") == "stored");
+        } else if (statuses[c] == 409) {
+            BOOST_TEST(string_member(message, "status") == "duplicate");
+        }  // a replay repeats the first answer, "stored" included
+    }
+    BOOST_TEST(stored == 1u);
+    BOOST_TEST(ids.size() == 1u, "every answer names the one row");
+    BOOST_TEST(count_messages(*this) == 1);
 }
 
 BOOST_AUTO_TEST_CASE(six_mib_form_gets_413) {

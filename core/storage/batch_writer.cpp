@@ -12,11 +12,11 @@ namespace memolib::core {
 namespace {
 
 // How often the checkpointer copies the SQLite WAL into the database: every 100 ms under
-// load, so that the commits find little left to copy; at most once a second when few
-// messages came, since each checkpoint costs two fsyncs that compete with the commits' own;
-// never when nothing was committed.
+// load, so that the commits find little left to copy; when few messages came, only every 5 s,
+// since each checkpoint costs two fsyncs that slow the commits' own on a busy disk; never
+// when nothing was committed.
 constexpr auto kCheckpointInterval = std::chrono::milliseconds(100);
-constexpr auto kQuietCheckpointInterval = std::chrono::seconds(1);
+constexpr auto kQuietCheckpointInterval = std::chrono::seconds(5);
 constexpr std::size_t kLoadedCheckpointMessages = 256;
 
 }  // namespace
