@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -10,10 +11,12 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -57,6 +60,13 @@ constexpr std::size_t kFirstReadBytes = 4096;
 
 std::string to_string(beast::string_view s) { return std::string(s.data(), s.size()); }
 
+// Each I/O thread runs its own io_context, and a connection lives on one of them: its handlers
+// never run concurrently, so it needs no strand, and its executor is the concrete one rather
+// than a type-erased any_io_executor (which allocates when it wraps a strand).
+using Executor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<net::ip::tcp, Executor>;
+using Stream = beast::basic_stream<net::ip::tcp, Executor>;
+
 struct Shared {
     const ServerConfig& config;
     HttpHandler& handler;
@@ -68,8 +78,7 @@ struct Shared {
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(net::ip::tcp::socket&& socket, Shared& shared)
-        : stream_(std::move(socket)), shared_(shared) {}
+    Session(Socket&& socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
     ~Session() { end_request(); }
 
     void run() {
@@ -208,9 +217,11 @@ private:
         };
         // No timer runs while the pipeline works: its own limits (storage retries) bound it.
         stream_.expires_never();
+        // Inline when the pipeline finished on this connection's thread (a replay, a refusal,
+        // a commit already handed back by `dispatch`); posted from any other thread.
         shared_.handler.handle(ex_, [self] {
-            net::post(self->stream_.get_executor(),
-                      [self] { self->write_response(!self->keep_alive_); });
+            net::dispatch(self->stream_.get_executor(),
+                          [self] { self->write_response(!self->keep_alive_); });
         });
     }
 
@@ -287,7 +298,7 @@ private:
         stream_.close();
     }
 
-    beast::tcp_stream stream_;
+    Stream stream_;
     Shared& shared_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::empty_body>> header_parser_;
@@ -311,11 +322,19 @@ struct HttpServer::Impl {
     Impl(const ServerConfig& c, HttpHandler& h)
         : config(c),
           shared{config, h, {}},
-          ioc(c.threads),
-          acceptor(net::make_strand(ioc)),
-          signals(ioc, SIGINT, SIGTERM),
-          hangup(ioc),
-          grace_timer(ioc) {}
+          contexts(make_contexts(c.threads)),
+          main(*contexts.front()),
+          acceptor(main),
+          signals(main, SIGINT, SIGTERM),
+          hangup(main),
+          grace_timer(main) {}
+
+    static std::vector<std::unique_ptr<net::io_context>> make_contexts(int threads) {
+        std::vector<std::unique_ptr<net::io_context>> out;
+        for (int i = 0; i < std::max(threads, 1); ++i)
+            out.push_back(std::make_unique<net::io_context>(1));
+        return out;
+    }
 
     void wait_for_hangup() {
         hangup.async_wait([this](beast::error_code ec, int) {
@@ -326,27 +345,27 @@ struct HttpServer::Impl {
         });
     }
 
+    // Connections go to the threads in turn; wrk and providers alike keep them alive, so the
+    // load spreads with them.
     void do_accept() {
-        acceptor.async_accept(
-            net::make_strand(ioc), [this](beast::error_code ec, net::ip::tcp::socket socket) {
-                if (ec) {
-                    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-                    log().warn("accept_failed", {{"error", ec.message()}});
-                } else {
-                    std::make_shared<Session>(std::move(socket), shared)->run();
-                }
-                do_accept();
-            });
+        net::io_context& next = *contexts[next_context++ % contexts.size()];
+        acceptor.async_accept(next, [this](beast::error_code ec, Socket socket) {
+            if (ec) {
+                if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+                log().warn("accept_failed", {{"error", ec.message()}});
+            } else {
+                std::make_shared<Session>(std::move(socket), shared)->run();
+            }
+            do_accept();
+        });
     }
 
     void begin_shutdown() {
         if (stopping.exchange(true)) return;
         shared.stopping = true;
         log().info("shutdown_started", {{"in_flight", shared.in_flight.load()}});
-        net::post(acceptor.get_executor(), [this] {
-            beast::error_code ec;
-            acceptor.close(ec);
-        });
+        beast::error_code ec;
+        acceptor.close(ec);
         deadline =
             std::chrono::steady_clock::now() + std::chrono::milliseconds(config.shutdown_grace_ms);
         wait_for_drain();
@@ -355,7 +374,7 @@ struct HttpServer::Impl {
     // Polls rather than counting down a latch: requests may finish on any thread.
     void wait_for_drain() {
         if (shared.in_flight.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
-            ioc.stop();
+            for (auto& context : contexts) context->stop();
             return;
         }
         grace_timer.expires_after(std::chrono::milliseconds(20));
@@ -364,12 +383,17 @@ struct HttpServer::Impl {
 
     ServerConfig config;
     Shared shared;
-    net::io_context ioc;
-    net::ip::tcp::acceptor acceptor;
-    net::signal_set signals;
-    net::signal_set hangup;
+    std::vector<std::unique_ptr<net::io_context>> contexts;
+    /// The first context: it also runs the acceptor, the signals and the shutdown timer.
+    net::io_context& main;
+    net::basic_socket_acceptor<net::ip::tcp, Executor> acceptor;
+    net::basic_signal_set<Executor> signals;
+    net::basic_signal_set<Executor> hangup;
     std::function<void()> on_hangup;
-    net::steady_timer grace_timer;
+    net::basic_waitable_timer<std::chrono::steady_clock,
+                              net::wait_traits<std::chrono::steady_clock>, Executor>
+        grace_timer;
+    std::size_t next_context = 0;
     std::atomic<bool> stopping{false};
     std::chrono::steady_clock::time_point deadline;
 };
@@ -413,10 +437,16 @@ void HttpServer::run() {
     log().info("listening", {{"address", impl_->config.host},
                              {"port", static_cast<int>(port())},
                              {"threads", impl_->config.threads}});
+    // The other contexts may have no connection yet: the guards keep them running until stop.
+    std::vector<net::executor_work_guard<Executor>> guards;
     std::vector<std::thread> threads;
-    for (int i = 1; i < impl_->config.threads; ++i)
-        threads.emplace_back([this] { impl_->ioc.run(); });
-    impl_->ioc.run();
+    for (std::size_t i = 1; i < impl_->contexts.size(); ++i) {
+        net::io_context& context = *impl_->contexts[i];
+        guards.push_back(net::make_work_guard(context));
+        threads.emplace_back([&context] { context.run(); });
+    }
+    impl_->main.run();
+    for (auto& context : impl_->contexts) context->stop();
     for (auto& t : threads) t.join();
 }
 
@@ -431,7 +461,7 @@ void HttpServer::on_hangup(std::function<void()> fn) {
 }
 
 void HttpServer::stop() {
-    net::post(impl_->ioc, [this] { impl_->begin_shutdown(); });
+    net::post(impl_->main, [this] { impl_->begin_shutdown(); });
 }
 
 }  // namespace memolib::core
