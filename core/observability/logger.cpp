@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
-#include <cstdio>
+#include <cmath>
 
 #include "pipeline/time_format.hpp"
 
@@ -97,17 +99,29 @@ void Logger::write_now(std::string_view text) {
     }
 }
 
+namespace {
+
+// The bytes a JSON string may carry as they are: everything but controls, '"', '\\' and DEL.
+constexpr std::array<bool, 256> kPlainTable = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0x20; c < 0x100; ++c) table[c] = c != '"' && c != '\\' && c != 0x7f;
+    return table;
+}();
+
+}  // namespace
+
 void append_json_escaped(std::string& out, std::string_view text) {
     static const char* const kHex = "0123456789abcdef";
-    auto plain = [](unsigned char c) { return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f; };
-    for (std::size_t i = 0; i < text.size();) {
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    while (p < end) {
         // Runs of characters that need no escape are copied at once.
-        std::size_t run = i;
-        while (run < text.size() && plain(static_cast<unsigned char>(text[run]))) ++run;
-        out.append(text.data() + i, run - i);
-        if (run == text.size()) return;
-        i = run + 1;
-        const auto c = static_cast<unsigned char>(text[run]);
+        const char* run = p;
+        while (run < end && kPlainTable[static_cast<unsigned char>(*run)]) ++run;
+        out.append(p, run);
+        if (run == end) return;
+        p = run + 1;
+        const auto c = static_cast<unsigned char>(*run);
         switch (c) {
             case '"':
                 out += "\\\"";
@@ -124,10 +138,10 @@ void append_json_escaped(std::string& out, std::string_view text) {
             case '\t':
                 out += "\\t";
                 break;
-            default:
-                out += "\\u00";
-                out += kHex[c >> 4];
-                out += kHex[c & 0xf];
+            default: {
+                const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+                out.append(escaped, sizeof escaped);
+            }
         }
     }
 }
@@ -155,7 +169,7 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
     std::string line;
     line.reserve(256);
     line += R"({"ts":")";
-    line += format_rfc3339_ms(now_ms());
+    append_rfc3339_ms(line, now_ms());
     line += R"(","level":")";
     line += level_name(level);
     line += R"(","event":")";
@@ -170,11 +184,17 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
             append_json_escaped(line, *s);
             line += '"';
         } else if (const auto* i = std::get_if<long long>(&f.value)) {
-            line += std::to_string(*i);
+            char buf[24];
+            line.append(buf, std::to_chars(buf, buf + sizeof buf, *i).ptr);
         } else if (const auto* d = std::get_if<double>(&f.value)) {
-            char buf[32];
-            std::snprintf(buf, sizeof buf, "%.3f", *d);
-            line += buf;
+            // Fixed with 3 decimals, as "%.3f" would print it, without printf's machinery; JSON
+            // has no NaN or infinity.
+            char buf[64];
+            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, *d, std::chars_format::fixed, 3);
+            if (std::isfinite(*d) && ec == std::errc())
+                line.append(buf, end);
+            else
+                line += "null";
         } else if (const auto* b = std::get_if<bool>(&f.value)) {
             line += *b ? "true" : "false";
         }

@@ -1,5 +1,10 @@
 #include "observability/logger.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <limits>
+
 #include <boost/test/unit_test.hpp>
 
 #include "pipeline/time_format.hpp"
@@ -28,6 +33,38 @@ BOOST_AUTO_TEST_CASE(timestamps_within_and_across_seconds) {
     BOOST_TEST(format_rfc3339_ms(1764565277090) == "2025-12-01T05:01:17.090Z");
     BOOST_TEST(format_rfc3339_ms(0) == "1970-01-01T00:00:00.000Z");
     BOOST_TEST(format_rfc3339_ms(-1) == "1969-12-31T23:59:59.999Z");
+}
+
+// What one log() call writes to stderr, read back through a temporary file.
+static std::string logged(std::initializer_list<LogField> fields) {
+    std::FILE* file = std::tmpfile();
+    BOOST_REQUIRE(file != nullptr);
+    const int saved = ::dup(STDERR_FILENO);
+    ::dup2(::fileno(file), STDERR_FILENO);
+    log().info("numbers", fields);
+    ::dup2(saved, STDERR_FILENO);
+    ::close(saved);
+    std::string text(4096, '\0');
+    std::rewind(file);
+    text.resize(std::fread(text.data(), 1, text.size(), file));
+    std::fclose(file);
+    return text;
+}
+
+// Numbers go out as JSON numbers: integers whole, latencies with 3 decimals rounded as printf
+// would, and no NaN (which JSON cannot carry).
+BOOST_AUTO_TEST_CASE(numbers_are_json_numbers) {
+    const std::string line = logged({{"count", 42},
+                                     {"offset", -9007199254740993LL},
+                                     {"latency_ms", 1.23456},
+                                     {"tiny", 0.0004},
+                                     {"whole", 12.0},
+                                     {"nan", std::numeric_limits<double>::quiet_NaN()},
+                                     {"ok", true}});
+    BOOST_TEST(line.find(R"("event":"numbers","count":42,"offset":-9007199254740993,)"
+                         R"("latency_ms":1.235,"tiny":0.000,"whole":12.000,"nan":null,"ok":true})"
+                         "\n") != std::string::npos,
+               line);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,7 +12,7 @@ std::int64_t now_ms() {
         .count();
 }
 
-std::string format_rfc3339_ms(std::int64_t epoch_ms) {
+void append_rfc3339_ms(std::string& out, std::int64_t epoch_ms) {
     std::int64_t secs = epoch_ms / 1000;
     int ms = static_cast<int>(epoch_ms % 1000);
     if (ms < 0) {
@@ -21,8 +21,9 @@ std::string format_rfc3339_ms(std::int64_t epoch_ms) {
     }
     // Every log line and every row needs the current time: the date and time of day are worked
     // out once a second per thread, the milliseconds every time.
+    // Room for any int the compiler can imagine in each field, so that it proves no truncation.
     thread_local std::int64_t cached_secs = -1;
-    thread_local char prefix[32] = {};
+    thread_local char prefix[80] = {};
     if (secs != cached_secs) {
         auto t = static_cast<std::time_t>(secs);
         std::tm tm{};
@@ -31,11 +32,15 @@ std::string format_rfc3339_ms(std::int64_t epoch_ms) {
                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
         cached_secs = secs;
     }
-    std::string out(prefix);
-    out += static_cast<char>('0' + ms / 100);
-    out += static_cast<char>('0' + ms / 10 % 10);
-    out += static_cast<char>('0' + ms % 10);
-    out += 'Z';
+    const char tail[] = {static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                         static_cast<char>('0' + ms % 10), 'Z'};
+    out += prefix;
+    out.append(tail, sizeof tail);
+}
+
+std::string format_rfc3339_ms(std::int64_t epoch_ms) {
+    std::string out;
+    append_rfc3339_ms(out, epoch_ms);
     return out;
 }
 

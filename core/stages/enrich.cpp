@@ -82,15 +82,16 @@ std::string strip_tags(std::string_view html) {
 
 // Below this many letters CLD2's guess is noise.
 constexpr std::size_t kMinLetters = 12;
-constexpr std::size_t kMaxLanguageBytes = 4096;
+// The opening of a message tells its language: CLD2 costs about 30 ns a byte on top of 3.7 µs
+// a call, and a few sentences are all it needs for a reliable guess.
+constexpr std::size_t kMaxLanguageBytes = 256;
 
-std::string detect_language(const std::string& text) {
+std::string detect_language(std::string_view text) {
     std::size_t letters = 0;
-    for (char c : text)
+    for (char c : text.substr(0, kMaxLanguageBytes))
         letters += (c & 0x80) != 0 || std::isalpha(static_cast<unsigned char>(c)) ? 1 : 0;
     if (letters < kMinLetters) return "unknown";
-    // The opening of a message tells its language; CLD2 costs about 170 instructions a byte,
-    // so a 10 MiB e-mail must not be scanned whole on an I/O thread. Cut at a character.
+    // Cut at a character boundary.
     std::size_t length = std::min(text.size(), kMaxLanguageBytes);
     while (length < text.size() && length > 0 && (text[length] & 0xC0) == 0x80) --length;
     bool reliable = false;
@@ -115,8 +116,16 @@ public:
 
     StageResult process(Exchange& ex, const Resume&) const override {
         for (NormalizedMessage& m : ex.messages) {
-            std::string body = m.text.empty() ? strip_tags(m.html) : m.text;
-            std::string all = m.subject.empty() ? body : m.subject + "\n" + body;
+            std::string stripped;
+            std::string_view body = m.text;
+            if (body.empty()) body = stripped = strip_tags(m.html);
+            std::string joined;
+            std::string_view all = body;
+            if (!m.subject.empty()) {
+                joined.reserve(m.subject.size() + 1 + body.size());
+                joined.append(m.subject).append(1, '\n').append(body);
+                all = joined;
+            }
             m.language = detect_language(all);
             std::string folded = fold(all);
             m.priority = matches(folded, high_) ? "high" : matches(folded, low_) ? "low" : "normal";
