@@ -167,7 +167,8 @@ const char* level_name(LogLevel level) {
 void Logger::log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
     if (!enabled(level)) return;
     std::string line;
-    line.reserve(256);
+    // A request line is about 300 bytes: one allocation for it.
+    line.reserve(512);
     line += R"({"ts":")";
     append_rfc3339_ms(line, now_ms());
     line += R"(","level":")";

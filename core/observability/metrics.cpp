@@ -89,10 +89,10 @@ void append_escaped(std::string& out, std::string_view v) {
     }
 }
 
-// Built in one buffer: this runs for every request.
-std::string label_text(const Labels& labels) {
-    std::string out;
-    out.reserve(64);
+// Built in one buffer per thread, reused: this runs for every request.
+const std::string& label_text(const Labels& labels) {
+    thread_local std::string out;
+    out.clear();
     for (const auto& [k, v] : labels) {
         if (!out.empty()) out += ',';
         out += k;
@@ -103,11 +103,11 @@ std::string label_text(const Labels& labels) {
     return out;
 }
 
-// The series map of `name`, created on first use; no allocation once it exists.
+// The entry `key` of `map`, created on first use; no allocation once it exists.
 template <class Map>
-auto& series_of(Map& map, std::string_view name) {
-    auto it = map.find(name);
-    if (it == map.end()) it = map.emplace(std::string(name), typename Map::mapped_type{}).first;
+auto& entry_of(Map& map, std::string_view key) {
+    auto it = map.find(key);
+    if (it == map.end()) it = map.emplace(std::string(key), typename Map::mapped_type{}).first;
     return it->second;
 }
 
@@ -133,23 +133,23 @@ Metrics& Metrics::instance() {
 }
 
 void Metrics::add(std::string_view name, const Labels& labels, double value) {
-    std::string key = label_text(labels);
+    const std::string& key = label_text(labels);
     std::lock_guard<std::mutex> lock(mutex_);
-    series_of(values_, name)[std::move(key)] += value;
+    entry_of(entry_of(values_, name), key) += value;
 }
 
 void Metrics::set(std::string_view name, const Labels& labels, double value) {
-    std::string key = label_text(labels);
+    const std::string& key = label_text(labels);
     std::lock_guard<std::mutex> lock(mutex_);
-    series_of(values_, name)[std::move(key)] = value;
+    entry_of(entry_of(values_, name), key) = value;
 }
 
 void Metrics::observe(std::string_view name, const Labels& labels, double value) {
     const Declaration* d = find(name);
     if (d == nullptr) return;
-    std::string key = label_text(labels);
+    const std::string& key = label_text(labels);
     std::lock_guard<std::mutex> lock(mutex_);
-    Histogram& h = series_of(histograms_, name)[std::move(key)];
+    Histogram& h = entry_of(entry_of(histograms_, name), key);
     if (h.counts.empty()) h.counts.assign(d->buckets.size(), 0);
     for (std::size_t i = 0; i < d->buckets.size(); ++i) {
         if (value <= d->buckets[i]) h.counts[i] += 1;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <string>
@@ -11,7 +12,8 @@
 namespace memolib::core {
 
 /// Label pairs of one series, e.g. {{"channel", "form"}, {"status", "200"}}.
-using Labels = std::vector<std::pair<std::string, std::string>>;
+/// Label names and values, as the caller has them: nothing is copied unless a series is new.
+using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 
 /// Counters, gauges and histograms, rendered in the Prometheus text exposition format.
 /// Thread-safe. Every metric name must be declared (kind and help text) in metrics.cpp.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <filesystem>
 
 #include <boost/dll/shared_library.hpp>
@@ -115,6 +116,14 @@ bool is_valid_utf8(std::string_view text) {
     std::size_t n = text.size();
     std::size_t i = 0;
     while (i < n) {
+        // Most text is ASCII: eight bytes at a time while none has its high bit set.
+        std::uint64_t word = 0;
+        while (i + sizeof word <= n) {
+            std::memcpy(&word, s + i, sizeof word);
+            if ((word & 0x8080808080808080ULL) != 0) break;
+            i += sizeof word;
+        }
+        if (i == n) break;
         unsigned char c = s[i];
         if (c < 0x80) {
             ++i;

@@ -32,6 +32,7 @@ constexpr const char* kFold =
 // letter or digit into one space, so that keywords match whole words.
 std::string fold(std::string_view text) {
     std::string out = " ";
+    out.reserve(text.size() + 2);
     auto push = [&](char c) {
         if (c == ' ' && out.back() == ' ') return;
         out += c;
