@@ -6,6 +6,7 @@
 #include <atomic>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -237,6 +238,55 @@ BOOST_AUTO_TEST_CASE(the_same_form_posted_at_once_is_one_row_and_one_id) {
     BOOST_TEST(stored == 1u);
     BOOST_TEST(ids.size() == 1u, "every answer names the one row");
     BOOST_TEST(count_messages(*this) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(requests_sent_back_to_back_are_each_answered_in_order) {
+    // A client may write its next requests before reading an answer (HTTP/1.1 pipelining),
+    // or split one request over several writes: each request is answered once, in order.
+    auto form_request = [](const std::string& body, bool chunked) {
+        HttpRequest request;
+        request.method = "POST";
+        request.target = "/webhooks/form";
+        request.headers = {{"Content-Type", "application/json"}, {"Connection", "keep-alive"}};
+        if (!chunked) {
+            request.headers.emplace_back("Content-Length", std::to_string(body.size()));
+            return serialize_head(request) + body;
+        }
+        request.headers.emplace_back("Transfer-Encoding", "chunked");
+        const std::string half = body.substr(0, body.size() / 2);
+        const std::string rest = body.substr(half.size());
+        auto hex = [](std::size_t n) {
+            std::ostringstream out;
+            out << std::hex << n;
+            return out.str();
+        };
+        return serialize_head(request) + hex(half.size()) + "\r\n" + half + "\r\n" +
+               hex(rest.size()) + "\r\n" + rest + "\r\n0\r\n\r\n";
+    };
+    const std::string plain = form_request(form_json(random_hex(8)), false);
+    const std::string chunked = form_request(form_json(random_hex(8)), true);
+    const std::string health = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+    HttpConnection together(port, std::chrono::seconds(10));
+    together.send_all(plain + health + chunked + health);
+    const int expected[] = {200, 200, 200, 200};
+    std::set<std::string> request_ids;
+    for (int status : expected) {
+        const HttpResponse response = together.read_response();
+        BOOST_TEST(response.status == status);
+        request_ids.insert(response.header("X-Request-Id").value_or(""));
+    }
+    BOOST_TEST(request_ids.size() == 4u, "each answer belongs to its own request");
+    BOOST_TEST(count_messages(*this) == 2);
+
+    HttpConnection split(port, std::chrono::seconds(10));
+    const std::string next = form_request(form_json(random_hex(8)), true);
+    for (std::size_t at = 0; at < next.size(); at += 40) {
+        split.send_all(next.substr(at, 40));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    BOOST_TEST(split.read_response().status == 200);
+    BOOST_TEST(count_messages(*this) == 3);
 }
 
 BOOST_AUTO_TEST_CASE(six_mib_form_gets_413) {

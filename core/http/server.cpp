@@ -110,6 +110,10 @@ private:
     }
 
     void read_header_within_timeout() {
+        // One read usually brings the whole request: parse what is here at once rather than
+        // through an asynchronous read that would only post its result.
+        beast::error_code ec;
+        if (parse_buffered(*header_parser_, ec)) return on_header(ec, 0);
         stream_.expires_after(std::chrono::milliseconds(shared_.config.header_timeout_ms));
         http::async_read_header(stream_, buffer_, *header_parser_,
                                 beast::bind_front_handler(&Session::on_header, shared_from_this()));
@@ -184,9 +188,32 @@ private:
         body_parser_.emplace(std::move(*header_parser_));
         body_limit_ = limit;
         body_parser_->body_limit(limit);
+        beast::error_code ec;
+        if (parse_buffered(*body_parser_, ec)) return on_body(ec, 0);
         stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
         http::async_read(stream_, buffer_, *body_parser_,
                          beast::bind_front_handler(&Session::on_body, shared_from_this()));
+    }
+
+    // Feeds the bytes already buffered to `parser`, which stops after the header when it has
+    // not read it yet (the header parser) or at the end of the body. True when that settled
+    // the phase: complete, or an error such as a header or body limit; false when the socket
+    // must be read for more.
+    template <class Parser>
+    bool parse_buffered(Parser& parser, beast::error_code& ec) {
+        const bool header_phase = !parser.is_header_done();
+        auto settled = [&] { return header_phase ? parser.is_header_done() : parser.is_done(); };
+        while (buffer_.size() > 0 && !settled()) {
+            const std::size_t used = parser.put(buffer_.data(), ec);
+            buffer_.consume(used);
+            if (ec == http::error::need_more) {
+                ec = {};
+                return false;
+            }
+            if (ec) return true;
+            if (used == 0) return false;
+        }
+        return settled();
     }
 
     void on_body(beast::error_code ec, std::size_t) {
