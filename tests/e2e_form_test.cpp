@@ -289,6 +289,27 @@ BOOST_AUTO_TEST_CASE(requests_sent_back_to_back_are_each_answered_in_order) {
     BOOST_TEST(count_messages(*this) == 3);
 }
 
+BOOST_AUTO_TEST_CASE(a_head_answer_has_no_body_and_a_closing_answer_says_so) {
+    // HEAD gets GET's status and Content-Length without the body, so the next answer on the
+    // connection starts where the client expects it; the answer after which the gateway
+    // closes carries Connection: close.
+    HttpConnection connection(port, std::chrono::seconds(10));
+    connection.send_all(
+        "HEAD /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    const std::string raw = connection.read_until_close();
+    const std::size_t second = raw.find("HTTP/1.1 ", 1);
+    BOOST_REQUIRE(second != std::string::npos);
+    const std::string head = raw.substr(0, second);
+    const std::string get = raw.substr(second);
+    BOOST_TEST(head.rfind("HTTP/1.1 200 ", 0) == 0u);
+    BOOST_TEST(head.find("Content-Length: 15\r\n") != std::string::npos, head);
+    BOOST_TEST(head.substr(head.size() - 4) == "\r\n\r\n", "the HEAD answer sent a body");
+    BOOST_TEST(head.find("Connection: close") == std::string::npos);
+    BOOST_TEST(get.find("Connection: close\r\n") != std::string::npos, get);
+    BOOST_TEST(get.substr(get.size() - 15) == R"({"status":"ok"})");
+}
+
 BOOST_AUTO_TEST_CASE(six_mib_form_gets_413) {
     // The whole 6 MiB body, sent as a browser would: the client keeps reading while it sends,
     // and must get the 413 (not a reset) whether or not the server drained the body.

@@ -15,7 +15,7 @@ properties:
     description: The HTTP listener.
     properties:
       listen: {type: string, default: "127.0.0.1:8080", description: "host:port to listen on; port 0 lets the system pick one (logged at start)"}
-      threads: {type: integer, default: 2, minimum: 1, maximum: 256, description: "I/O threads serving connections"}
+      threads: {type: integer, default: 2, minimum: 1, maximum: 256, description: "I/O threads, each with its own event loop; new connections go to them in turn and stay on theirs"}
       header_timeout: {type: duration, default: 10s, description: "Time a client has to send the request line and headers"}
       body_timeout: {type: duration, default: 30s, description: "Time a client has to send the body once the headers are read"}
       idle_timeout: {type: duration, default: 60s, description: "Time a keep-alive connection may stay idle between requests"}

@@ -328,6 +328,13 @@ bool HttpConnection::wait_for_close() {
     }
 }
 
+std::string HttpConnection::read_until_close() {
+    const auto deadline = Clock::now() + timeout_;
+    while (fill(deadline)) {
+    }
+    return std::exchange(buffer_, {});
+}
+
 void HttpConnection::shutdown_send() { ::shutdown(fd_, SHUT_WR); }
 
 HttpResponse http_request(std::uint16_t port, const HttpRequest& request,

@@ -78,6 +78,10 @@ public:
     /// Waits for the server to close the connection (EOF or reset) within the timeout.
     bool wait_for_close();
 
+    /// Everything not yet read, as raw bytes, up to the server's close; throws HttpError when
+    /// the server does not close within the timeout.
+    std::string read_until_close();
+
     /// True when the server reset the connection (rather than closing it in order).
     bool was_reset() const { return reset_; }
 
