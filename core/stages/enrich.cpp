@@ -109,7 +109,7 @@ std::string detect_language(std::string_view text) {
 // whole words, ignoring case and accents; high wins over low).
 class EnrichStage final : public Stage {
 public:
-    EnrichStage(std::vector<std::string> high, std::vector<std::string> low) {
+    EnrichStage(const std::vector<std::string>& high, const std::vector<std::string>& low) {
         for (const std::string& k : high) high_.push_back(fold(k));
         for (const std::string& k : low) low_.push_back(fold(k));
     }
@@ -151,9 +151,9 @@ std::string fold_for_keywords(std::string_view text) { return fold(text); }
 
 std::string language_of(const std::string& text) { return detect_language(text); }
 
-std::unique_ptr<Stage> make_enrich_stage(std::vector<std::string> high,
-                                         std::vector<std::string> low) {
-    return std::make_unique<EnrichStage>(std::move(high), std::move(low));
+std::unique_ptr<Stage> make_enrich_stage(const std::vector<std::string>& high,
+                                         const std::vector<std::string>& low) {
+    return std::make_unique<EnrichStage>(high, low);
 }
 
 }  // namespace memolib::core

@@ -17,8 +17,8 @@ std::unique_ptr<Stage> make_size_limit_stage();
 std::unique_ptr<Stage> make_rate_limit_stage(RateLimiter& limiter);
 std::unique_ptr<Stage> make_verify_stage();
 std::unique_ptr<Stage> make_parse_stage();
-std::unique_ptr<Stage> make_enrich_stage(std::vector<std::string> high,
-                                         std::vector<std::string> low);
+std::unique_ptr<Stage> make_enrich_stage(const std::vector<std::string>& high,
+                                         const std::vector<std::string>& low);
 std::unique_ptr<Stage> make_dedup_stage(DedupIndex* index);
 std::unique_ptr<Stage> make_cache_stage(LruCache<CachedAnswer>& cache);
 std::unique_ptr<Stage> make_persist_stage(BatchWriter& writer, DedupIndex* index);
