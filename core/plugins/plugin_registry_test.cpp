@@ -70,7 +70,7 @@ BOOST_AUTO_TEST_CASE(a_plugin_refusing_its_config_says_why) {
 BOOST_AUTO_TEST_CASE(each_bad_file_is_refused_with_its_reason) {
     TempDir dir;
     std::ofstream(dir.path / "junk.so") << "this is not an ELF file";
-    std::ofstream(dir.path / "empty.so");
+    { std::ofstream empty(dir.path / "empty.so"); }  // an empty file, closed at once
     std::ofstream(dir.path / "README.txt") << "ignored: not a .so";
     for (const char* name : {"good", "wrong_abi", "small_struct", "no_entry", "bad_schema"}) {
         fs::copy_file(fixture(name), dir.path / (std::string(name) + ".so"));
