@@ -82,11 +82,15 @@ public:
     Session(Socket&& socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
     ~Session() { end_request(); }
 
+    // Called on the acceptor's thread: the session starts on its own connection's thread, so
+    // that none of its operations is started from one thread while completing on another.
     void run() {
-        beast::error_code ec;
-        auto endpoint = stream_.socket().remote_endpoint(ec);
-        remote_ = ec ? std::string() : endpoint.address().to_string();
-        do_read_header();
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            beast::error_code ec;
+            auto endpoint = self->stream_.socket().remote_endpoint(ec);
+            self->remote_ = ec ? std::string() : endpoint.address().to_string();
+            self->do_read_header();
+        });
     }
 
 private:
