@@ -147,6 +147,8 @@ private:
         }
         const auto& req = header_parser_->get();
         keep_alive_ = req.keep_alive();
+        // Known before any answer, so that even an early answer to a HEAD has no body.
+        ex_->method = to_string(req.method_string());
         if (shared_.stopping) {
             // A request on a kept-alive connection after SIGTERM: its client should go to
             // another instance rather than wait for this one to drain.
@@ -155,7 +157,6 @@ private:
             ex_->response_headers.emplace_back("Retry-After", "1");
             return write_response(true);
         }
-        ex_->method = to_string(req.method_string());
         ex_->target = to_string(req.target());
         std::size_t q = ex_->target.find('?');
         ex_->path = ex_->target.substr(0, q);
@@ -180,6 +181,8 @@ private:
         if (expect != nullptr && beast::iequals(*expect, "100-continue")) {
             auto cont =
                 std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+            // Its own deadline: the header may have been parsed without a timed read.
+            stream_.expires_after(std::chrono::milliseconds(shared_.config.header_timeout_ms));
             return http::async_write(stream_, *cont,
                                      [self = shared_from_this(), cont, limit = *limit](
                                          beast::error_code wec, std::size_t) {
@@ -454,6 +457,9 @@ struct HttpServer::Impl {
 
     ServerConfig config;
     Shared shared;
+    /// Destroyed after the acceptor, signals and timer, and front to back: a cancelled accept
+    /// queued on the first context holds a socket of a later one. The gateway stops every
+    /// thread that posts to them (writer, admin worker, Redis) before destroying the server.
     std::vector<std::unique_ptr<net::io_context>> contexts;
     /// The first context: it also runs the acceptor, the signals and the shutdown timer.
     net::io_context& main;
