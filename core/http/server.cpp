@@ -312,9 +312,6 @@ private:
             append(field.value());
             head_ += "\r\n";
         }
-        // RFC 9112 § 9.6: a server that closes after this answer says so.
-        if (close_after_ && res_.find(http::field::connection) == res_.end())
-            head_ += "Connection: close\r\n";
         head_ += "\r\n";
     }
 

@@ -11,8 +11,8 @@
 
 namespace memolib::core {
 
-/// Label pairs of one series, e.g. {{"channel", "form"}, {"status", "200"}}.
-/// Label names and values, as the caller has them: nothing is copied unless a series is new.
+/// Label pairs of one series, e.g. {{"channel", "form"}, {"status", "200"}}, as views of what
+/// the caller has: nothing is copied unless the series is new.
 using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 
 /// Counters, gauges and histograms, rendered in the Prometheus text exposition format.

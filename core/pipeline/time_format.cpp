@@ -21,8 +21,8 @@ void append_rfc3339_ms(std::string& out, std::int64_t epoch_ms) {
     }
     // Every log line and every row needs the current time: the date and time of day are worked
     // out once a second per thread, the milliseconds every time.
-    // Room for any int the compiler can imagine in each field, so that it proves no truncation.
     thread_local std::int64_t cached_secs = -1;
+    // Room for any int the compiler can imagine in each field, so that it proves no truncation.
     thread_local char prefix[80] = {};
     if (secs != cached_secs) {
         auto t = static_cast<std::time_t>(secs);

@@ -88,13 +88,13 @@ constexpr std::size_t kMinLetters = 12;
 constexpr std::size_t kMaxLanguageBytes = 256;
 
 std::string detect_language(std::string_view text) {
-    std::size_t letters = 0;
-    for (char c : text.substr(0, kMaxLanguageBytes))
-        letters += (c & 0x80) != 0 || std::isalpha(static_cast<unsigned char>(c)) ? 1 : 0;
-    if (letters < kMinLetters) return "unknown";
     // Cut at a character boundary.
     std::size_t length = std::min(text.size(), kMaxLanguageBytes);
     while (length < text.size() && length > 0 && (text[length] & 0xC0) == 0x80) --length;
+    std::size_t letters = 0;
+    for (char c : text.substr(0, length))
+        letters += (c & 0x80) != 0 || std::isalpha(static_cast<unsigned char>(c)) ? 1 : 0;
+    if (letters < kMinLetters) return "unknown";
     bool reliable = false;
     CLD2::Language lang = CLD2::DetectLanguage(text.data(), static_cast<int>(length),
                                                /*is_plain_text=*/true, &reliable);

@@ -318,10 +318,8 @@ bool HttpConnection::nothing_received_within(std::chrono::milliseconds wait) {
 }
 
 bool HttpConnection::wait_for_close() {
-    const auto deadline = Clock::now() + timeout_;
     try {
-        while (fill(deadline)) {
-        }
+        read_until_close();
         return true;
     } catch (const HttpError&) {
         return false;
