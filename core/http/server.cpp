@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <limits>
@@ -59,14 +60,44 @@ constexpr auto kLingerTime = std::chrono::seconds(5);
 // What the first read of a kept-alive connection's next request takes at most.
 constexpr std::size_t kFirstReadBytes = 4096;
 
-std::string to_string(beast::string_view s) { return std::string(s.data(), s.size()); }
-
 // Each I/O thread runs its own io_context, and a connection lives on one of them: its handlers
 // never run concurrently, so it needs no strand, and its executor is the concrete one rather
 // than a type-erased any_io_executor (which allocates when it wraps a strand).
 using Executor = net::io_context::executor_type;
 using Socket = net::basic_stream_socket<net::ip::tcp, Executor>;
 using Stream = beast::basic_stream<net::ip::tcp, Executor>;
+
+// Exchanges are reused on the thread that served them: a request then allocates little of what
+// it holds (its body, its answer, its vectors), and an idle keep-alive connection holds none.
+// Bounded in count and in what a pooled exchange may keep, so that one large e-mail does not
+// stay in memory.
+constexpr std::size_t kPooledExchanges = 64;
+constexpr std::size_t kPooledBytes = 64 * 1024;
+
+std::vector<std::shared_ptr<Exchange>>& exchange_pool() {
+    thread_local std::vector<std::shared_ptr<Exchange>> pool;
+    return pool;
+}
+
+std::shared_ptr<Exchange> take_exchange() {
+    auto& pool = exchange_pool();
+    if (pool.empty()) return std::make_shared<Exchange>();
+    std::shared_ptr<Exchange> ex = std::move(pool.back());
+    pool.pop_back();
+    ex->started = std::chrono::steady_clock::now();
+    return ex;
+}
+
+// Only an exchange nothing else holds goes back: a storage writer may still hold its job.
+void give_back(std::shared_ptr<Exchange>& ex) {
+    auto& pool = exchange_pool();
+    if (ex && ex.use_count() == 1 && pool.size() < kPooledExchanges &&
+        ex->body.capacity() <= kPooledBytes && ex->response_body.capacity() <= kPooledBytes) {
+        ex->reset();
+        pool.push_back(std::move(ex));
+    }
+    ex.reset();
+}
 
 struct Shared {
     const ServerConfig& config;
@@ -130,7 +161,7 @@ private:
             ec == net::error::eof) {
             return close();
         }
-        ex_ = std::make_shared<Exchange>();
+        ex_ = take_exchange();
         ex_->received_at_ms = now_ms();
         ex_->remote_address = remote_;
         begin_request();
@@ -148,7 +179,7 @@ private:
         const auto& req = header_parser_->get();
         keep_alive_ = req.keep_alive();
         // Known before any answer, so that even an early answer to a HEAD has no body.
-        ex_->method = to_string(req.method_string());
+        ex_->method.assign(req.method_string().data(), req.method_string().size());
         if (shared_.stopping) {
             // A request on a kept-alive connection after SIGTERM: its client should go to
             // another instance rather than wait for this one to drain.
@@ -157,12 +188,14 @@ private:
             ex_->response_headers.emplace_back("Retry-After", "1");
             return write_response(true);
         }
-        ex_->target = to_string(req.target());
+        ex_->target.assign(req.target().data(), req.target().size());
         std::size_t q = ex_->target.find('?');
-        ex_->path = ex_->target.substr(0, q);
-        if (q != std::string::npos) ex_->query = ex_->target.substr(q + 1);
+        ex_->path.assign(ex_->target, 0, q);
+        if (q != std::string::npos) ex_->query.assign(ex_->target, q + 1);
         for (const auto& field : req) {
-            ex_->headers.emplace_back(to_string(field.name_string()), to_string(field.value()));
+            auto& [name, value] = ex_->headers.emplace_back();
+            name.assign(field.name_string().data(), field.name_string().size());
+            value.assign(field.value().data(), field.value().size());
         }
         if (auto len = header_parser_->content_length()) ex_->content_length = *len;
         if (const std::string* ct = ex_->header("Content-Type")) ex_->content_type = *ct;
@@ -195,6 +228,8 @@ private:
 
     void do_read_body(std::uint64_t limit) {
         body_parser_.emplace(std::move(*header_parser_));
+        // The body is read into the (pooled) exchange's own buffer.
+        body_parser_->get().body().swap(ex_->body);
         body_limit_ = limit;
         body_parser_->body_limit(limit);
         beast::error_code ec;
@@ -265,33 +300,26 @@ private:
         close_after_ = close_after || shared_.stopping;
         // First, so that what it adds (compression, its headers) is part of the answer.
         shared_.handler.completed(*ex_);
-        res_ = {};
-        res_.version(11);
-        res_.result(static_cast<unsigned>(ex_->status == 0 ? 500 : ex_->status));
-        res_.set(http::field::server, "memolib-gateway");
-        res_.set(http::field::content_type, ex_->response_content_type);
-        res_.set("X-Request-Id", ex_->request_id);
-        for (const auto& [name, value] : ex_->response_headers) res_.set(name, value);
-        res_.keep_alive(!close_after_);
-        res_.body() = std::move(ex_->response_body);
-        res_.prepare_payload();
         ++served_;
-        write_head();
-        // A HEAD answer carries the length of the body it does not send.
-        const bool send_body = ex_->method != "HEAD";
+        const int status = ex_->status == 0 ? 500 : ex_->status;
+        // Neither a HEAD answer nor one that may not have a body sends one; a HEAD answer
+        // still carries the length of the body it does not send.
+        const bool bodiless = (status >= 100 && status < 200) || status == 204 || status == 304;
+        write_head(status, bodiless);
+        const bool send_body = !bodiless && ex_->method != "HEAD";
         const std::array<net::const_buffer, 2> buffers{
-            net::buffer(head_), send_body ? net::buffer(res_.body()) : net::const_buffer()};
+            net::buffer(head_), send_body ? net::buffer(ex_->response_body) : net::const_buffer()};
         stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
         net::async_write(stream_, buffers,
                          beast::bind_front_handler(&Session::on_write, shared_from_this()));
     }
 
-    // Beast's generic serializer cost about 15 k instructions an answer in its buffer-sequence
-    // iterators, a fifth of the replay path: the head of our answers (a status line and a few
-    // fields, Beast's own fields container) is written into one buffer here instead. CR, LF
-    // and NUL are dropped from what goes in, so no value can split the head.
-    void write_head() {
-        auto append = [this](beast::string_view text) {
+    // The head of our answers (a status line and a few fields) is written into one buffer:
+    // Beast's fields container and generic serializer cost about 20 k instructions an answer,
+    // a quarter of the replay path. CR, LF and NUL are dropped from what goes in, so no value
+    // can split the head. Of two answer headers with one name, the last is sent.
+    void write_head(int status, bool bodiless) {
+        auto append = [this](std::string_view text) {
             std::size_t from = 0;
             for (std::size_t i = 0; i < text.size(); ++i) {
                 if (text[i] != '\r' && text[i] != '\n' && text[i] != '\0') continue;
@@ -300,23 +328,43 @@ private:
             }
             head_.append(text.data() + from, text.size() - from);
         };
+        auto field = [&](std::string_view name, std::string_view value) {
+            append(name);
+            head_ += ": ";
+            append(value);
+            head_ += "\r\n";
+        };
         head_.clear();
         head_ += "HTTP/1.1 ";
-        head_ += std::to_string(res_.result_int());
+        char number[24];
+        head_.append(number, std::to_chars(number, number + sizeof number, status).ptr);
         head_ += ' ';
-        append(res_.reason());
+        const beast::string_view reason = http::obsolete_reason(http::int_to_status(status));
+        append({reason.data(), reason.size()});
         head_ += "\r\n";
-        for (const auto& field : res_) {
-            append(field.name_string());
-            head_ += ": ";
-            append(field.value());
-            head_ += "\r\n";
+        field("Server", "memolib-gateway");
+        field("Content-Type", ex_->response_content_type);
+        field("X-Request-Id", ex_->request_id);
+        const auto& extra = ex_->response_headers;
+        for (std::size_t i = 0; i < extra.size(); ++i) {
+            const bool replaced = std::any_of(
+                extra.begin() + static_cast<std::ptrdiff_t>(i) + 1, extra.end(),
+                [&](const auto& later) { return beast::iequals(later.first, extra[i].first); });
+            if (!replaced) field(extra[i].first, extra[i].second);
+        }
+        if (close_after_) field("Connection", "close");
+        if (!bodiless) {
+            const std::size_t length = ex_->response_body.size();
+            field(
+                "Content-Length",
+                {number, static_cast<std::size_t>(
+                             std::to_chars(number, number + sizeof number, length).ptr - number)});
         }
         head_ += "\r\n";
     }
 
     void on_write(beast::error_code ec, std::size_t) {
-        ex_.reset();
+        give_back(ex_);
         end_request();
         if (ec) return close();
         if (close_after_) return linger();
@@ -373,7 +421,6 @@ private:
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::empty_body>> header_parser_;
     std::optional<http::request_parser<http::string_body>> body_parser_;
-    http::response<http::string_body> res_;
     std::string head_;
     std::shared_ptr<Exchange> ex_;
     std::string remote_;

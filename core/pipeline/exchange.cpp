@@ -7,6 +7,14 @@
 
 namespace memolib::core {
 
+void Exchange::reset() {
+    // Copy-assigning an empty exchange keeps every string's and vector's capacity, and cannot
+    // forget a member the way a list of clear() calls would once a member is added.
+    static const Exchange kBlank;
+    *this = kBlank;
+    started = std::chrono::steady_clock::now();
+}
+
 const std::string* Exchange::header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
         if (sdk::iequals(k, name)) return &v;

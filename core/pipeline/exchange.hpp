@@ -75,6 +75,9 @@ struct Exchange {
     /// so that work finished on the storage thread comes back where it belongs.
     std::function<void(std::function<void()>)> dispatch;
 
+    /// Makes this exchange as a new one is, keeping the memory of its strings and vectors, so
+    /// that a connection's next request reuses it (the server pools exchanges per thread).
+    void reset();
     /// The first header named `name` (case-insensitive).
     const std::string* header(std::string_view name) const;
     /// Sets a JSON error answer `{error, message, details, request_id}`.

@@ -39,27 +39,29 @@ void Pipeline::complete(const Exchange& ex) const {
 }
 
 void Pipeline::run(const std::shared_ptr<Exchange>& ex, std::function<void()> done) const {
-    run_from(ex, 0, std::make_shared<std::function<void()>>(std::move(done)));
+    run_from(std::make_shared<PipelineRun>(PipelineRun{this, ex, std::move(done)}), 0);
 }
 
-void Pipeline::run_from(const std::shared_ptr<Exchange>& ex, std::size_t index,
-                        const std::shared_ptr<std::function<void()>>& done) const {
-    for (std::size_t i = index; i < steps_.size(); ++i) {
-        Resume resume = [this, ex, i, done](StageResult r) {
-            if (r == StageResult::kContinue)
-                run_from(ex, i + 1, done);
-            else
-                (*done)();
-        };
-        const Step& step = steps_[i];
-        StageResult r = step.kind == StepKind::kAfterParse ? step.stage->after_parse(*ex, resume)
-                        : step.kind == StepKind::kBeforeParse
-                            ? step.stage->before_parse(*ex, resume)
-                            : step.stage->process(*ex, resume);
+void Resume::operator()(StageResult result) const {
+    if (result == StageResult::kContinue)
+        Pipeline::run_from(run_, next_);
+    else
+        run_->done();
+}
+
+void Pipeline::run_from(const std::shared_ptr<PipelineRun>& run, std::size_t index) {
+    const std::vector<Step>& steps = run->pipeline->steps_;
+    Exchange& ex = *run->ex;
+    for (std::size_t i = index; i < steps.size(); ++i) {
+        const Resume resume(run, i + 1);
+        const Step& step = steps[i];
+        StageResult r = step.kind == StepKind::kAfterParse    ? step.stage->after_parse(ex, resume)
+                        : step.kind == StepKind::kBeforeParse ? step.stage->before_parse(ex, resume)
+                                                              : step.stage->process(ex, resume);
         if (r == StageResult::kSuspend) return;
         if (r == StageResult::kRespond) break;
     }
-    (*done)();
+    run->done();
 }
 
 }  // namespace memolib::core

@@ -9,6 +9,15 @@
 
 namespace memolib::core {
 
+class Pipeline;
+
+/// One request's way through a pipeline: what a suspended stage's Resume continues.
+struct PipelineRun {
+    const Pipeline* pipeline;
+    std::shared_ptr<Exchange> ex;
+    std::function<void()> done;
+};
+
 /// The configured chain of stages, run in order for every webhook request.
 class Pipeline {
 public:
@@ -23,8 +32,8 @@ public:
     void complete(const Exchange& ex) const;
 
 private:
-    void run_from(const std::shared_ptr<Exchange>& ex, std::size_t index,
-                  const std::shared_ptr<std::function<void()>>& done) const;
+    friend class Resume;
+    static void run_from(const std::shared_ptr<PipelineRun>& run, std::size_t index);
 
     /// One step: a stage's process, an earlier stage's after_parse (right after parse), or
     /// a later stage's before_parse (right before parse).

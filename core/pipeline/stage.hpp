@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -22,8 +23,21 @@ enum class StageResult {
     kSuspend,
 };
 
-/// Called by a suspended stage, exactly once, with kContinue or kRespond.
-using Resume = std::function<void(StageResult)>;
+struct PipelineRun;
+
+/// Called by a suspended stage, exactly once, with kContinue or kRespond: continues the
+/// pipeline after that stage. A handle on the run rather than a std::function, so that the
+/// stages that never suspend cost no allocation; a copy keeps the run (and its exchange) alive.
+class Resume {
+public:
+    Resume(std::shared_ptr<PipelineRun> run, std::size_t next)
+        : run_(std::move(run)), next_(next) {}
+    void operator()(StageResult result) const;
+
+private:
+    std::shared_ptr<PipelineRun> run_;
+    std::size_t next_;
+};
 
 /// One step of the webhook pipeline: one small class with one job (Envoy's filters,
 /// userver's middlewares). Stages are built once per configuration and shared by every
@@ -63,6 +77,9 @@ struct CachedAnswer {
     std::string sender_masked;
 };
 
+/// Answers are shared, not copied, out of the cache: a replay reads one and lets it go.
+using ReplayCache = LruCache<std::shared_ptr<const CachedAnswer>>;
+
 /// State the stages share across requests, owned by the gateway.
 struct StageState {
     StageState(std::size_t dedup_entries, std::size_t cache_entries, std::chrono::milliseconds ttl)
@@ -71,7 +88,7 @@ struct StageState {
           replay_cache(cache_entries * 2, ttl) {}
     /// dedup key → id of the row holding it: the fast path in front of the UNIQUE constraint.
     DedupIndex dedup_index;
-    LruCache<CachedAnswer> replay_cache;
+    ReplayCache replay_cache;
 };
 
 /// What stages may need from the gateway.

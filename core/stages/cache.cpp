@@ -26,7 +26,10 @@ std::string raw_fingerprint(const Exchange& ex) {
     const std::string_view nul("\0", 1);
     const Sha256Digest digest =
         sha256({ex.method, nul, ex.query, nul, ex.content_type, nul, ex.body});
-    std::string out = "raw:" + (ex.channel ? ex.channel->config.name : std::string()) + ":";
+    const std::string_view channel = ex.channel ? ex.channel->config.name : std::string_view();
+    std::string out;
+    out.reserve(5 + channel.size() + digest.size());
+    out.append("raw:").append(channel) += ':';
     out.append(reinterpret_cast<const char*>(digest.data()), digest.size());
     return out;
 }
@@ -37,7 +40,7 @@ std::string raw_fingerprint(const Exchange& ex) {
 // retry that differs in its bytes but not in its messages, after dedup.
 class CacheStage final : public Stage {
 public:
-    explicit CacheStage(LruCache<CachedAnswer>& cache) : cache_(cache) {}
+    explicit CacheStage(ReplayCache& cache) : cache_(cache) {}
     const char* name() const override { return "cache"; }
 
     bool wants_before_parse() const override { return true; }
@@ -48,9 +51,10 @@ public:
         ex.cache_checked = true;
         auto hit = cache_.get(ex.raw_fingerprint);
         if (!hit) return StageResult::kContinue;
-        ex.replay_provider = hit->provider;
-        ex.replay_sender_masked = hit->sender_masked;
-        return replay(ex, *hit);
+        const CachedAnswer& answer = **hit;
+        ex.replay_provider = answer.provider;
+        ex.replay_sender_masked = answer.sender_masked;
+        return replay(ex, answer);
     }
 
     StageResult process(Exchange& ex, const Resume&) const override {
@@ -58,7 +62,7 @@ public:
         ex.cache_checked = true;
         auto hit = cache_.get(fingerprint(ex));
         if (!hit) return StageResult::kContinue;
-        return replay(ex, *hit);
+        return replay(ex, **hit);
     }
 
     void on_complete(const Exchange& ex) const override {
@@ -68,8 +72,9 @@ public:
             });
         // Only a first answer is worth replaying: one that stored something.
         if (ex.dry_run || ex.replayed || ex.status != 200 || !stored_any) return;
-        CachedAnswer answer{ex.status, ex.messages_json, ex.messages.front().provider,
-                            ex.messages.front().sender_masked};
+        auto answer = std::make_shared<const CachedAnswer>(
+            CachedAnswer{ex.status, ex.messages_json, ex.messages.front().provider,
+                         ex.messages.front().sender_masked});
         if (!ex.raw_fingerprint.empty()) cache_.put(ex.raw_fingerprint, answer);
         cache_.put(fingerprint(ex), std::move(answer));
     }
@@ -79,20 +84,24 @@ private:
         ex.status = hit.status;
         ex.reason = "replayed";
         ex.replayed = true;
-        ex.messages_json = hit.messages_json;
         ex.response_content_type = "application/json";
-        ex.response_body = R"({"status":"stored","request_id":")" + ex.request_id +
-                           R"(","replayed":true,"messages":)" + hit.messages_json + "}";
+        constexpr std::string_view kHead = R"({"status":"stored","request_id":")";
+        constexpr std::string_view kMiddle = R"(","replayed":true,"messages":)";
+        std::string& body = ex.response_body;
+        body.clear();
+        body.reserve(kHead.size() + ex.request_id.size() + kMiddle.size() +
+                     hit.messages_json.size() + 1);
+        body.append(kHead).append(ex.request_id).append(kMiddle).append(hit.messages_json) += '}';
         ex.response_headers.emplace_back("X-Idempotent-Replay", "true");
         return StageResult::kRespond;
     }
 
-    LruCache<CachedAnswer>& cache_;
+    ReplayCache& cache_;
 };
 
 }  // namespace
 
-std::unique_ptr<Stage> make_cache_stage(LruCache<CachedAnswer>& cache) {
+std::unique_ptr<Stage> make_cache_stage(ReplayCache& cache) {
     return std::make_unique<CacheStage>(cache);
 }
 

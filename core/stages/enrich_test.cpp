@@ -14,7 +14,7 @@ NormalizedMessage enrich(const std::string& subject, const std::string& text) {
     m.subject = subject;
     m.text = text;
     ex.messages.push_back(m);
-    BOOST_REQUIRE((stage->process(ex, nullptr) == StageResult::kContinue));
+    BOOST_REQUIRE((stage->process(ex, Resume(nullptr, 0)) == StageResult::kContinue));
     return ex.messages.front();
 }
 

@@ -20,7 +20,7 @@ std::unique_ptr<Stage> make_parse_stage();
 std::unique_ptr<Stage> make_enrich_stage(const std::vector<std::string>& high,
                                          const std::vector<std::string>& low);
 std::unique_ptr<Stage> make_dedup_stage(DedupIndex* index);
-std::unique_ptr<Stage> make_cache_stage(LruCache<CachedAnswer>& cache);
+std::unique_ptr<Stage> make_cache_stage(ReplayCache& cache);
 std::unique_ptr<Stage> make_persist_stage(BatchWriter& writer, DedupIndex* index);
 
 /// `text` lower-cased, accents of Latin letters removed, every run of non-alphanumerics one
