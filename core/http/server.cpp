@@ -31,24 +31,26 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 
-std::string make_request_id(const std::string* candidate) {
+void assign_request_id(std::string& id, const std::string* candidate) {
     if (candidate != nullptr && !candidate->empty() && candidate->size() <= 128) {
         bool ok = true;
         for (char c : *candidate) {
             ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-');
         }
-        if (ok) return *candidate;
+        if (ok) {
+            id = *candidate;
+            return;
+        }
     }
     thread_local std::mt19937_64 rng{std::random_device{}()};
     static const char* const kHex = "0123456789abcdef";
-    std::string id;
-    id.reserve(32);
+    char out[32];
     for (int half = 0; half < 2; ++half) {
         std::uint64_t r = rng();
-        for (int i = 0; i < 16; ++i, r >>= 4) id += kHex[r & 0xf];
+        for (int i = 0; i < 16; ++i, r >>= 4) out[half * 16 + i] = kHex[r & 0xf];
     }
-    return id;
+    id.assign(out, sizeof out);
 }
 
 namespace {
@@ -166,7 +168,7 @@ private:
         ex_->remote_address = remote_;
         begin_request();
         if (ec) {
-            ex_->request_id = make_request_id(nullptr);
+            assign_request_id(ex_->request_id, nullptr);
             if (ec == http::error::header_limit) {
                 ex_->fail(431, "header_too_large",
                           "the request line and headers exceed " +
@@ -183,7 +185,7 @@ private:
         if (shared_.stopping) {
             // A request on a kept-alive connection after SIGTERM: its client should go to
             // another instance rather than wait for this one to drain.
-            ex_->request_id = make_request_id(nullptr);
+            assign_request_id(ex_->request_id, nullptr);
             ex_->fail(503, "shutting_down", "this instance is shutting down; retry");
             ex_->response_headers.emplace_back("Retry-After", "1");
             return write_response(true);
@@ -199,7 +201,7 @@ private:
         }
         if (auto len = header_parser_->content_length()) ex_->content_length = *len;
         if (const std::string* ct = ex_->header("Content-Type")) ex_->content_type = *ct;
-        ex_->request_id = make_request_id(ex_->header("X-Request-Id"));
+        assign_request_id(ex_->request_id, ex_->header("X-Request-Id"));
         const bool body_follows =
             header_parser_->chunked() || (ex_->content_length && *ex_->content_length > 0);
 

@@ -56,8 +56,8 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-/// Returns `candidate` when it is a usable request id (1-128 of [A-Za-z0-9._:-]), else a new
-/// random one.
-std::string make_request_id(const std::string* candidate);
+/// Sets `id` to `candidate` when that is a usable request id (1-128 of [A-Za-z0-9._:-]), else
+/// to a new random one; written in place, so that a reused exchange keeps its buffer.
+void assign_request_id(std::string& id, const std::string* candidate);
 
 }  // namespace memolib::core

@@ -118,7 +118,7 @@ void append_json_escaped(std::string& out, std::string_view text) {
         // Runs of characters that need no escape are copied at once.
         const char* run = p;
         while (run < end && kPlainTable[static_cast<unsigned char>(*run)]) ++run;
-        out.append(p, run);
+        out.append(p, static_cast<std::size_t>(run - p));
         if (run == end) return;
         p = run + 1;
         const auto c = static_cast<unsigned char>(*run);
@@ -166,9 +166,9 @@ const char* level_name(LogLevel level) {
 
 void Logger::log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
     if (!enabled(level)) return;
-    std::string line;
-    // A request line is about 300 bytes: one allocation for it.
-    line.reserve(512);
+    // Built in this thread's own buffer, which keeps its memory from line to line.
+    thread_local std::string line;
+    line.clear();
     line += R"({"ts":")";
     append_rfc3339_ms(line, now_ms());
     line += R"(","level":")";

@@ -22,16 +22,14 @@ std::string fingerprint(const Exchange& ex) {
 // The fingerprint of a raw request: what it carries (query, media type, body), so that a
 // byte-identical retry is known before it is parsed. Plugins are deterministic (the SDK
 // requires it; memolib-plugin-check checks it), so the same bytes are the same messages.
-std::string raw_fingerprint(const Exchange& ex) {
+void set_raw_fingerprint(Exchange& ex) {
     const std::string_view nul("\0", 1);
     const Sha256Digest digest =
         sha256({ex.method, nul, ex.query, nul, ex.content_type, nul, ex.body});
     const std::string_view channel = ex.channel ? ex.channel->config.name : std::string_view();
-    std::string out;
-    out.reserve(5 + channel.size() + digest.size());
-    out.append("raw:").append(channel) += ':';
+    std::string& out = ex.raw_fingerprint;
+    out.assign("raw:").append(channel) += ':';
     out.append(reinterpret_cast<const char*>(digest.data()), digest.size());
-    return out;
 }
 
 // Idempotent replay: a request whose messages were all stored by an earlier request in the
@@ -47,7 +45,7 @@ public:
 
     StageResult before_parse(Exchange& ex, const Resume&) const override {
         if (ex.dry_run) return StageResult::kContinue;
-        ex.raw_fingerprint = raw_fingerprint(ex);
+        set_raw_fingerprint(ex);
         ex.cache_checked = true;
         auto hit = cache_.get(ex.raw_fingerprint);
         if (!hit) return StageResult::kContinue;
