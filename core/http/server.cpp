@@ -95,6 +95,9 @@ void give_back(std::shared_ptr<Exchange>& ex) {
     auto& pool = exchange_pool();
     if (ex && ex.use_count() == 1 && pool.size() < kPooledExchanges &&
         ex->body.capacity() <= kPooledBytes && ex->response_body.capacity() <= kPooledBytes) {
+        // Pairs with the release of the last other owner's reference (a storage thread's),
+        // so that what it did with the exchange happens before the reset.
+        std::atomic_thread_fence(std::memory_order_acquire);
         ex->reset();
         pool.push_back(std::move(ex));
     }

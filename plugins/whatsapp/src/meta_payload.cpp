@@ -53,18 +53,19 @@ public:
     std::optional<std::string> text(const Value& parent, const char* key, const std::string& path,
                                     bool required) {
         const Value* v = member(parent, key);
-        const std::string field = path + "." + key;
+        // Spelled out only for an error: most fields are fine.
+        auto field = [&] { return path + "." + key; };
         if (v == nullptr) {
-            if (required) error(field, "required", std::string("'") + key + "' is missing");
+            if (required) error(field(), "required", std::string("'") + key + "' is missing");
             return std::nullopt;
         }
         if (!v->IsString()) {
-            error(field, "invalid_type", "expected a string");
+            error(field(), "invalid_type", "expected a string");
             return std::nullopt;
         }
         const std::string_view s = view(*v);
         if (s.find('\0') != std::string_view::npos) {
-            error(field, "invalid_encoding", "contains a NUL character");
+            error(field(), "invalid_encoding", "contains a NUL character");
             return std::nullopt;
         }
         return std::string(s);
@@ -87,18 +88,19 @@ public:
     std::optional<double> number(const Value& parent, const char* key, const std::string& path,
                                  double min, double max) {
         const Value* v = member(parent, key);
-        const std::string field = path + "." + key;
+        // Spelled out only for an error: most fields are fine.
+        auto field = [&] { return path + "." + key; };
         if (v == nullptr) {
-            error(field, "required", std::string("'") + key + "' is missing");
+            error(field(), "required", std::string("'") + key + "' is missing");
             return std::nullopt;
         }
         if (!v->IsNumber()) {
-            error(field, "invalid_type", "expected a number");
+            error(field(), "invalid_type", "expected a number");
             return std::nullopt;
         }
         const double d = v->GetDouble();
         if (!std::isfinite(d) || d < min || d > max) {
-            error(field, "out_of_range",
+            error(field(), "out_of_range",
                   "expected a number from " + format_number(min) + " to " + format_number(max));
             return std::nullopt;
         }
@@ -116,13 +118,13 @@ private:
     const Value* typed(const Value& parent, const char* key, const std::string& path, bool required,
                        bool want_array) {
         const Value* v = member(parent, key);
-        const std::string field = path.empty() ? std::string(key) : path + "." + key;
+        auto field = [&] { return path.empty() ? std::string(key) : path + "." + key; };
         if (v == nullptr) {
-            if (required) error(field, "required", std::string("'") + key + "' is missing");
+            if (required) error(field(), "required", std::string("'") + key + "' is missing");
             return nullptr;
         }
         if (want_array ? !v->IsArray() : !v->IsObject()) {
-            error(field, "invalid_type", want_array ? "expected an array" : "expected an object");
+            error(field(), "invalid_type", want_array ? "expected an array" : "expected an object");
             return nullptr;
         }
         return v;
