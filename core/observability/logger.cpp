@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 
 #include "pipeline/time_format.hpp"
 
@@ -108,6 +109,17 @@ constexpr std::array<bool, 256> kPlainTable = [] {
     return table;
 }();
 
+// True when one of the eight bytes of `w` needs an escape: a control (below 0x20), '"', '\\'
+// or DEL. Each test is exact about whether some byte matches, though not about which.
+bool word_needs_escape(std::uint64_t w) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+    auto has_zero = [](std::uint64_t v) { return ((v - kOnes) & ~v & kHigh) != 0; };
+    const bool control = ((w - kOnes * 0x20) & ~w & kHigh) != 0;
+    return control || has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\')) ||
+           has_zero(w ^ (kOnes * 0x7f));
+}
+
 }  // namespace
 
 void append_json_escaped(std::string& out, std::string_view text) {
@@ -117,6 +129,9 @@ void append_json_escaped(std::string& out, std::string_view text) {
     while (p < end) {
         // Runs of characters that need no escape are copied at once.
         const char* run = p;
+        // Eight bytes at a time while none needs an escape, then byte by byte.
+        std::uint64_t word = 0;
+        while (end - run >= 8 && (std::memcpy(&word, run, 8), !word_needs_escape(word))) run += 8;
         while (run < end && kPlainTable[static_cast<unsigned char>(*run)]) ++run;
         out.append(p, static_cast<std::size_t>(run - p));
         if (run == end) return;

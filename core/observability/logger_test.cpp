@@ -4,6 +4,9 @@
 
 #include <cstdio>
 #include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -23,6 +26,26 @@ BOOST_AUTO_TEST_CASE(json_escaping_keeps_text_and_escapes_what_json_forbids) {
     out.clear();
     append_json_escaped(out, "\"");
     BOOST_TEST(out == R"(\")");
+}
+
+// Plain runs are skipped eight bytes at a time: a byte to escape must be found wherever it
+// falls in a word, and bytes above 0x7f (UTF-8) are never taken for one.
+BOOST_AUTO_TEST_CASE(json_escaping_finds_every_byte_to_escape_at_any_offset) {
+    const std::vector<std::pair<char, std::string>> escapes{
+        {'"', R"(\")"},        {'\\', R"(\\)"},       {'\x01', R"(\u0001)"},
+        {'\x1f', R"(\u001f)"}, {'\x7f', R"(\u007f)"}, {'\0', R"(\u0000)"}};
+    for (const auto& [bad, escaped] : escapes) {
+        for (std::size_t at = 0; at < 20; ++at) {
+            std::string text(20, 'x');
+            text[at] = bad;
+            std::string out;
+            append_json_escaped(out, text);
+            BOOST_TEST(out == std::string(at, 'x') + escaped + std::string(19 - at, 'x'));
+        }
+    }
+    std::string out;
+    append_json_escaped(out, "\xc3\xa9\xe2\x82\xac \xf0\x9f\x98\x80 \xff\x80\xa0 plain text!");
+    BOOST_TEST(out == "\xc3\xa9\xe2\x82\xac \xf0\x9f\x98\x80 \xff\x80\xa0 plain text!");
 }
 
 // The date and time of day are cached per second: the milliseconds and the next second must
