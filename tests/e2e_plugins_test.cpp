@@ -14,6 +14,7 @@
 
 #include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
+#include "support/json.hpp"
 
 using namespace memolib::test;
 namespace fs = std::filesystem;
@@ -116,6 +117,34 @@ BOOST_FIXTURE_TEST_CASE(every_kind_of_broken_plugin_is_refused_without_a_crash, 
     }
     BOOST_TEST(refused.count("form.so") == 0U, "the real plugin was refused");
     check_form_serves(port);
+}
+
+// A third-party plugin may answer its handshake with any integer: a 1xx would leave the
+// client waiting for a final answer on a connection the server thinks is done, and 1000 or a
+// negative number cannot be written in a status line. Each is a 500 plugin_error instead, on
+// the same kept-alive connection, and a real status still goes through.
+BOOST_FIXTURE_TEST_CASE(a_handshake_status_that_is_no_final_answer_is_a_plugin_error,
+                        GatewayFixture) {
+    const fs::path plugins = make_plugins_dir(dir.path());
+    add_fixture(plugins, "odd_handshake");
+    config.plugins_directory = plugins;
+    config.channels.push_back({"odd", {{"plugin", "odd_handshake"}}});
+    start();
+
+    HttpConnection connection(port, std::chrono::seconds(5));
+    auto get = [&](const std::string& status) {
+        connection.send_all("GET /webhooks/odd?status=" + status +
+                            " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        return connection.read_response(/*keep_interim=*/true);
+    };
+    for (const char* status : {"101", "100", "199", "1000", "-1", "600"}) {
+        BOOST_TEST_CONTEXT("handshake status " << status) {
+            check_error(get(status), 500, "plugin_error");
+        }
+    }
+    const HttpResponse fine = get("202");
+    BOOST_TEST(fine.status == 202);
+    BOOST_TEST(fine.body == "odd");
 }
 
 BOOST_FIXTURE_TEST_CASE(a_second_plugin_with_the_same_name_is_refused, GatewayFixture) {

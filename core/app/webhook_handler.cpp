@@ -159,7 +159,14 @@ std::optional<std::uint64_t> WebhookHandler::admit_webhook(Exchange& ex, const s
         PluginCallResult result;
         RequestView request(ex);
         memolib_status_t status = ex.channel->instance->handshake(request.get(), result);
-        if (status == MEMOLIB_OK && result.response_status) {
+        if (status == MEMOLIB_OK && result.response_status &&
+            (*result.response_status < 200 || *result.response_status > 599)) {
+            // An interim (1xx) or out-of-range status would leave the client waiting for an
+            // answer that never comes, or make the head unreadable.
+            ex.fail(500, "plugin_error",
+                    "the plugin answered the handshake with status " +
+                        std::to_string(*result.response_status));
+        } else if (status == MEMOLIB_OK && result.response_status) {
             ex.status = *result.response_status;
             ex.response_content_type =
                 result.response_content_type.empty() ? "text/plain" : result.response_content_type;

@@ -93,8 +93,12 @@ std::shared_ptr<Exchange> take_exchange() {
 // Only an exchange nothing else holds goes back: a storage writer may still hold its job.
 void give_back(std::shared_ptr<Exchange>& ex) {
     auto& pool = exchange_pool();
-    if (ex && ex.use_count() == 1 && pool.size() < kPooledExchanges &&
-        ex->body.capacity() <= kPooledBytes && ex->response_body.capacity() <= kPooledBytes) {
+    const auto small = [](const Exchange& e) {
+        return e.body.capacity() <= kPooledBytes && e.response_body.capacity() <= kPooledBytes &&
+               e.messages_json.capacity() <= kPooledBytes && e.target.capacity() <= kPooledBytes &&
+               e.messages.capacity() * sizeof(NormalizedMessage) <= kPooledBytes;
+    };
+    if (ex && ex.use_count() == 1 && pool.size() < kPooledExchanges && small(*ex)) {
         // Pairs with the release of the last other owner's reference (a storage thread's),
         // so that what it did with the exchange happens before the reset.
         std::atomic_thread_fence(std::memory_order_acquire);
@@ -303,13 +307,16 @@ private:
 
     void write_response(bool close_after) {
         close_after_ = close_after || shared_.stopping;
+        // An undecided or impossible status is our fault, and said so before it is logged; a
+        // 1xx is never a final answer.
+        if (ex_->status < 200 || ex_->status > 599) ex_->status = 500;
         // First, so that what it adds (compression, its headers) is part of the answer.
         shared_.handler.completed(*ex_);
         ++served_;
-        const int status = ex_->status == 0 ? 500 : ex_->status;
+        const int status = ex_->status;
         // Neither a HEAD answer nor one that may not have a body sends one; a HEAD answer
         // still carries the length of the body it does not send.
-        const bool bodiless = (status >= 100 && status < 200) || status == 204 || status == 304;
+        const bool bodiless = status == 204 || status == 304;
         write_head(status, bodiless);
         const bool send_body = !bodiless && ex_->method != "HEAD";
         const std::array<net::const_buffer, 2> buffers{
@@ -322,7 +329,8 @@ private:
     // The head of our answers (a status line and a few fields) is written into one buffer:
     // Beast's fields container and generic serializer cost about 20 k instructions an answer,
     // a quarter of the replay path. CR, LF and NUL are dropped from what goes in, so no value
-    // can split the head. Of two answer headers with one name, the last is sent.
+    // can split the head. Of two answer headers with one name, the last is sent; the fields
+    // the session writes itself are its own.
     void write_head(int status, bool bodiless) {
         auto append = [this](std::string_view text) {
             std::size_t from = 0;
@@ -352,9 +360,16 @@ private:
         field("X-Request-Id", ex_->request_id);
         const auto& extra = ex_->response_headers;
         for (std::size_t i = 0; i < extra.size(); ++i) {
-            const bool replaced = std::any_of(
-                extra.begin() + static_cast<std::ptrdiff_t>(i) + 1, extra.end(),
-                [&](const auto& later) { return beast::iequals(later.first, extra[i].first); });
+            static constexpr std::array<beast::string_view, 5> kOwn{
+                "Server", "Content-Type", "X-Request-Id", "Connection", "Content-Length"};
+            const bool own = std::any_of(kOwn.begin(), kOwn.end(), [&](beast::string_view name) {
+                return beast::iequals(name, extra[i].first);
+            });
+            const bool replaced =
+                own || std::any_of(extra.begin() + static_cast<std::ptrdiff_t>(i) + 1, extra.end(),
+                                   [&](const auto& later) {
+                                       return beast::iequals(later.first, extra[i].first);
+                                   });
             if (!replaced) field(extra[i].first, extra[i].second);
         }
         if (close_after_) field("Connection", "close");

@@ -216,6 +216,13 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
         }
     }
     line += "}\n";
+    // A plugin's or a database's text may make one line huge: its memory is not kept.
+    struct Trim {
+        std::string& text;
+        ~Trim() {
+            if (text.capacity() > 64 * 1024) std::string().swap(text);
+        }
+    } trim{line};
     {
         std::unique_lock<std::mutex> lock(mutex_);
         if (background_ && pending_.size() < kMaxPending) {

@@ -39,14 +39,20 @@ void Pipeline::complete(const Exchange& ex) const {
 }
 
 void Pipeline::run(const std::shared_ptr<Exchange>& ex, std::function<void()> done) const {
-    run_from(std::make_shared<PipelineRun>(PipelineRun{this, ex, std::move(done)}), 0);
+    auto run = std::make_shared<PipelineRun>();
+    run->pipeline = this;
+    run->ex = ex;
+    run->done = std::move(done);
+    run_from(run, 0);
 }
 
 void Resume::operator()(StageResult result) const {
+    // A copy: the stage may drop this Resume while the pipeline goes on.
+    const std::shared_ptr<PipelineRun> run = run_;
     if (result == StageResult::kContinue)
-        Pipeline::run_from(run_, next_);
+        Pipeline::run_from(run, next_);
     else
-        run_->done();
+        run->finish();
 }
 
 void Pipeline::run_from(const std::shared_ptr<PipelineRun>& run, std::size_t index) {
@@ -61,7 +67,7 @@ void Pipeline::run_from(const std::shared_ptr<PipelineRun>& run, std::size_t ind
         if (r == StageResult::kSuspend) return;
         if (r == StageResult::kRespond) break;
     }
-    run->done();
+    run->finish();
 }
 
 }  // namespace memolib::core

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,6 +17,12 @@ struct PipelineRun {
     const Pipeline* pipeline;
     std::shared_ptr<Exchange> ex;
     std::function<void()> done;
+    /// Set by the first call of `finish`: a stage that resumed twice must not answer twice
+    /// (the second answer would change a body that is being written).
+    std::atomic<bool> finished{false};
+    void finish() {
+        if (!finished.exchange(true)) done();
+    }
 };
 
 /// The configured chain of stages, run in order for every webhook request.
