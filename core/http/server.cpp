@@ -74,7 +74,7 @@ using Stream = beast::basic_stream<net::ip::tcp, Executor>;
 // Bounded in count and in what a pooled exchange may keep, so that one large e-mail does not
 // stay in memory.
 constexpr std::size_t kPooledExchanges = 64;
-constexpr std::size_t kPooledBytes = 64 * 1024;
+constexpr std::size_t kPooledBytes = std::size_t{64} * 1024;
 
 std::vector<std::shared_ptr<Exchange>>& exchange_pool() {
     thread_local std::vector<std::shared_ptr<Exchange>> pool;

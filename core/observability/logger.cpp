@@ -220,7 +220,7 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
     struct Trim {
         std::string& text;
         ~Trim() {
-            if (text.capacity() > 64 * 1024) std::string().swap(text);
+            if (text.capacity() > std::size_t{64} * 1024) std::string().swap(text);
         }
     } trim{line};
     {

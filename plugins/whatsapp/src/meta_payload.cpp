@@ -430,8 +430,10 @@ private:
             const std::string reach = join(phones, ", ");
             const std::string emails_text = join(emails, ", ");
             const std::string details = join({reach, emails_text}, ", ");
-            lines.push_back(name.empty() ? details
-                                         : (details.empty() ? name : name + ": " + details));
+            lines.push_back(
+                name.empty()
+                    ? details
+                    : (details.empty() ? name : std::string(name).append(": ").append(details)));
             meta.start_object();
             meta.string("name", name);
             meta.string("company", company);
