@@ -235,6 +235,32 @@ BOOST_AUTO_TEST_CASE(duplicate_status_200_for_providers_that_retry) {
     BOOST_TEST(count_messages(*this) == 1);
 }
 
+// The size_limit stage refuses early, but an operator may leave it out: the channel's
+// max_body still holds, for a Content-Length over it (refused before the body is read) and
+// for a chunked body that grows past it. Nothing is stored, and the gateway still serves.
+BOOST_AUTO_TEST_CASE(without_the_size_limit_stage_max_body_still_holds) {
+    config.stages = {"verify", "parse", "dedup", "persist"};
+    config.channels = {
+        {"form", {{"plugin", "form"}, {"max_body", "1KiB"}, {"default_region", "FR"}}}};
+    start();
+    const std::string head =
+        "POST /webhooks/form HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
+    {
+        HttpConnection connection(port, std::chrono::seconds(10));
+        connection.send_all(head + "Content-Length: 5000\r\n\r\n");
+        check_error(connection.read_response(), 413, "payload_too_large");
+    }
+    {
+        HttpConnection connection(port, std::chrono::seconds(10));
+        connection.send_all(head + "Transfer-Encoding: chunked\r\n\r\n");
+        const std::string chunk(600, ' ');
+        connection.send_watching("258\r\n" + chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
+        check_error(connection.read_response(), 413, "payload_too_large");
+    }
+    BOOST_TEST(count_messages(*this) == 0);
+    BOOST_TEST(post(port, form_json("after")).status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(large_answers_are_gzipped_when_the_client_accepts_it) {
     config.stages = kAllStages;
     start();

@@ -117,6 +117,47 @@ struct Shared {
     std::atomic<bool> stopping{false};
 };
 
+// Beast's parser, writing the request line, fields and body straight into the exchange:
+// Beast's own message would allocate a node per field, to be copied out at once.
+class RequestParser final : public http::basic_parser<true> {
+public:
+    explicit RequestParser(Exchange& ex) : ex_(ex) {}
+
+private:
+    void on_request_impl(http::verb, beast::string_view method, beast::string_view target, int,
+                         beast::error_code&) override {
+        ex_.method.assign(method.data(), method.size());
+        ex_.target.assign(target.data(), target.size());
+    }
+    void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+    void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                       beast::error_code&) override {
+        auto& [n, v] = ex_.headers.emplace_back();
+        n.assign(name.data(), name.size());
+        v.assign(value.data(), value.size());
+    }
+    void on_header_impl(beast::error_code&) override {}
+    void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                           beast::error_code&) override {
+        ex_.body.clear();
+        // Within the channel's limit: the session refused a larger Content-Length.
+        if (length) ex_.body.reserve(static_cast<std::size_t>(*length));
+    }
+    std::size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+        ex_.body.append(body.data(), body.size());
+        return body.size();
+    }
+    void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                   beast::error_code&) override {
+        ex_.body.append(body.data(), body.size());
+        return body.size();
+    }
+    void on_finish_impl(beast::error_code&) override {}
+
+    Exchange& ex_;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(Socket&& socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
@@ -135,13 +176,7 @@ public:
 
 private:
     void do_read_header() {
-        header_parser_.emplace();
-        header_parser_->header_limit(static_cast<std::uint32_t>(shared_.config.max_header_bytes));
-        // Beast would check Content-Length against its 1 MB default while parsing the header;
-        // the channel's own limit is applied once the route is known. Not boost::none: Beast
-        // 1.74 compares Content-Length against an empty optional as if it were exceeded.
-        header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-        if (served_ == 0 || buffer_.size() > 0) return read_header_within_timeout();
+        if (served_ == 0 || buffer_.size() > 0) return start_request();
         // A kept-alive connection may idle until the next request's first byte; from then on
         // its headers get header_timeout like the first request's, so that one honest
         // request does not buy a slow client idle_timeout for every header that follows.
@@ -150,17 +185,30 @@ private:
                                 [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                                     if (ec) return self->close();
                                     self->buffer_.commit(n);
-                                    self->read_header_within_timeout();
+                                    self->start_request();
                                 });
+    }
+
+    // Once a request has begun, or may begin at once: an idle connection holds no exchange.
+    void start_request() {
+        // The parser writes into the exchange as it reads.
+        if (!ex_) ex_ = take_exchange();
+        parser_.emplace(*ex_);
+        parser_->header_limit(static_cast<std::uint32_t>(shared_.config.max_header_bytes));
+        // Beast would check Content-Length against its 1 MB default while parsing the header;
+        // the channel's own limit is applied once the route is known. Not boost::none: Beast
+        // 1.74 compares Content-Length against an empty optional as if it were exceeded.
+        parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+        read_header_within_timeout();
     }
 
     void read_header_within_timeout() {
         // One read usually brings the whole request: parse what is here at once rather than
         // through an asynchronous read that would only post its result.
         beast::error_code ec;
-        if (parse_buffered(*header_parser_, ec)) return on_header(ec, 0);
+        if (parse_buffered(*parser_, ec)) return on_header(ec, 0);
         stream_.expires_after(std::chrono::milliseconds(shared_.config.header_timeout_ms));
-        http::async_read_header(stream_, buffer_, *header_parser_,
+        http::async_read_header(stream_, buffer_, *parser_,
                                 beast::bind_front_handler(&Session::on_header, shared_from_this()));
     }
 
@@ -170,7 +218,7 @@ private:
             ec == net::error::eof) {
             return close();
         }
-        ex_ = take_exchange();
+        ex_->started = std::chrono::steady_clock::now();
         ex_->received_at_ms = now_ms();
         ex_->remote_address = remote_;
         begin_request();
@@ -185,10 +233,9 @@ private:
             }
             return write_response(true);
         }
-        const auto& req = header_parser_->get();
-        keep_alive_ = req.keep_alive();
-        // Known before any answer, so that even an early answer to a HEAD has no body.
-        ex_->method.assign(req.method_string().data(), req.method_string().size());
+        keep_alive_ = parser_->keep_alive();
+        // The method is known before any answer, so that even an early answer to a HEAD has
+        // no body.
         if (shared_.stopping) {
             // A request on a kept-alive connection after SIGTERM: its client should go to
             // another instance rather than wait for this one to drain.
@@ -197,20 +244,14 @@ private:
             ex_->response_headers.emplace_back("Retry-After", "1");
             return write_response(true);
         }
-        ex_->target.assign(req.target().data(), req.target().size());
         std::size_t q = ex_->target.find('?');
         ex_->path.assign(ex_->target, 0, q);
         if (q != std::string::npos) ex_->query.assign(ex_->target, q + 1);
-        for (const auto& field : req) {
-            auto& [name, value] = ex_->headers.emplace_back();
-            name.assign(field.name_string().data(), field.name_string().size());
-            value.assign(field.value().data(), field.value().size());
-        }
-        if (auto len = header_parser_->content_length()) ex_->content_length = *len;
+        if (auto len = parser_->content_length()) ex_->content_length = *len;
         if (const std::string* ct = ex_->header("Content-Type")) ex_->content_type = *ct;
         assign_request_id(ex_->request_id, ex_->header("X-Request-Id"));
         const bool body_follows =
-            header_parser_->chunked() || (ex_->content_length && *ex_->content_length > 0);
+            parser_->chunked() || (ex_->content_length && *ex_->content_length > 0);
 
         std::optional<std::uint64_t> limit = shared_.handler.admit(*ex_);
         if (!limit) {
@@ -236,15 +277,16 @@ private:
     }
 
     void do_read_body(std::uint64_t limit) {
-        body_parser_.emplace(std::move(*header_parser_));
-        // The body is read into the (pooled) exchange's own buffer.
-        body_parser_->get().body().swap(ex_->body);
         body_limit_ = limit;
-        body_parser_->body_limit(limit);
+        // Refused before any byte of the body, even without the size_limit stage; Beast checks
+        // a chunked body against the limit as it grows.
+        if (ex_->content_length && *ex_->content_length > limit)
+            return on_body(http::error::body_limit, 0);
+        parser_->body_limit(limit);
         beast::error_code ec;
-        if (parse_buffered(*body_parser_, ec)) return on_body(ec, 0);
+        if (parse_buffered(*parser_, ec)) return on_body(ec, 0);
         stream_.expires_after(std::chrono::milliseconds(shared_.config.body_timeout_ms));
-        http::async_read(stream_, buffer_, *body_parser_,
+        http::async_read(stream_, buffer_, *parser_,
                          beast::bind_front_handler(&Session::on_body, shared_from_this()));
     }
 
@@ -281,13 +323,11 @@ private:
             return write_response(true);
         }
         if (ec) return close();
-        ex_->body = body_parser_->release().body();
         on_body_read({});
     }
 
     void on_body_read(beast::error_code) {
-        header_parser_.reset();
-        body_parser_.reset();
+        parser_.reset();
         auto self = shared_from_this();
         // Weak: the exchange belongs to this session, and a strong reference back would make
         // a cycle that outlives a shutdown. While the pipeline works, `done` keeps it alive.
@@ -439,8 +479,7 @@ private:
     Stream stream_;
     Shared& shared_;
     beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::empty_body>> header_parser_;
-    std::optional<http::request_parser<http::string_body>> body_parser_;
+    std::optional<RequestParser> parser_;
     std::string head_;
     std::shared_ptr<Exchange> ex_;
     std::string remote_;
