@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstring>
 
 // CLD2 uses FILE without including <cstdio>.
 #include <cstdio>
@@ -136,8 +137,11 @@ public:
 
 private:
     static bool matches(const std::string& folded, const std::vector<std::string>& keywords) {
+        // glibc's memmem skips ahead by the keyword's length; std::string::find stopped at
+        // every space, the first letter of every folded keyword.
         return std::any_of(keywords.begin(), keywords.end(), [&](const std::string& k) {
-            return k.size() > 2 && folded.find(k) != std::string::npos;
+            return k.size() > 2 &&
+                   memmem(folded.data(), folded.size(), k.data(), k.size()) != nullptr;
         });
     }
 

@@ -39,11 +39,15 @@ public:
         Exchange* exp = &ex;
         DedupIndex* index = index_;
         job.done = [owner, exp, index](StoreOutcome outcome, const std::string&) {
-            if (outcome == StoreOutcome::kCommitted && index != nullptr) {
-                for (const NormalizedMessage& m : exp->messages) index->put(m.dedup_key, m.id);
-            }
-            auto finish = [owner, exp, outcome] {
+            // Runs on the request's own thread: the writer, which every request waits for,
+            // only hands the outcome over.
+            auto finish = [owner, exp, index, outcome] {
                 if (outcome == StoreOutcome::kCommitted) {
+                    if (index != nullptr) {
+                        for (const NormalizedMessage& m : exp->messages) {
+                            index->put(m.dedup_key, m.id);
+                        }
+                    }
                     (*owner)(StageResult::kContinue);
                     return;
                 }
