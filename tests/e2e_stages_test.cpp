@@ -187,10 +187,16 @@ BOOST_AUTO_TEST_CASE(a_retry_gets_the_first_answer_and_later_a_409) {
     BOOST_TEST(replay_json["messages"][0]["id"].GetInt64() ==
                first_json["messages"][0]["id"].GetInt64());
     BOOST_TEST(string_member(replay_json, "request_id") != string_member(first_json, "request_id"));
-    // Past the TTL the dedup index answers: a duplicate, still one row.
+    // Past the TTL the dedup index answers: a duplicate of the first row, still one row.
     std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-    check_error(post(port, body), 409, "duplicate");
+    HttpResponse later = post(port, body);
+    check_error(later, 409, "duplicate");
+    BOOST_TEST(parse_json(later.body)["messages"][0]["id"].GetInt64() ==
+               first_json["messages"][0]["id"].GetInt64());
     BOOST_TEST(count_messages(*this) == 1);
+    const std::string metrics = http_get(port, "/metrics").body;
+    BOOST_TEST(metrics.find("memolib_cache_hits_total{cache=\"dedup\"} 1\n") != std::string::npos,
+               metrics);
 }
 
 BOOST_AUTO_TEST_CASE(a_retry_in_other_bytes_is_replayed_too_and_the_log_names_it) {

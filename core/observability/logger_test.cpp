@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -56,6 +57,16 @@ BOOST_AUTO_TEST_CASE(timestamps_within_and_across_seconds) {
     BOOST_TEST(format_rfc3339_ms(1764565277090) == "2025-12-01T05:01:17.090Z");
     BOOST_TEST(format_rfc3339_ms(0) == "1970-01-01T00:00:00.000Z");
     BOOST_TEST(format_rfc3339_ms(-1) == "1969-12-31T23:59:59.999Z");
+    BOOST_TEST(format_rfc3339_ms(-62135596800000) == "0001-01-01T00:00:00.000Z");
+    BOOST_TEST(format_rfc3339_ms(253402300800000) == "10000-01-01T00:00:00.000Z");
+}
+
+// Each thread keeps its own cached second: the first timestamp a thread formats may fall in any
+// second, the last one before the epoch included.
+BOOST_AUTO_TEST_CASE(a_thread_first_formats_any_second) {
+    std::string first;
+    std::thread([&first] { first = format_rfc3339_ms(-500); }).join();
+    BOOST_TEST(first == "1969-12-31T23:59:59.500Z");
 }
 
 // What one log() call writes to stderr, read back through a temporary file.

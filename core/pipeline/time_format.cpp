@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
 namespace memolib::core {
 
@@ -21,7 +22,8 @@ void append_rfc3339_ms(std::string& out, std::int64_t epoch_ms) {
     }
     // Every log line and every row needs the current time: the date and time of day are worked
     // out once a second per thread, the milliseconds every time.
-    thread_local std::int64_t cached_secs = -1;
+    // No timestamp has this second: -1 would be one, 1969-12-31T23:59:59.
+    thread_local std::int64_t cached_secs = std::numeric_limits<std::int64_t>::min();
     // Room for any int the compiler can imagine in each field, so that it proves no truncation.
     thread_local char prefix[80] = {};
     if (secs != cached_secs) {

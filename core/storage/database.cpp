@@ -188,6 +188,10 @@ public:
                 item.message->status = NormalizedMessage::Status::kPending;
                 item.message->id = 0;
             }
+            // SOCI's PostgreSQL backend frees the text it bound for a run only when the run
+            // succeeds or the statement is destroyed: a statement that failed is not run again,
+            // or its next run would leak that text (LeakSanitizer, a_refused_row test).
+            inserts_.clear();
             throw classify(e);
         }
     }

@@ -96,7 +96,7 @@ void exercise(const StorageConfig& config) {
     BOOST_TEST(db->schema_version() == latest_schema_version());
     BOOST_TEST(db->ping());
 
-    std::string raw = "{\"message\":\"bonjour\"}";
+    std::string raw = R"({"message":"bonjour"})";
     std::string binary("\x89PNG\0\xff", 6);
     std::string ct = "application/json";
     std::vector<NormalizedMessage> msgs = {message("k1", "bonjour"), message("k2", "hello"),
@@ -192,6 +192,7 @@ void large_mixed_batch(const StorageConfig& config) {
         msgs.back().request_id = "req-" + std::to_string(i);
     }
     std::vector<StoreItem> items;
+    items.reserve(msgs.size());
     for (auto& m : msgs) items.push_back({&m, &raw, &ct});
     db->insert_batch(items);
 
@@ -222,9 +223,49 @@ void large_mixed_batch(const StorageConfig& config) {
     BOOST_TEST(stored < kItems - 8);
 }
 
+// A row the database refuses fails its whole batch: nothing of the batch is stored, every
+// message is pending again without an id (the batch writer then retries each request alone),
+// and the same connection goes on storing. `refuse_bad` installs a trigger that refuses the
+// key "bad".
+void a_refused_row(const StorageConfig& config, const std::vector<std::string>& refuse_bad) {
+    auto db = Database::open(config);
+    db->migrate();
+    {
+        auto [backend, connect] = soci_connection(config);
+        soci::session s(backend, connect);
+        for (const std::string& statement : refuse_bad) s << statement;
+    }
+    std::string raw = "{}";
+    std::string ct = "application/json";
+    std::vector<NormalizedMessage> msgs = {message("good-1", "a"), message("bad", "b"),
+                                           message("good-2", "c")};
+    std::vector<StoreItem> items;
+    items.reserve(msgs.size());
+    for (auto& m : msgs) items.push_back({&m, &raw, &ct});
+    BOOST_CHECK_THROW(db->insert_batch(items), StorageError);
+    for (const NormalizedMessage& m : msgs) {
+        BOOST_TEST((m.status == NormalizedMessage::Status::kPending));
+        BOOST_TEST(m.id == 0);
+    }
+    BOOST_TEST(count_rows(config) == 0);
+
+    std::vector<StoreItem> good = {items[0], items[2]};
+    db->insert_batch(good);
+    BOOST_TEST((msgs[0].status == NormalizedMessage::Status::kStored));
+    BOOST_TEST((msgs[2].status == NormalizedMessage::Status::kStored));
+    BOOST_TEST(msgs[0].id > 0);
+    BOOST_TEST(msgs[2].id > msgs[0].id);
+    BOOST_TEST(count_rows(config) == 2);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(sqlite)
+BOOST_AUTO_TEST_CASE(a_refused_row_fails_its_batch_and_the_connection_goes_on) {
+    a_refused_row(sqlite_config(),
+                  {"CREATE TRIGGER refuse_bad BEFORE INSERT ON messages WHEN NEW.dedup_key = "
+                   "'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END"});
+}
 BOOST_AUTO_TEST_CASE(a_large_batch_with_duplicates_maps_every_message_to_its_row) {
     large_mixed_batch(sqlite_config());
 }
@@ -262,6 +303,14 @@ BOOST_AUTO_TEST_CASE(an_unreachable_file_is_a_storage_error) {
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(postgresql)
+BOOST_AUTO_TEST_CASE(a_refused_row_fails_its_batch_and_the_connection_goes_on) {
+    a_refused_row(postgres_config(),
+                  {"CREATE OR REPLACE FUNCTION memolib_test_refuse_bad() RETURNS trigger AS $$ "
+                   "BEGIN IF NEW.dedup_key = 'bad' THEN RAISE EXCEPTION 'refused'; END IF; "
+                   "RETURN NEW; END $$ LANGUAGE plpgsql",
+                   "CREATE TRIGGER refuse_bad BEFORE INSERT ON messages FOR EACH ROW EXECUTE "
+                   "FUNCTION memolib_test_refuse_bad()"});
+}
 BOOST_AUTO_TEST_CASE(a_large_batch_with_duplicates_maps_every_message_to_its_row) {
     large_mixed_batch(postgres_config());
 }
