@@ -7,6 +7,20 @@
 
 namespace memolib::core {
 
+namespace {
+
+// Writes `value` as `width` digits, zero-padded, then `after`; returns the next position.
+char* put_digits(char* p, int value, int width, char after) {
+    for (int i = width - 1; i >= 0; --i) {
+        p[i] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    }
+    p[width] = after;
+    return p + width + 1;
+}
+
+}  // namespace
+
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -34,30 +48,20 @@ void append_rfc3339_ms(std::string& out, std::int64_t epoch_ms) {
         if (year >= 0 && year <= 9999) {
             // A provider's timestamp differs from one message to the next, so this runs for
             // most rows: snprintf cost ten times as much as writing the digits.
-            char* p = prefix;
-            auto digits = [&p](int value, int width, char after) {
-                for (int i = width - 1; i >= 0; --i) {
-                    p[i] = static_cast<char>('0' + value % 10);
-                    value /= 10;
-                }
-                p[width] = after;
-                p += width + 1;
-            };
-            digits(year, 4, '-');
-            digits(tm.tm_mon + 1, 2, '-');
-            digits(tm.tm_mday, 2, 'T');
-            digits(tm.tm_hour, 2, ':');
-            digits(tm.tm_min, 2, ':');
-            digits(tm.tm_sec, 2, '.');
-            *p = '\0';
+            char* p = put_digits(prefix, year, 4, '-');
+            p = put_digits(p, tm.tm_mon + 1, 2, '-');
+            p = put_digits(p, tm.tm_mday, 2, 'T');
+            p = put_digits(p, tm.tm_hour, 2, ':');
+            p = put_digits(p, tm.tm_min, 2, ':');
+            put_digits(p, tm.tm_sec, 2, '.')[0] = '\0';
         } else {
             std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", year,
                           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
         }
         cached_secs = secs;
     }
-    const char tail[] = {static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
-                         static_cast<char>('0' + ms % 10), 'Z'};
+    char tail[4];
+    put_digits(tail, ms, 3, 'Z');
     out += prefix;
     out.append(tail, sizeof tail);
 }

@@ -1,9 +1,9 @@
 #include "storage/database.hpp"
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <map>
-#include <string_view>
 #include <unordered_map>
 
 #include <libpq-fe.h>
@@ -111,11 +111,6 @@ public:
                 sql_ << "PRAGMA journal_mode=WAL";
                 sql_ << "PRAGMA synchronous=FULL";
                 sql_ << "PRAGMA busy_timeout=5000";
-                // A statement that changes several rows keeps a journal of the pages it
-                // changes, so that a failing row undoes only that statement. In a temporary
-                // file, written page by page, it took 40 % of the writer's system calls when
-                // the inserts were multi-row (see insert_each).
-                sql_ << "PRAGMA temp_store=MEMORY";
                 // The batch writer's checkpointer thread copies the WAL as it grows, but a
                 // passive checkpoint never catches a writer that keeps committing, so only a
                 // commit can restart the WAL: at 64 MiB, copying what is left of it.
@@ -470,24 +465,26 @@ private:
     // has no round trip to save: changes() and last_insert_rowid() tell what each row did.
     void insert_each(std::vector<StoreItem>& items) {
         MultiInsert& one = multi_insert(1);
-        // The rows this batch inserted, by key: a later message with the same key is their
-        // duplicate.
-        std::unordered_map<std::string_view, long long> inserted;
-        for (StoreItem& item : items) {
-            NormalizedMessage& m = *item.message;
-            fill_row(one.rows.front(), item);
+        for (auto item = items.begin(); item != items.end(); ++item) {
+            NormalizedMessage& m = *item->message;
+            fill_row(one.rows.front(), *item);
             one.statement->execute(true);
             if (one.statement->get_affected_rows() == 1) {
                 long long id = 0;
                 sql_.get_last_insert_id("messages", id);
                 m.status = NormalizedMessage::Status::kStored;
                 m.id = id;
-                inserted.emplace(m.dedup_key, id);
                 continue;
             }
-            auto it = inserted.find(m.dedup_key);
+            // A duplicate: of a row an earlier message of this batch stored, or of an older
+            // one. Duplicates are rare here (the dedup index answers most), so the batch is
+            // searched rather than indexed for every row stored.
+            auto earlier = std::find_if(items.begin(), item, [&m](const StoreItem& e) {
+                return e.message->status == NormalizedMessage::Status::kStored &&
+                       e.message->dedup_key == m.dedup_key;
+            });
             m.status = NormalizedMessage::Status::kDuplicate;
-            m.id = it != inserted.end() ? it->second : existing_id(m.dedup_key);
+            m.id = earlier != item ? earlier->message->id : existing_id(m.dedup_key);
         }
     }
 
