@@ -10,7 +10,7 @@ packages=(
     # libraries the gateway and its plugins link
     libboost-dev libboost-test-dev libyaml-cpp-dev rapidjson-dev libcli11-dev
     libsoci-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev
-    libphonenumber-dev libcld2-dev libgmime-3.0-dev libhiredis-dev
+    libphonenumber-dev libcld2-dev libgmime-3.0-dev libhiredis-dev libicu-dev
     # the tests: throwaway PostgreSQL and Redis servers, the sqlite3 CLI, curl for the README
     # example; python3 also generates the config-key tables of the docs
     postgresql redis-server sqlite3 curl ca-certificates python3 python3-prometheus-client

@@ -148,6 +148,52 @@ BOOST_AUTO_TEST_CASE(enrich_stores_language_and_priority) {
     BOOST_TEST(rows[1].at("priority").value_or("") == "low");
 }
 
+BOOST_AUTO_TEST_CASE(priority_keywords_beside_french_typography_are_found) {
+    config.stages = kAllStages;
+    start();
+    // Guillemets, an ellipsis and a curly apostrophe, as French keyboards and phones write them.
+    BOOST_REQUIRE(post(port, form_json("t1", "«Urgent»", "Merci de me rappeler.")).status == 200);
+    BOOST_REQUIRE(
+        post(port, form_json("t2", "Dossier", "Pouvez-vous me rappeler au plus vite…")).status ==
+        200);
+    BOOST_REQUIRE(post(port, form_json("t3", "Dossier", "C’est l’urgence, merci.")).status == 200);
+    auto rows = database()->query("SELECT priority FROM messages ORDER BY id");
+    BOOST_REQUIRE_EQUAL(rows.size(), 3U);
+    for (const auto& row : rows) BOOST_TEST(row.at("priority").value_or("") == "high");
+}
+
+BOOST_AUTO_TEST_CASE(dry_runs_have_their_own_figures_and_rate_budget) {
+    config.stages = kAllStages;
+    config.channels = {form_with({{"rate_limit", "{requests: 2, window: 1h, key: ip}"}})};
+    start();
+    // Two dry runs use up their own budget, not the channel's: the real posts still pass.
+    BOOST_TEST(post(port, form_json("b1"), {}, "/webhooks/form?dry_run=1").status == 200);
+    BOOST_TEST(post(port, form_json("b2"), {}, "/webhooks/form?dry_run=1").status == 200);
+    check_error(post(port, form_json("b3"), {}, "/webhooks/form?dry_run=1"), 429, "rate_limited");
+    BOOST_TEST(post(port, form_json("r1")).status == 200);
+    BOOST_TEST(post(port, form_json("r2")).status == 200);
+    check_error(post(port, form_json("r3")), 429, "rate_limited");
+    BOOST_TEST(count_messages(*this) == 2);
+
+    const std::string scrape = http_get(port, "/metrics").body;
+    auto has = [&](const std::string& line) {
+        return scrape.find(line + "\n") != std::string::npos;
+    };
+    BOOST_TEST(has(R"(memolib_requests_total{channel="form",status="200",reason=""} 2)"), scrape);
+    BOOST_TEST(
+        has(R"(memolib_requests_total{channel="form",status="429",reason="rate_limited"} 1)"),
+        scrape);
+    BOOST_TEST(has(R"(memolib_rate_limited_total{channel="form"} 1)"), scrape);
+    BOOST_TEST(has(R"(memolib_dry_runs_total{channel="form",status="200",reason=""} 2)"), scrape);
+    BOOST_TEST(
+        has(R"(memolib_dry_runs_total{channel="form",status="429",reason="rate_limited"} 1)"),
+        scrape);
+    BOOST_TEST(has(R"(memolib_request_duration_seconds_count{channel="form"} 3)"), scrape);
+
+    auto dashboard = parse_json(http_get(port, "/api/monitoring/metrics-dashboard").body);
+    BOOST_TEST(dashboard["totals"]["requests"].GetInt() == 3);
+}
+
 BOOST_AUTO_TEST_CASE(dry_run_normalizes_and_stores_and_counts_nothing) {
     config.stages = kAllStages;
     start();

@@ -243,6 +243,13 @@ void WebhookHandler::answer_success(Exchange& ex) const {
 // Counts every answer by channel, status and typed reason, and what it did to the messages.
 static void record_metrics(const Exchange& ex, double seconds) {
     const std::string channel = ex.channel ? ex.channel->config.name : std::string();
+    if (ex.dry_run) {
+        // Outside the channel's figures: a developer trying payloads is not traffic.
+        metrics().add(
+            "memolib_dry_runs_total",
+            {{"channel", channel}, {"status", std::to_string(ex.status)}, {"reason", ex.reason}});
+        return;
+    }
     metrics().add(
         "memolib_requests_total",
         {{"channel", channel}, {"status", std::to_string(ex.status)}, {"reason", ex.reason}});
@@ -250,7 +257,7 @@ static void record_metrics(const Exchange& ex, double seconds) {
     metrics().observe("memolib_request_duration_seconds", {{"channel", channel}}, seconds);
     if (ex.reason == "rate_limited")
         metrics().add("memolib_rate_limited_total", {{"channel", channel}});
-    if (ex.dry_run || ex.replayed || (ex.status >= 300 && ex.status != 409)) return;
+    if (ex.replayed || (ex.status >= 300 && ex.status != 409)) return;
     double stored = 0;
     double duplicates = 0;
     for (const NormalizedMessage& m : ex.messages) {
@@ -284,7 +291,7 @@ void WebhookHandler::completed(Exchange& ex) {
     const std::string& sender =
         ex.messages.empty() ? ex.replay_sender_masked : ex.messages.front().sender_masked;
     record_metrics(ex, latency_ms / 1000.0);
-    if (stats_ != nullptr && ex.channel) {
+    if (stats_ != nullptr && ex.channel && !ex.dry_run) {
         RequestOutcome outcome;
         outcome.status = ex.status;
         outcome.duplicate = ex.reason == "duplicate" || ex.replayed;
@@ -302,6 +309,7 @@ void WebhookHandler::completed(Exchange& ex) {
                            {"reason", ex.reason},
                            {"latency_ms", latency_ms},
                            {"messages", ex.messages.size()},
+                           {"dry_run", ex.dry_run ? "true" : "false"},
                            {"sender_masked", sender}});
 }
 

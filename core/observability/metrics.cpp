@@ -34,6 +34,11 @@ const std::vector<Declaration>& declarations() {
          Kind::kCounter,
          "Messages answered as duplicates of a stored one",
          {}},
+        {"memolib_dry_runs_total",
+         Kind::kCounter,
+         "Dry runs (?dry_run=1) answered, by channel, status and typed reason; counted nowhere "
+         "else",
+         {}},
         {"memolib_rate_limited_total", Kind::kCounter, "Requests refused by a rate limit", {}},
         {"memolib_verification_failures_total",
          Kind::kCounter,

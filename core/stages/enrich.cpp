@@ -6,6 +6,11 @@
 
 #include <cld2/internal/lang_script.h>
 #include <cld2/public/compact_lang_det.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/ustring.h>
+#include <unicode/utf8.h>
 
 #include "stages/stages.hpp"
 
@@ -13,55 +18,65 @@ namespace memolib::core {
 
 namespace {
 
-// Base letters of U+00C0..U+017F (Latin-1 Supplement and Latin Extended-A), lower case, so
-// "Immédiatement" and "IMMEDIATEMENT" match the same keyword; '\0' where there is none.
-constexpr const char* kFold =
-    "aaaaaaaceeeeiiii"   // C0-CF (Æ folds to 'a': close enough for keywords)
-    "dnooooo\0ouuuuyts"  // D0-DF
-    "aaaaaaaceeeeiiii"   // E0-EF
-    "dnooooo\0ouuuuyty"  // F0-FF
-    "aaaaaaccccccccdd"   // 100-10F
-    "ddeeeeeeeeeegggg"   // 110-11F
-    "gggghhhhiiiiiiii"   // 120-12F
-    "iiiijjkkklllllll"   // 130-13F
-    "lllnnnnnnnnnoooo"   // 140-14F
-    "oooorrrrrrssssss"   // 150-15F
-    "ssttttttuuuuuuuu"   // 160-16F
-    "uuuuwwyyyzzzzzzs";  // 170-17F
+// Appends `c`, folding runs of spaces into one.
+void append_folded(std::string& out, char c) {
+    if (c != ' ' || out.back() != ' ') out += c;
+}
 
-// Lower-cases ASCII, strips the accents of Latin letters and turns everything that is not a
-// letter or digit into one space, so that keywords match whole words.
+// Lower-cases ASCII and turns everything that is not a letter or digit into one space.
+void fold_ascii(std::string_view text, std::string& out) {
+    for (char c : text) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        append_folded(out, (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : ' ');
+    }
+}
+
+// ICU's NFKC_Casefold folds case and width ("ＵＲＧＥＮＴ", "Straße"); NFD then splits accents
+// off their letters so that they can be dropped. Word boundaries are runs of letters and
+// digits by Unicode's categories: UAX #29 would keep "l’urgence" as one word.
+void fold_unicode(std::string_view text, std::string& out) {
+    UErrorCode error = U_ZERO_ERROR;
+    const icu::Normalizer2* casefold = icu::Normalizer2::getNFKCCasefoldInstance(error);
+    const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(error);
+    if (U_FAILURE(error)) return fold_ascii(text, out);
+    // Invalid UTF-8 becomes U+FFFD, a symbol: a word boundary like any other.
+    icu::UnicodeString source;
+    const auto capacity = static_cast<int32_t>(text.size());
+    int32_t length = 0;
+    u_strFromUTF8WithSub(source.getBuffer(capacity), capacity, &length, text.data(), capacity,
+                         0xFFFD, nullptr, &error);
+    source.releaseBuffer(U_SUCCESS(error) ? length : 0);
+    icu::UnicodeString folded = casefold->normalize(source, error);
+    icu::UnicodeString decomposed = nfd->normalize(folded, error);
+    if (U_FAILURE(error)) return fold_ascii(text, out);
+    char utf8[U8_MAX_LENGTH];
+    for (int32_t i = 0; i < decomposed.length();) {
+        const UChar32 c = decomposed.char32At(i);
+        i += U16_LENGTH(c);
+        const int32_t category = U_GET_GC_MASK(c);
+        if ((category & U_GC_MN_MASK) != 0) continue;
+        if ((category & (U_GC_L_MASK | U_GC_N_MASK | U_GC_M_MASK)) == 0) {
+            append_folded(out, ' ');
+            continue;
+        }
+        int32_t bytes = 0;
+        U8_APPEND_UNSAFE(utf8, bytes, c);
+        out.append(utf8, static_cast<std::size_t>(bytes));
+    }
+}
+
+// Folds case, width and accents, and turns every run of characters that are not letters or
+// digits into one space, with a space at both ends, so that keywords match whole words.
 std::string fold(std::string_view text) {
     std::string out = " ";
     out.reserve(text.size() + 2);
-    auto push = [&](char c) {
-        if (c == ' ' && out.back() == ' ') return;
-        out += c;
-    };
-    for (std::size_t i = 0; i < text.size();) {
-        const auto b = static_cast<unsigned char>(text[i]);
-        if (b < 0x80) {
-            char c = static_cast<char>(b);
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-            push((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : ' ');
-            ++i;
-            continue;
-        }
-        std::size_t len = (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : 4;
-        if (len == 2 && i + 1 < text.size()) {
-            const unsigned cp =
-                ((b & 0x1Fu) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3Fu);
-            if (cp >= 0xC0 && cp <= 0x17F && kFold[cp - 0xC0] != '\0') {
-                push(kFold[cp - 0xC0]);
-                i += 2;
-                continue;
-            }
-        }
-        // Other scripts are kept as they are: their keywords match byte for byte.
-        out.append(text.substr(i, len));
-        i += len;
-    }
-    push(' ');
+    const bool ascii = std::all_of(text.begin(), text.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    if (ascii)
+        fold_ascii(text, out);
+    else
+        fold_unicode(text, out);
+    append_folded(out, ' ');
     return out;
 }
 

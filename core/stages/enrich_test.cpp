@@ -45,9 +45,26 @@ BOOST_AUTO_TEST_CASE(priority_ignores_case_and_accents_and_matches_whole_words) 
     BOOST_TEST(enrich("", "Bonjour").priority == "normal");
 }
 
+BOOST_AUTO_TEST_CASE(priority_keywords_beside_french_typography) {
+    BOOST_TEST(enrich("", "Merci de me rappeler au plus vite…").priority == "high");
+    BOOST_TEST(enrich("«urgent»", "").priority == "high");
+    BOOST_TEST(enrich("", "C’est une « urgence » — merci").priority == "high");
+    BOOST_TEST(enrich("", "réponse attendue—immédiatement!").priority == "high");
+    BOOST_TEST(enrich("", "l’urgence du dossier").priority == "high");
+    BOOST_TEST(enrich("", "„URGENT“ bitte").priority == "high");
+    BOOST_TEST(enrich("", "ＵＲＧＥＮＴ").priority == "high");
+    BOOST_TEST(enrich("", "insurgent…").priority == "normal");
+}
+
 BOOST_AUTO_TEST_CASE(folding) {
     BOOST_TEST(fold_for_keywords("Élève, ÇA  va?") == " eleve ca va ");
     BOOST_TEST(fold_for_keywords("") == " ");
+    BOOST_TEST(fold_for_keywords("au plus vite…") == " au plus vite ");
+    BOOST_TEST(fold_for_keywords("«urgent»") == " urgent ");
+    BOOST_TEST(fold_for_keywords("ŒUVRE Straße ǅemal") == " œuvre strasse dzemal ");
+    BOOST_TEST(fold_for_keywords("Привет, МИР!") == " привет мир ");
+    BOOST_TEST(fold_for_keywords("a\xff\xfe"
+                                 "b") == " a b ");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

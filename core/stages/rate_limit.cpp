@@ -61,7 +61,10 @@ public:
 private:
     static std::string key_for(const Exchange& ex, const std::string& sender) {
         const ChannelConfig& c = ex.channel->config;
-        std::string key = "memolib:rl:" + c.name + ":" + c.rate_key + ":";
+        // A dry run is a developer's tool: it has a budget of its own, so that trying a
+        // payload neither spends nor is refused by the channel's real one.
+        std::string key =
+            "memolib:rl:" + c.name + (ex.dry_run ? ":dry_run:" : ":") + c.rate_key + ":";
         if (c.rate_key == "ip")
             key += ex.remote_address;
         else if (c.rate_key == "sender")
