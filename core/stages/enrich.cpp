@@ -9,7 +9,6 @@
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
-#include <unicode/ustring.h>
 #include <unicode/utf8.h>
 
 #include "stages/stages.hpp"
@@ -23,45 +22,53 @@ void append_folded(std::string& out, char c) {
     if (c != ' ' || out.back() != ' ') out += c;
 }
 
-// Lower-cases ASCII and turns everything that is not a letter or digit into one space.
-void fold_ascii(std::string_view text, std::string& out) {
-    for (char c : text) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        append_folded(out, (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : ' ');
-    }
+// Lower-cases an ASCII character; anything that is not a letter or digit becomes a space.
+char fold_ascii(char c) {
+    if (c >= 'A' && c <= 'Z') return static_cast<char>(c - 'A' + 'a');
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : ' ';
 }
 
-// ICU's NFKC_Casefold folds case and width ("ＵＲＧＥＮＴ", "Straße"); NFD then splits accents
-// off their letters so that they can be dropped. Word boundaries are runs of letters and
-// digits by Unicode's categories: UAX #29 would keep "l’urgence" as one word.
-void fold_unicode(std::string_view text, std::string& out) {
+// Appends one code point of a folded mapping: accents (non-spacing marks) dropped, letters,
+// digits and other marks kept, anything else a word boundary.
+void append_folded(std::string& out, UChar32 c) {
+    const std::uint32_t category = U_GET_GC_MASK(c);
+    if ((category & U_GC_MN_MASK) != 0) return;
+    if ((category & (U_GC_L_MASK | U_GC_N_MASK | U_GC_M_MASK)) == 0) {
+        append_folded(out, ' ');
+        return;
+    }
+    char utf8[U8_MAX_LENGTH];
+    int32_t bytes = 0;
+    U8_APPEND_UNSAFE(utf8, bytes, c);
+    out.append(utf8, static_cast<std::size_t>(bytes));
+}
+
+// ICU's NFKC_Casefold mapping of a character is already fully decomposed: case and width
+// folded ("ＵＲＧＥＮＴ", "Straße"), accents split off their letters so that they can be
+// dropped. Taken a character at a time, it skips the reordering of combining marks, which
+// only matters to marks this fold drops. Word boundaries are runs of letters and digits by
+// Unicode's categories: UAX #29 would keep "l’urgence" as one word.
+void fold_into(std::string_view text, std::string& out) {
     UErrorCode error = U_ZERO_ERROR;
     const icu::Normalizer2* casefold = icu::Normalizer2::getNFKCCasefoldInstance(error);
-    const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(error);
-    if (U_FAILURE(error)) return fold_ascii(text, out);
-    // Invalid UTF-8 becomes U+FFFD, a symbol: a word boundary like any other.
-    icu::UnicodeString source;
-    const auto capacity = static_cast<int32_t>(text.size());
-    int32_t length = 0;
-    u_strFromUTF8WithSub(source.getBuffer(capacity), capacity, &length, text.data(), capacity,
-                         0xFFFD, nullptr, &error);
-    source.releaseBuffer(U_SUCCESS(error) ? length : 0);
-    icu::UnicodeString folded = casefold->normalize(source, error);
-    icu::UnicodeString decomposed = nfd->normalize(folded, error);
-    if (U_FAILURE(error)) return fold_ascii(text, out);
-    char utf8[U8_MAX_LENGTH];
-    for (int32_t i = 0; i < decomposed.length();) {
-        const UChar32 c = decomposed.char32At(i);
-        i += U16_LENGTH(c);
-        const int32_t category = U_GET_GC_MASK(c);
-        if ((category & U_GC_MN_MASK) != 0) continue;
-        if ((category & (U_GC_L_MASK | U_GC_N_MASK | U_GC_M_MASK)) == 0) {
-            append_folded(out, ' ');
+    icu::UnicodeString mapping;
+    const auto length = static_cast<int32_t>(text.size());
+    for (int32_t i = 0; i < length;) {
+        if (static_cast<unsigned char>(text[i]) < 0x80) {
+            append_folded(out, fold_ascii(text[i++]));
             continue;
         }
-        int32_t bytes = 0;
-        U8_APPEND_UNSAFE(utf8, bytes, c);
-        out.append(utf8, static_cast<std::size_t>(bytes));
+        UChar32 c = 0;
+        U8_NEXT(text.data(), i, length, c);
+        // Invalid UTF-8 is a word boundary.
+        if (c < 0) {
+            append_folded(out, ' ');
+        } else if (U_SUCCESS(error) && casefold->getDecomposition(c, mapping)) {
+            for (int32_t j = 0; j < mapping.length(); j += U16_LENGTH(mapping.char32At(j)))
+                append_folded(out, mapping.char32At(j));
+        } else {
+            append_folded(out, c);
+        }
     }
 }
 
@@ -70,12 +77,7 @@ void fold_unicode(std::string_view text, std::string& out) {
 std::string fold(std::string_view text) {
     std::string out = " ";
     out.reserve(text.size() + 2);
-    const bool ascii = std::all_of(text.begin(), text.end(),
-                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-    if (ascii)
-        fold_ascii(text, out);
-    else
-        fold_unicode(text, out);
+    fold_into(text, out);
     append_folded(out, ' ');
     return out;
 }
