@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(multipart_parts_and_files) {
         "--XyZ\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nbonjour\r\n"
         "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
         "Content-Type: text/plain\r\n\r\nabc\r\n--XyZ--\r\n";
-    std::string error;
+    FormError error;
     auto parts = parse_multipart("multipart/form-data; boundary=XyZ", body, error);
     BOOST_REQUIRE(parts);
     BOOST_REQUIRE_EQUAL(parts->size(), 2u);
@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(multipart_parts_and_files) {
     BOOST_REQUIRE(parts2);
     BOOST_TEST((*parts2)[1].content == "abc");
     BOOST_TEST(!parse_multipart("multipart/form-data", "junk", error));
-    BOOST_TEST(!error.empty());
+    BOOST_TEST(error.code == "malformed_multipart");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
