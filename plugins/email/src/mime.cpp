@@ -1,10 +1,12 @@
 #include "mime.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <gmime/gmime.h>
 
@@ -30,6 +32,11 @@ using GCharPtr = std::unique_ptr<char, GFree>;
 
 // GMime caps nesting itself (about 1024 levels); this keeps our own walk shallow whatever it does.
 constexpr int kMaxDepth = 100;
+
+// Bounds on a message's MIME structure, checked on its bytes before GMime builds an object per
+// part: a message of tiny parts would otherwise cost many times its size in memory and time.
+constexpr std::size_t kMaxMimeParts = 1000;
+constexpr std::size_t kMaxMultiparts = 50;
 
 // The options of every GMime call of the plugin, built once and only read afterwards, so they
 // are shared by concurrent requests without a lock. Real mail breaks the RFCs often, hence
@@ -460,6 +467,60 @@ std::optional<long long> decode_date_ms(std::string_view raw) {
     return ms;
 }
 
+// Checks the bounds above: every boundary the message declares, then every line that opens
+// one of them. Text that merely looks like a boundary only makes the count stricter.
+bool within_mime_limits(std::string_view bytes, const std::string& field, Problems& problems) {
+    std::vector<std::string_view> boundaries;
+    static constexpr std::string_view kKey = "boundary=";
+    for (std::size_t at = 0; at + kKey.size() <= bytes.size(); ++at) {
+        if (!sdk::iequals(bytes.substr(at, kKey.size()), kKey)) continue;
+        std::size_t v = at + kKey.size();
+        std::size_t end = 0;
+        if (v < bytes.size() && bytes[v] == '"') {
+            ++v;
+            end = bytes.find_first_of("\"\r\n", v);
+        } else {
+            end = bytes.find_first_of("; \t\r\n", v);
+        }
+        if (end == std::string_view::npos) end = bytes.size();
+        const std::string_view boundary = bytes.substr(v, end - v);
+        if (boundary.empty() ||
+            std::find(boundaries.begin(), boundaries.end(), boundary) != boundaries.end()) {
+            continue;
+        }
+        if (boundaries.size() == kMaxMultiparts) {
+            problems.add(field, "too_many_parts",
+                         "the message holds more than " + std::to_string(kMaxMultiparts) +
+                             " multiparts, the most a message may nest");
+            return false;
+        }
+        boundaries.push_back(boundary);
+    }
+    if (boundaries.empty()) return true;
+    std::size_t parts = 0;
+    for (std::size_t line = 0; line < bytes.size();) {
+        if (bytes.substr(line, 2) == "--") {
+            const std::string_view rest = bytes.substr(line + 2);
+            for (std::string_view boundary : boundaries) {
+                if (rest.substr(0, boundary.size()) == boundary) {
+                    if (++parts > kMaxMimeParts) {
+                        problems.add(field, "too_many_parts",
+                                     "the message holds more than " +
+                                         std::to_string(kMaxMimeParts) +
+                                         " MIME parts, the most a message may have");
+                        return false;
+                    }
+                    break;
+                }
+            }
+        }
+        const std::size_t eol = bytes.find('\n', line);
+        if (eol == std::string_view::npos) break;
+        line = eol + 1;
+    }
+    return true;
+}
+
 bool read_message(std::string_view bytes, const std::string& field, EmailFields& out,
                   Problems& problems) {
     // An mbox "From " separator line, which a local delivery pipe may leave in front, is not a
@@ -468,6 +529,7 @@ bool read_message(std::string_view bytes, const std::string& field, EmailFields&
         const std::size_t eol = bytes.find('\n');
         bytes = eol == std::string_view::npos ? std::string_view{} : bytes.substr(eol + 1);
     }
+    if (!within_mime_limits(bytes, field, problems)) return false;
     GPtr<GMimeMessage> message(parse_message(bytes));
     if (!message) {
         problems.add(field, "malformed_message", "no RFC 5322 message could be read");
