@@ -201,7 +201,8 @@ std::optional<std::string> iconv_convert(std::string_view bytes, const char* fro
                                          bool& unsupported) {
     // g_convert reports a converter it cannot open with varying codes: asked first.
     GIConv converter = g_iconv_open("UTF-8", from);
-    unsupported = converter == reinterpret_cast<GIConv>(-1);
+    // (GIConv)-1 is how g_iconv_open says it failed.
+    unsupported = converter == reinterpret_cast<GIConv>(-1);  // NOLINT(performance-no-int-to-ptr)
     if (unsupported) return std::nullopt;
     gsize written = 0;
     GError* error = nullptr;
