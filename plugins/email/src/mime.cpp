@@ -85,9 +85,14 @@ int hex_digit(char c) noexcept {
     return -1;
 }
 
+// RFC 2047 allows 75 characters; mailers exceed it, but a bound keeps the search for a word's
+// end from scanning the rest of a long header at every "=?".
+constexpr std::size_t kMaxEncodedWord = 1024;
+
 // The encoded word starting at `at` ("=?charset?B|Q?payload?="), if one does.
-std::optional<EncodedWord> encoded_word_at(std::string_view text, std::size_t at) {
-    if (text.substr(at, 2) != "=?") return std::nullopt;
+std::optional<EncodedWord> encoded_word_at(std::string_view whole, std::size_t at) {
+    if (whole.substr(at, 2) != "=?") return std::nullopt;
+    const std::string_view text = whole.substr(0, std::min(whole.size(), at + kMaxEncodedWord));
     const std::size_t q1 = text.find('?', at + 2);
     if (q1 == std::string_view::npos || q1 + 2 >= text.size() || text[q1 + 2] != '?') {
         return std::nullopt;
