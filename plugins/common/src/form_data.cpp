@@ -1,10 +1,11 @@
 #include "memolib/plugins/common/form_data.hpp"
 
-#include <limits>
 #include <memory>
 #include <mutex>
 
 #include <gmime/gmime.h>
+
+#include "memolib/plugins/common/text.hpp"
 
 namespace memolib::plugins::common {
 namespace {
@@ -46,21 +47,181 @@ struct GFree {
     void operator()(gpointer p) const noexcept { g_free(p); }
 };
 
-std::string part_content(GMimePart* part) {
-    GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
-    if (wrapper == nullptr) return {};
-    GPtr<GMimeStream> out(g_mime_stream_mem_new());
-    if (g_mime_data_wrapper_write_to_stream(wrapper, out.get()) < 0) return {};
-    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out.get()));
-    if (bytes == nullptr || bytes->len == 0) return {};
-    return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
-}
-
 std::string part_media_type(GMimeObject* part) {
     GMimeContentType* type = g_mime_object_get_content_type(part);
     if (type == nullptr) return "text/plain";
     std::unique_ptr<char, GFree> mime(g_mime_content_type_get_mime_type(type));
     return mime ? std::string(mime.get()) : std::string("text/plain");
+}
+
+bool is_lwsp(char c) noexcept { return c == ' ' || c == '\t'; }
+
+// What follows "--boundary" at `at` (just past it) makes it a delimiter line: a close
+// delimiter ("--"), or transport padding and the line end. Sets `line_end` past the line.
+enum class Delimiter { kNone, kPart, kClose };
+Delimiter delimiter_at(std::string_view body, std::size_t at, std::size_t& line_end) {
+    if (body.substr(at, 2) == "--") {
+        const std::size_t eol = body.find('\n', at);
+        line_end = eol == std::string_view::npos ? body.size() : eol + 1;
+        return Delimiter::kClose;
+    }
+    while (at < body.size() && is_lwsp(body[at])) ++at;
+    if (at < body.size() && body[at] == '\r') ++at;
+    if (at < body.size() && body[at] == '\n') {
+        line_end = at + 1;
+        return Delimiter::kPart;
+    }
+    return Delimiter::kNone;
+}
+
+// Splits `body` at its delimiters into the parts' bytes (headers and content), counting them
+// before anything is allocated for one. The CRLF (or LF) before a delimiter is the
+// delimiter's, not the part's.
+bool split_parts(std::string_view body, std::string_view boundary,
+                 std::vector<std::string_view>& parts, FormError& error) {
+    const std::string dash = "--" + std::string(boundary);
+    const std::string line_dash = "\n" + dash;
+    // The first delimiter may start the body; the preamble before it is ignored.
+    std::size_t found = body.substr(0, dash.size()) == dash ? 0 : std::string_view::npos;
+    std::size_t line_end = 0;
+    Delimiter kind = Delimiter::kNone;
+    std::size_t search = 0;
+    while (true) {
+        if (found == std::string_view::npos) {
+            const std::size_t nl = body.find(line_dash, search);
+            if (nl == std::string_view::npos) break;
+            found = nl + 1;
+        }
+        kind = delimiter_at(body, found + dash.size(), line_end);
+        if (kind != Delimiter::kNone) break;
+        search = found + 1;
+        found = std::string_view::npos;
+    }
+    if (kind == Delimiter::kNone) {
+        error = {"body", "malformed_multipart",
+                 "no part is delimited by the boundary '" + std::string(boundary) + "'"};
+        return false;
+    }
+    while (kind == Delimiter::kPart) {
+        const std::size_t start = line_end;
+        // From the line end of the delimiter, so that an empty part is found too.
+        std::size_t next = body.find(line_dash, start - 1);
+        while (next != std::string_view::npos &&
+               (kind = delimiter_at(body, next + 1 + dash.size(), line_end)) == Delimiter::kNone) {
+            next = body.find(line_dash, next + 1);
+        }
+        if (next == std::string_view::npos) {
+            error = {"body", "truncated_multipart",
+                     "the body ends before the closing delimiter '" + dash +
+                         "--': the upload was cut short"};
+            return false;
+        }
+        if (parts.size() == kMaxFormParts) {
+            error = {"body", "too_many_parts",
+                     "the body holds more than " + std::to_string(kMaxFormParts) +
+                         " parts, the most a form body may have"};
+            return false;
+        }
+        std::size_t end = next;
+        if (end > start && body[end - 1] == '\r') --end;
+        parts.push_back(end > start ? body.substr(start, end - start) : std::string_view{});
+    }
+    return true;
+}
+
+// The part's header block and content, split at the first empty line.
+std::pair<std::string_view, std::string_view> split_head(std::string_view part) {
+    if (part.substr(0, 2) == "\r\n") return {{}, part.substr(2)};
+    if (part.substr(0, 1) == "\n") return {{}, part.substr(1)};
+    const std::size_t crlf = part.find("\r\n\r\n");
+    const std::size_t lf = part.find("\n\n");
+    if (crlf != std::string_view::npos && (lf == std::string_view::npos || crlf < lf)) {
+        return {part.substr(0, crlf + 2), part.substr(crlf + 4)};
+    }
+    if (lf != std::string_view::npos) return {part.substr(0, lf + 1), part.substr(lf + 2)};
+    return {part, {}};
+}
+
+// `content` with the part's transfer encoding (base64, quoted-printable) removed.
+std::string decoded_content(GMimePart* part, std::string_view content) {
+    const GMimeContentEncoding encoding = g_mime_part_get_content_encoding(part);
+    if (encoding != GMIME_CONTENT_ENCODING_BASE64 &&
+        encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+        encoding != GMIME_CONTENT_ENCODING_UUENCODE) {
+        return std::string(content);
+    }
+    GPtr<GMimeStream> in(g_mime_stream_mem_new_with_buffer(content.data(), content.size()));
+    GPtr<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(in.get(), encoding));
+    GPtr<GMimeStream> out(g_mime_stream_mem_new());
+    if (g_mime_data_wrapper_write_to_stream(wrapper.get(), out.get()) < 0) return {};
+    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out.get()));
+    if (bytes == nullptr || bytes->len == 0) return {};
+    return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
+}
+
+// Reads one part; false (with `error`) when its declared charset cannot be honoured. Sets
+// `skip` for a nested multipart or message, which carry no field.
+bool read_part(std::string_view bytes, FormPart& out, bool& skip, FormError& error) {
+    const auto [head, content] = split_head(bytes);
+    std::string header(head);
+    header += "\r\n";
+    GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(header.data(), header.size()));
+    GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+    GPtr<GMimeObject> object(g_mime_parser_construct_part(parser.get(), nullptr));
+    skip = !object || !GMIME_IS_PART(object.get());
+    if (skip) return true;
+    GMimeContentDisposition* disposition = g_mime_object_get_content_disposition(object.get());
+    const char* name = disposition != nullptr
+                           ? g_mime_content_disposition_get_parameter(disposition, "name")
+                           : nullptr;
+    const char* filename = disposition != nullptr
+                               ? g_mime_content_disposition_get_parameter(disposition, "filename")
+                               : nullptr;
+    out.name = name != nullptr ? name : "";
+    if (filename != nullptr) out.filename = filename;
+    out.content_type = part_media_type(object.get());
+    out.content = decoded_content(GMIME_PART(object.get()), content);
+    const char* charset = g_mime_object_get_content_type_parameter(object.get(), "charset");
+    if (filename == nullptr && charset != nullptr && *charset != '\0') {
+        std::string code;
+        if (!convert_to_utf8(out.content, charset, code)) {
+            error = {out.name.empty() ? "body" : out.name, code,
+                     code == "unsupported_charset"
+                         ? "the part declares charset '" + std::string(charset) +
+                               "', which no converter knows"
+                         : "the part is not valid " + std::string(charset)};
+            return false;
+        }
+        out.charset = charset;
+    }
+    return true;
+}
+
+std::optional<std::string> iconv_convert(std::string_view bytes, const char* from,
+                                         bool& unsupported) {
+    // g_convert reports a converter it cannot open with varying codes: asked first.
+    GIConv converter = g_iconv_open("UTF-8", from);
+    // (GIConv)-1 is how g_iconv_open says it failed.
+    unsupported = converter == reinterpret_cast<GIConv>(-1);  // NOLINT(performance-no-int-to-ptr)
+    if (unsupported) return std::nullopt;
+    gsize written = 0;
+    GError* error = nullptr;
+    std::unique_ptr<gchar, GFree> out(g_convert_with_iconv(
+        bytes.data(), static_cast<gssize>(bytes.size()), converter, nullptr, &written, &error));
+    g_iconv_close(converter);
+    if (error != nullptr) {
+        g_error_free(error);
+        return std::nullopt;
+    }
+    if (!out) return std::nullopt;
+    return std::string(out.get(), written);
+}
+
+bool is_ascii(std::string_view s) noexcept {
+    for (char c : s) {
+        if (static_cast<unsigned char>(c) >= 0x80) return false;
+    }
+    return true;
 }
 
 }  // namespace
@@ -80,6 +241,83 @@ FormPairs parse_urlencoded(std::string_view body) {
     return out;
 }
 
+std::string content_type_charset(std::string_view content_type) {
+    ensure_gmime_initialized();
+    const std::string text(content_type.substr(0, content_type.find('\0')));
+    GPtr<GMimeContentType> type(g_mime_content_type_parse(nullptr, text.c_str()));
+    const char* charset = type ? g_mime_content_type_get_parameter(type.get(), "charset") : nullptr;
+    return charset != nullptr ? to_lower(trim(charset)) : std::string();
+}
+
+bool convert_to_utf8(std::string& text, std::string_view charset, std::string& code) {
+    std::string label = to_lower(trim(charset));
+    if (label.size() >= 2 && label.front() == '"' && label.back() == '"') {
+        label = to_lower(trim(std::string_view(label).substr(1, label.size() - 2)));
+    }
+    if (label == "utf-8" || label == "utf8") {
+        if (is_valid_utf8(text)) return true;
+        code = "invalid_encoding";
+        return false;
+    }
+    ensure_gmime_initialized();
+    // WHATWG reads these labels as Windows-1252; glibc's CP1252 leaves five bytes undefined,
+    // which ISO-8859-1 still maps.
+    const bool latin1 = label == "iso-8859-1" || label == "iso8859-1" || label == "latin1" ||
+                        label == "l1" || label == "us-ascii" || label == "ascii";
+    if (is_ascii(text)) {
+        // ASCII reads the same in every charset a form declares, yet the label must be known.
+        if (latin1) return true;
+    }
+    bool unsupported = false;
+    std::optional<std::string> out;
+    if (latin1) {
+        out = iconv_convert(text, "CP1252", unsupported);
+        if (!out) out = iconv_convert(text, "ISO-8859-1", unsupported);
+    } else {
+        const char* name = g_mime_charset_iconv_name(label.c_str());
+        out = iconv_convert(text, name != nullptr ? name : label.c_str(), unsupported);
+    }
+    if (!out) {
+        code = unsupported ? "unsupported_charset" : "invalid_encoding";
+        return false;
+    }
+    text = std::move(*out);
+    return true;
+}
+
+std::optional<FormPairs> read_urlencoded(std::string_view body, std::string_view charset,
+                                         FormError& error) {
+    std::size_t fields = 0;
+    for (std::size_t at = 0; at < body.size();) {
+        std::size_t amp = body.find('&', at);
+        if (amp == std::string_view::npos) amp = body.size();
+        if (amp > at && ++fields > kMaxFormParts) {
+            error = {"body", "too_many_parts",
+                     "the body holds more than " + std::to_string(kMaxFormParts) +
+                         " fields, the most a form body may have"};
+            return std::nullopt;
+        }
+        at = amp + 1;
+    }
+    FormPairs pairs = parse_urlencoded(body);
+    if (charset.empty()) return pairs;
+    for (auto& [name, value] : pairs) {
+        std::string code;
+        const std::string raw_name = name;
+        if (!convert_to_utf8(name, charset, code) || !convert_to_utf8(value, charset, code)) {
+            const bool named = is_valid_utf8(raw_name) && !raw_name.empty();
+            error = {code == "unsupported_charset" ? "content-type" : (named ? raw_name : "body"),
+                     code,
+                     code == "unsupported_charset"
+                         ? "the body declares charset '" + std::string(charset) +
+                               "', which no converter knows"
+                         : "the field is not valid " + std::string(charset)};
+            return std::nullopt;
+        }
+    }
+    return pairs;
+}
+
 std::optional<std::string> form_value(const FormPairs& pairs, std::string_view name) {
     for (const auto& [k, v] : pairs) {
         if (k == name) return v;
@@ -95,69 +333,32 @@ void ensure_gmime_initialized() {
 }
 
 std::optional<std::vector<FormPart>> parse_multipart(std::string_view content_type,
-                                                     std::string_view body, std::string& error) {
+                                                     std::string_view body, FormError& error) {
     ensure_gmime_initialized();
     if (content_type.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
-        error = "the content type holds a line break";
+        error = {"body", "malformed_multipart", "the content type holds a line break"};
         return std::nullopt;
     }
-    const std::string header = "Content-Type: " + std::string(content_type) + "\r\n\r\n";
-    // Without a line end after the closing boundary GMime keeps the CR before it in the last
-    // part's content; clients (curl among them) often omit that final CRLF.
-    const std::string_view tail = !body.empty() && body.back() != '\n' ? "\r\n" : "";
-    if (body.size() > std::numeric_limits<guint>::max() - header.size()) {
-        error = "the body is too large to parse";
+    const std::string type_text(content_type);
+    GPtr<GMimeContentType> type(g_mime_content_type_parse(nullptr, type_text.c_str()));
+    if (!type || !g_mime_content_type_is_type(type.get(), "multipart", "*")) {
+        error = {"body", "malformed_multipart", "the body is not a MIME multipart"};
         return std::nullopt;
     }
-    GByteArray* bytes =
-        g_byte_array_sized_new(static_cast<guint>(header.size() + body.size() + tail.size()));
-    g_byte_array_append(bytes, reinterpret_cast<const guint8*>(header.data()),
-                        static_cast<guint>(header.size()));
-    if (!body.empty()) {
-        g_byte_array_append(bytes, reinterpret_cast<const guint8*>(body.data()),
-                            static_cast<guint>(body.size()));
-    }
-    if (!tail.empty()) {
-        g_byte_array_append(bytes, reinterpret_cast<const guint8*>(tail.data()),
-                            static_cast<guint>(tail.size()));
-    }
-    GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(bytes));  // owns `bytes`
-    GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
-    GPtr<GMimeObject> root(g_mime_parser_construct_part(parser.get(), nullptr));
-    if (!root || !GMIME_IS_MULTIPART(root.get())) {
-        error = "the body is not a MIME multipart";
-        return std::nullopt;
-    }
-    // Asked of the header, since GMime invents a boundary for a multipart that has none.
-    const char* boundary = g_mime_object_get_content_type_parameter(root.get(), "boundary");
+    const char* boundary = g_mime_content_type_get_parameter(type.get(), "boundary");
     if (boundary == nullptr || *boundary == '\0') {
-        error = "the content type has no boundary parameter";
+        error = {"body", "malformed_multipart", "the content type has no boundary parameter"};
         return std::nullopt;
     }
-    GMimeMultipart* multipart = GMIME_MULTIPART(root.get());
-    const int count = g_mime_multipart_get_count(multipart);
-    if (count <= 0) {
-        error = "no part is delimited by the boundary";
-        return std::nullopt;
-    }
+    std::vector<std::string_view> pieces;
+    if (!split_parts(body, boundary, pieces, error)) return std::nullopt;
     std::vector<FormPart> parts;
-    for (int i = 0; i < count; ++i) {
-        GMimeObject* object = g_mime_multipart_get_part(multipart, i);
-        // Nested multiparts (the obsolete multipart/mixed file lists) carry no field we read.
-        if (!GMIME_IS_PART(object)) continue;
-        GMimeContentDisposition* disposition = g_mime_object_get_content_disposition(object);
-        const char* name = disposition != nullptr
-                               ? g_mime_content_disposition_get_parameter(disposition, "name")
-                               : nullptr;
-        const char* filename = disposition != nullptr ? g_mime_content_disposition_get_parameter(
-                                                            disposition, "filename")
-                                                      : nullptr;
+    parts.reserve(pieces.size());
+    for (std::string_view piece : pieces) {
         FormPart part;
-        part.name = name != nullptr ? name : "";
-        if (filename != nullptr) part.filename = filename;
-        part.content_type = part_media_type(object);
-        part.content = part_content(GMIME_PART(object));
-        parts.push_back(std::move(part));
+        bool skip = false;
+        if (!read_part(piece, part, skip, error)) return std::nullopt;
+        if (!skip) parts.push_back(std::move(part));
     }
     return parts;
 }

@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(multipart_parts_and_files) {
         "--XyZ\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nbonjour\r\n"
         "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
         "Content-Type: text/plain\r\n\r\nabc\r\n--XyZ--\r\n";
-    std::string error;
+    FormError error;
     auto parts = parse_multipart("multipart/form-data; boundary=XyZ", body, error);
     BOOST_REQUIRE(parts);
     BOOST_REQUIRE_EQUAL(parts->size(), 2u);
@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(multipart_parts_and_files) {
     BOOST_REQUIRE(parts2);
     BOOST_TEST((*parts2)[1].content == "abc");
     BOOST_TEST(!parse_multipart("multipart/form-data", "junk", error));
-    BOOST_TEST(!error.empty());
+    BOOST_TEST(error.code == "malformed_multipart");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -134,6 +134,73 @@ BOOST_AUTO_TEST_CASE(json_objects_skip_empty_members) {
     BOOST_TEST(json_object({{"a", "1"}, {"b", ""}, {"c", "say \"hi\""}}) ==
                R"({"a":"1","c":"say \"hi\""})");
     BOOST_TEST(json_object({{"a", ""}}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(multipart_delimiters_as_rfc_2046_reads_them) {
+    const std::string type = "multipart/form-data; boundary=b";
+    FormError error;
+    // Preamble and epilogue ignored, LF-only line ends, an empty part, base64 content, and a
+    // line that starts with the boundary but is no delimiter.
+    auto parts = parse_multipart(
+        type,
+        "preamble\n--b\nContent-Disposition: form-data; name=\"m\"\n\nBonjour\n--bx\n\n"
+        "--b\r\nContent-Disposition: form-data; name=\"e\"\r\n\r\n\r\n"
+        "--b\r\nContent-Disposition: form-data; name=\"c\"\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\nQm9uam91cg==\r\n--b--\r\nepilogue",
+        error);
+    BOOST_REQUIRE_MESSAGE(parts, error.message);
+    BOOST_REQUIRE_EQUAL(parts->size(), 3u);
+    BOOST_TEST((*parts)[0].content == "Bonjour\n--bx\n");
+    BOOST_TEST((*parts)[1].content == "");
+    BOOST_TEST((*parts)[2].content == "Bonjour");
+
+    BOOST_TEST(!parse_multipart(type, "--b\r\n\r\nBonjour\r\n", error));
+    BOOST_TEST(error.code == "truncated_multipart");
+    BOOST_TEST(!parse_multipart(type, "--b\r\n\r\nBonjour\r\n--b\r\n\r\nBon", error));
+    BOOST_TEST(error.code == "truncated_multipart");
+
+    std::string many;
+    for (std::size_t i = 0; i <= kMaxFormParts; ++i) many += "--b\r\n\r\nx\r\n";
+    BOOST_TEST(!parse_multipart(type, many + "--b--\r\n", error));
+    BOOST_TEST(error.code == "too_many_parts");
+    BOOST_TEST(error.message.find(std::to_string(kMaxFormParts)) != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(multipart_text_parts_are_converted_from_their_charset) {
+    const std::string type = "multipart/form-data; boundary=b";
+    const auto part = [](const std::string& charset, const std::string& content) {
+        return "--b\r\nContent-Disposition: form-data; name=\"m\"\r\nContent-Type: text/plain; "
+               "charset=" +
+               charset + "\r\n\r\n" + content + "\r\n--b--\r\n";
+    };
+    FormError error;
+    auto parts = parse_multipart(type, part("windows-1252", "20 \x80 l\x92\xe9t\xe9"), error);
+    BOOST_REQUIRE(parts);
+    BOOST_TEST((*parts)[0].content == "20 \xe2\x82\xac l\xe2\x80\x99\xc3\xa9t\xc3\xa9");
+    BOOST_TEST((*parts)[0].charset == "windows-1252");
+    BOOST_TEST(!parse_multipart(type, part("x-klingon", "abc"), error));
+    BOOST_TEST(error.code == "unsupported_charset");
+    BOOST_TEST(error.field == "m");
+    BOOST_TEST(!parse_multipart(type, part("utf-8", "caf\xe9"), error));
+    BOOST_TEST(error.code == "invalid_encoding");
+}
+
+BOOST_AUTO_TEST_CASE(urlencoded_bodies_are_bounded_and_converted) {
+    FormError error;
+    auto pairs = read_urlencoded("a=caf%E9&&b=cr%E8me", "iso-8859-1", error);
+    BOOST_REQUIRE(pairs);
+    BOOST_TEST(form_value(*pairs, "a").value_or("") == "caf\xc3\xa9");
+    BOOST_TEST(form_value(*pairs, "b").value_or("") == "cr\xc3\xa8me");
+    BOOST_TEST(content_type_charset("application/x-www-form-urlencoded; charset=\"ISO-8859-1\"") ==
+               "iso-8859-1");
+    BOOST_TEST(!read_urlencoded("a=1", "x-klingon", error));
+    BOOST_TEST(error.code == "unsupported_charset");
+    std::string many;
+    for (std::size_t i = 0; i <= kMaxFormParts; ++i) many += "a=1&&";
+    BOOST_TEST(!read_urlencoded(many, "", error));
+    BOOST_TEST(error.code == "too_many_parts");
+    many.resize(many.size() - 5);
+    BOOST_TEST(read_urlencoded(many, "", error).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

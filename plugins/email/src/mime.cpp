@@ -1,9 +1,12 @@
 #include "mime.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <gmime/gmime.h>
 
@@ -29,6 +32,11 @@ using GCharPtr = std::unique_ptr<char, GFree>;
 
 // GMime caps nesting itself (about 1024 levels); this keeps our own walk shallow whatever it does.
 constexpr int kMaxDepth = 100;
+
+// Bounds on a message's MIME structure, checked on its bytes before GMime builds an object per
+// part: a message of tiny parts would otherwise cost many times its size in memory and time.
+constexpr std::size_t kMaxMimeParts = 1000;
+constexpr std::size_t kMaxMultiparts = 50;
 
 // The options of every GMime call of the plugin, built once and only read afterwards, so they
 // are shared by concurrent requests without a lock. Real mail breaks the RFCs often, hence
@@ -59,6 +67,147 @@ std::string unfold(std::string_view raw) {
         if (c != '\r' && c != '\n') out.push_back(c);
     }
     return std::string(common::trim(out));
+}
+
+bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// One RFC 2047 encoded word, its payload decoded to bytes of `charset`.
+struct EncodedWord {
+    std::string charset;
+    std::string bytes;
+    std::size_t end = 0;  // just past "?="
+};
+
+int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// RFC 2047 allows 75 characters; mailers exceed it, but a bound keeps the search for a word's
+// end from scanning the rest of a long header at every "=?".
+constexpr std::size_t kMaxEncodedWord = 1024;
+
+// The encoded word starting at `at` ("=?charset?B|Q?payload?="), if one does.
+std::optional<EncodedWord> encoded_word_at(std::string_view whole, std::size_t at) {
+    if (whole.substr(at, 2) != "=?") return std::nullopt;
+    const std::string_view text = whole.substr(0, std::min(whole.size(), at + kMaxEncodedWord));
+    const std::size_t q1 = text.find('?', at + 2);
+    if (q1 == std::string_view::npos || q1 + 2 >= text.size() || text[q1 + 2] != '?') {
+        return std::nullopt;
+    }
+    const char encoding = text[q1 + 1];
+    const std::size_t close = text.find("?=", q1 + 3);
+    if (close == std::string_view::npos) return std::nullopt;
+    std::string_view charset = text.substr(at + 2, q1 - at - 2);
+    const std::string_view payload = text.substr(q1 + 3, close - q1 - 3);
+    for (char c : charset) {
+        if (is_space(c)) return std::nullopt;
+    }
+    for (char c : payload) {
+        if (is_space(c)) return std::nullopt;
+    }
+    charset = charset.substr(0, charset.find('*'));  // RFC 2231 language suffix
+    EncodedWord word;
+    word.charset = std::string(charset);
+    word.end = close + 2;
+    if (encoding == 'B' || encoding == 'b') {
+        // Each word decoded on its own: its '=' padding ends its own bytes only.
+        word.bytes.resize(payload.size() * 3 / 4 + 3);
+        int state = 0;
+        guint32 save = 0;
+        const std::size_t n = g_mime_encoding_base64_decode_step(
+            reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
+            reinterpret_cast<unsigned char*>(word.bytes.data()), &state, &save);
+        word.bytes.resize(n);
+    } else if (encoding == 'Q' || encoding == 'q') {
+        for (std::size_t i = 0; i < payload.size(); ++i) {
+            const char c = payload[i];
+            if (c == '_') {
+                word.bytes.push_back(' ');
+            } else if (c == '=' && i + 2 < payload.size() && hex_digit(payload[i + 1]) >= 0 &&
+                       hex_digit(payload[i + 2]) >= 0) {
+                word.bytes.push_back(
+                    static_cast<char>(hex_digit(payload[i + 1]) * 16 + hex_digit(payload[i + 2])));
+                i += 2;
+            } else {
+                word.bytes.push_back(c);
+            }
+        }
+    } else {
+        return std::nullopt;
+    }
+    return word;
+}
+
+// Appends `text` quoted for a quoted-string's inside.
+void append_quoted(std::string& out, std::string_view text) {
+    for (char c : text) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        if (c != '\r' && c != '\n') out.push_back(c);
+    }
+}
+
+// Decodes the RFC 2047 encoded words of `text`, each on its own (GMime 3.2 joins adjacent
+// words' base64 before decoding, so a word's '=' padding cut the rest of the text). The bytes
+// of adjacent words in one charset are joined before conversion, since some mailers split a
+// character across words. With `as_phrase`, each run of words becomes a quoted-string (or its
+// inside, within one), so that an address list keeps its syntax for GMime's parser.
+std::string decode_words(std::string_view text, bool as_phrase) {
+    std::string out;
+    std::string pending_raw;
+    bool in_quote = false;
+    std::size_t i = 0;
+    const auto flush_raw = [&] {
+        out += as_phrase ? pending_raw : to_utf8(pending_raw, "");
+        pending_raw.clear();
+    };
+    while (i < text.size()) {
+        std::optional<EncodedWord> word = encoded_word_at(text, i);
+        if (!word) {
+            const char c = text[i];
+            if (as_phrase && c == '\\' && i + 1 < text.size()) {
+                pending_raw.append(text.substr(i, 2));
+                i += 2;
+                continue;
+            }
+            if (c == '"') in_quote = !in_quote;
+            pending_raw.push_back(c);
+            ++i;
+            continue;
+        }
+        flush_raw();
+        std::string decoded;
+        std::string charset = word->charset;
+        std::string bytes = std::move(word->bytes);
+        i = word->end;
+        while (true) {
+            std::size_t next = i;
+            while (next < text.size() && is_space(text[next])) ++next;
+            std::optional<EncodedWord> following = encoded_word_at(text, next);
+            if (!following) break;
+            if (!sdk::iequals(following->charset, charset)) {
+                decoded += to_utf8(bytes, charset);
+                bytes.clear();
+                charset = following->charset;
+            }
+            bytes += following->bytes;
+            i = following->end;
+        }
+        decoded += to_utf8(bytes, charset);
+        if (!as_phrase) {
+            out += decoded;
+        } else if (in_quote) {
+            append_quoted(out, decoded);
+        } else {
+            out.push_back('"');
+            append_quoted(out, decoded);
+            out.push_back('"');
+        }
+    }
+    flush_raw();
+    return out;
 }
 
 HeaderList header_list(GMimeObject* object) {
@@ -123,9 +272,52 @@ void append_text(std::string& to, const std::string& piece) {
     to += piece;
 }
 
+// The value of parameter `name` (not its RFC 2231 form) in header `header` as sent, quotes
+// removed; nullopt when absent.
+std::optional<std::string> raw_parameter(GMimeObject* object, const char* header,
+                                         std::string_view name) {
+    GMimeHeaderList* list = g_mime_object_get_header_list(object);
+    GMimeHeader* found = list != nullptr ? g_mime_header_list_get_header(list, header) : nullptr;
+    const char* raw = found != nullptr ? g_mime_header_get_raw_value(found) : nullptr;
+    if (raw == nullptr) return std::nullopt;
+    const std::string value = unfold(raw);
+    std::size_t at = value.find(';');
+    while (at != std::string::npos) {
+        std::size_t key = at + 1;
+        while (key < value.size() && is_space(value[key])) ++key;
+        const std::size_t eq = value.find('=', key);
+        if (eq == std::string::npos) return std::nullopt;
+        const bool match =
+            sdk::iequals(common::trim(std::string_view(value).substr(key, eq - key)), name);
+        std::size_t v = eq + 1;
+        while (v < value.size() && is_space(value[v])) ++v;
+        std::string out;
+        if (v < value.size() && value[v] == '"') {
+            for (++v; v < value.size() && value[v] != '"'; ++v) {
+                if (value[v] == '\\' && v + 1 < value.size()) ++v;
+                out.push_back(value[v]);
+            }
+            at = value.find(';', v);
+        } else {
+            at = value.find(';', v);
+            out = std::string(common::trim(std::string_view(value).substr(
+                v, at == std::string::npos ? std::string::npos : at - v)));
+        }
+        if (match) return out;
+    }
+    return std::nullopt;
+}
+
+// The attachment's file name: GMime reads RFC 2231 values, but decodes encoded words in a
+// quoted value (a common non-standard form) the way it decodes headers, so those are ours.
 std::string disposition_filename(GMimeObject* object) {
     const char* name = g_mime_object_get_content_disposition_parameter(object, "filename");
-    if (name == nullptr) name = g_mime_object_get_content_type_parameter(object, "name");
+    std::optional<std::string> raw = raw_parameter(object, "Content-Disposition", "filename");
+    if (name == nullptr) {
+        name = g_mime_object_get_content_type_parameter(object, "name");
+        raw = raw_parameter(object, "Content-Type", "name");
+    }
+    if (raw && raw->find("=?") != std::string::npos) return decode_header_text(*raw);
     return name != nullptr ? make_valid_utf8(name) : std::string();
 }
 
@@ -163,9 +355,8 @@ void walk(GMimeObject* object, int depth, EmailFields& out) {
     }
     if (!GMIME_IS_PART(object)) return;
     GMimePart* part = GMIME_PART(object);
-    const char* filename = g_mime_part_get_filename(part);
-    const bool attached =
-        g_mime_part_is_attachment(part) || (filename != nullptr && *filename != '\0');
+    const std::string filename = disposition_filename(object);
+    const bool attached = g_mime_part_is_attachment(part) || !filename.empty();
     GMimeContentType* type = g_mime_object_get_content_type(object);
     // Inline text parts make the body; several of them (text around an inline image) are
     // joined in order, so that nothing the sender wrote is lost.
@@ -178,7 +369,7 @@ void walk(GMimeObject* object, int depth, EmailFields& out) {
         return;
     }
     sdk::Attachment attachment;
-    attachment.name = filename != nullptr ? make_valid_utf8(filename) : std::string();
+    attachment.name = filename;
     attachment.content_type = media_type(object);
     attachment.size = part_size(part);
     add_attachment(out, std::move(attachment));
@@ -218,7 +409,10 @@ std::optional<Mailbox> first_mailbox_in(InternetAddressList* list, int depth) {
 std::optional<Mailbox> first_mailbox(std::string_view list) {
     const std::string text = c_string(list);
     if (common::trim(text).empty()) return std::nullopt;
-    GPtr<InternetAddressList> parsed(internet_address_list_parse(parser_options(), text.c_str()));
+    // Encoded words are decoded here, not by GMime (see decode_words).
+    const std::string phrase =
+        text.find("=?") == std::string::npos ? text : c_string(decode_words(text, true));
+    GPtr<InternetAddressList> parsed(internet_address_list_parse(parser_options(), phrase.c_str()));
     if (auto found = first_mailbox_in(parsed.get(), 0)) return found;
     // GMime gives up on a few broken lists that the simpler common reading still understands.
     std::string name;
@@ -232,8 +426,7 @@ std::string decode_header_text(std::string_view raw) {
     if (text.find("=?") == std::string::npos && common::is_valid_utf8(text)) {
         return make_valid_utf8(text);
     }
-    GCharPtr decoded(g_mime_utils_header_decode_text(parser_options(), text.c_str()));
-    return decoded ? make_valid_utf8(decoded.get()) : make_valid_utf8(text);
+    return make_valid_utf8(decode_words(text, false));
 }
 
 std::string decode_message_id(std::string_view raw) {
@@ -279,6 +472,60 @@ std::optional<long long> decode_date_ms(std::string_view raw) {
     return ms;
 }
 
+// Checks the bounds above: every boundary the message declares, then every line that opens
+// one of them. Text that merely looks like a boundary only makes the count stricter.
+bool within_mime_limits(std::string_view bytes, const std::string& field, Problems& problems) {
+    std::vector<std::string_view> boundaries;
+    static constexpr std::string_view kKey = "boundary=";
+    for (std::size_t at = 0; at + kKey.size() <= bytes.size(); ++at) {
+        if (!sdk::iequals(bytes.substr(at, kKey.size()), kKey)) continue;
+        std::size_t v = at + kKey.size();
+        std::size_t end = 0;
+        if (v < bytes.size() && bytes[v] == '"') {
+            ++v;
+            end = bytes.find_first_of("\"\r\n", v);
+        } else {
+            end = bytes.find_first_of("; \t\r\n", v);
+        }
+        if (end == std::string_view::npos) end = bytes.size();
+        const std::string_view boundary = bytes.substr(v, end - v);
+        if (boundary.empty() ||
+            std::find(boundaries.begin(), boundaries.end(), boundary) != boundaries.end()) {
+            continue;
+        }
+        if (boundaries.size() == kMaxMultiparts) {
+            problems.add(field, "too_many_parts",
+                         "the message holds more than " + std::to_string(kMaxMultiparts) +
+                             " multiparts, the most a message may nest");
+            return false;
+        }
+        boundaries.push_back(boundary);
+    }
+    if (boundaries.empty()) return true;
+    std::size_t parts = 0;
+    for (std::size_t line = 0; line < bytes.size();) {
+        if (bytes.substr(line, 2) == "--") {
+            const std::string_view rest = bytes.substr(line + 2);
+            for (std::string_view boundary : boundaries) {
+                if (rest.substr(0, boundary.size()) == boundary) {
+                    if (++parts > kMaxMimeParts) {
+                        problems.add(field, "too_many_parts",
+                                     "the message holds more than " +
+                                         std::to_string(kMaxMimeParts) +
+                                         " MIME parts, the most a message may have");
+                        return false;
+                    }
+                    break;
+                }
+            }
+        }
+        const std::size_t eol = bytes.find('\n', line);
+        if (eol == std::string_view::npos) break;
+        line = eol + 1;
+    }
+    return true;
+}
+
 bool read_message(std::string_view bytes, const std::string& field, EmailFields& out,
                   Problems& problems) {
     // An mbox "From " separator line, which a local delivery pipe may leave in front, is not a
@@ -287,6 +534,7 @@ bool read_message(std::string_view bytes, const std::string& field, EmailFields&
         const std::size_t eol = bytes.find('\n');
         bytes = eol == std::string_view::npos ? std::string_view{} : bytes.substr(eol + 1);
     }
+    if (!within_mime_limits(bytes, field, problems)) return false;
     GPtr<GMimeMessage> message(parse_message(bytes));
     if (!message) {
         problems.add(field, "malformed_message", "no RFC 5322 message could be read");

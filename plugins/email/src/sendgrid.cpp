@@ -96,7 +96,9 @@ bool read_sendgrid(const FormBody& form, EmailFields& fields, Problems& problems
     const std::map<std::string, std::string> charsets = read_charsets(form, problems);
     const auto text = [&](const char* name) {
         const auto it = charsets.find(name);
-        return to_utf8(form.value(name).value_or(""), it == charsets.end() ? "" : it->second);
+        // A part that declared its own charset was converted already.
+        const bool listed = it != charsets.end() && !form.is_converted(name);
+        return to_utf8(form.value(name).value_or(""), listed ? it->second : "");
     };
     if (auto raw = form.value("email")) {
         // "Send raw": the whole message is the source; the parsed fields beside it repeat it.

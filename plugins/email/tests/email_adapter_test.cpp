@@ -631,6 +631,39 @@ BOOST_AUTO_TEST_CASE(mime_rfc2047_encoded_words_are_decoded) {
     BOOST_TEST(m.metadata_json == "{\"cc\":\"Andr\xc3\xa9 Pirard <PIRARD@vm1.ulg.ac.be>\"}");
 }
 
+BOOST_AUTO_TEST_CASE(mime_nodemailer_padded_encoded_words_are_decoded_each) {
+    const Message& m = only_message(parse(kRfc822, fixture("nodemailer_cyrillic.eml")));
+    BOOST_TEST(m.subject == "Запрос по договору аренды квартиры на улице Пушкина, дом 10");
+    BOOST_TEST(m.sender_name == "Пётр Иванов");
+    BOOST_REQUIRE_EQUAL(m.attachments.size(), 2U);
+    BOOST_TEST(m.attachments[0].name == "Договор аренды квартиры.pdf");
+    BOOST_TEST(m.attachments[1].name == "Счёт-фактура №42.pdf");
+}
+
+BOOST_AUTO_TEST_CASE(mime_q_words_quoted_names_and_split_characters) {
+    // Q words side by side; a B word inside a quoted display name; a character split across
+    // two B words (no RFC allows it, some mailers do it); Latin-1 beside UTF-8.
+    const std::string message =
+        "From: \"=?UTF-8?B?0J/RkdGC?= =?UTF-8?B?0YAg0JjQsg==?=\" <petr@example.ru>\r\n"
+        "Subject: =?UTF-8?Q?=D0=BF?= =?UTF-8?Q?=D0=BE_?=\r\n =?UTF-8?B?0A==?= =?UTF-8?B?vw==?="
+        " =?ISO-8859-1?Q?caf=E9?= ok\r\n"
+        "Message-ID: <q@example.ru>\r\n\r\nBody\r\n";
+    const Message& m = only_message(parse(kRfc822, message));
+    BOOST_TEST(m.sender_name == "Пётр Ив");
+    BOOST_TEST(m.subject == "по пcafé ok");
+}
+
+BOOST_AUTO_TEST_CASE(mime_message_of_too_many_parts_is_refused_before_parsing) {
+    std::string message =
+        "From: a@example.org\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+    for (int i = 0; i < 1001; ++i) message += "--b\r\n\r\nx\r\n";
+    message += "--b--\r\n";
+    const FakeResult r = parse(kRfc822, message);
+    BOOST_TEST(is(r.status, Status::kInvalid));
+    BOOST_REQUIRE_EQUAL(r.errors.size(), 1U);
+    BOOST_TEST(r.errors[0].code == "too_many_parts");
+}
+
 BOOST_AUTO_TEST_CASE(mime_latin1_quoted_printable_becomes_utf8) {
     const Message& m = only_message(parse(kRfc822, fixture("latin1_quoted_printable.eml")));
     BOOST_TEST(m.sender == "francois.leger@example.fr");

@@ -234,7 +234,7 @@ sdk::Status FormAdapter::parse(const sdk::Request& request, const sdk::Host& hos
     if (media_type == "application/json") {
         decode_json(request.body(), form);
     } else if (media_type == "application/x-www-form-urlencoded") {
-        decode_urlencoded(request.body(), form);
+        decode_urlencoded(request.content_type(), request.body(), form);
     } else if (media_type == "multipart/form-data") {
         decode_multipart(request.content_type(), request.body(), form);
     } else {

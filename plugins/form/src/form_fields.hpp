@@ -70,8 +70,13 @@ public:
     // Rejects the body as a whole: what was read before the problem is meaningless, so this
     // error replaces every other one and no field is validated.
     void reject_body(std::string code, std::string message) {
+        reject_body("body", std::move(code), std::move(message));
+    }
+
+    // The same, blaming one field (a part whose charset cannot be honoured, say).
+    void reject_body(std::string field, std::string code, std::string message) {
         errors_.clear();
-        errors_.push_back({"body", std::move(code), std::move(message)});
+        errors_.push_back({std::move(field), std::move(code), std::move(message)});
         body_rejected_ = true;
     }
 
@@ -106,7 +111,7 @@ private:
 
 // Each decoder reads one media type into `form`, recording what it cannot read as errors.
 void decode_json(std::string_view body, RawForm& form);
-void decode_urlencoded(std::string_view body, RawForm& form);
+void decode_urlencoded(std::string_view content_type, std::string_view body, RawForm& form);
 void decode_multipart(std::string_view content_type, std::string_view body, RawForm& form);
 
 }  // namespace memolib::plugins::form

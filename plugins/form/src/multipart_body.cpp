@@ -47,11 +47,11 @@ void decode_multipart(std::string_view content_type, std::string_view body, RawF
         form.reject_body("too_long", "the body is too large to parse");
         return;
     }
-    std::string error;
+    common::FormError error;
     std::optional<std::vector<common::FormPart>> parts =
         common::parse_multipart(content_type, body, error);
     if (!parts) {
-        form.reject_body("malformed_multipart", error);
+        form.reject_body(std::move(error.field), std::move(error.code), std::move(error.message));
         return;
     }
     for (common::FormPart& part : *parts) read_part(part, form);

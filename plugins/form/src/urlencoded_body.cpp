@@ -1,3 +1,4 @@
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -6,8 +7,15 @@
 
 namespace memolib::plugins::form {
 
-void decode_urlencoded(std::string_view body, RawForm& form) {
-    for (const auto& [name, value] : common::parse_urlencoded(body)) form.set(name, value);
+void decode_urlencoded(std::string_view content_type, std::string_view body, RawForm& form) {
+    common::FormError error;
+    const std::optional<common::FormPairs> pairs =
+        common::read_urlencoded(body, common::content_type_charset(content_type), error);
+    if (!pairs) {
+        form.reject_body(std::move(error.field), std::move(error.code), std::move(error.message));
+        return;
+    }
+    for (const auto& [name, value] : *pairs) form.set(name, value);
 }
 
 }  // namespace memolib::plugins::form
