@@ -128,6 +128,25 @@ BOOST_AUTO_TEST_CASE(sendgrid_text_field_keeps_no_delimiter_crlf) {
     BOOST_TEST(column(only_row(), "text") == "Bonjour");
 }
 
+BOOST_AUTO_TEST_CASE(single_part_email_text_ends_like_a_multipart_one) {
+    // The same words as a single-part message and as one text part of a multipart: the line
+    // end that closes a single-part body is no more part of the text than a delimiter's CRLF.
+    const std::string head =
+        "From: Jeanne <jeanne@example.org>\r\nTo: contact@example.fr\r\nSubject: Test\r\n";
+    expect_stored(post("email", "message/rfc822",
+                       head + "Message-ID: <single@example.org>\r\n"
+                              "Content-Type: text/plain; charset=utf-8\r\n\r\nBonjour\r\n\r\n"));
+    expect_stored(post("email", "message/rfc822",
+                       head + "Message-ID: <multi@example.org>\r\nMIME-Version: 1.0\r\n"
+                              "Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
+                              "Content-Type: text/plain; charset=utf-8\r\n\r\nBonjour\r\n"
+                              "--b--\r\n"));
+    const auto texts = database()->query("SELECT text FROM messages ORDER BY id");
+    BOOST_REQUIRE_EQUAL(texts.size(), 2U);
+    BOOST_TEST(column(texts[0], "text") == "Bonjour");
+    BOOST_TEST(column(texts[1], "text") == "Bonjour");
+}
+
 BOOST_AUTO_TEST_CASE(truncated_multipart_is_400_and_not_stored) {
     const std::string whole =
         curl_multipart({{"email", "", "jeanne@example.org"},
@@ -211,7 +230,7 @@ BOOST_AUTO_TEST_CASE(nodemailer_cyrillic_headers_are_decoded_whole) {
     BOOST_TEST(column(row, "subject") ==
                "Запрос по договору аренды квартиры на улице Пушкина, дом 10");
     BOOST_TEST(column(row, "sender_name") == "Пётр Иванов");
-    BOOST_TEST(column(row, "text") == "Здравствуйте,\nприлагаю договор.\n");
+    BOOST_TEST(column(row, "text") == "Здравствуйте,\nприлагаю договор.");
     const std::string attachments = column(row, "attachments");
     BOOST_TEST(attachments.find(R"("name":"Договор аренды квартиры.pdf")") != std::string::npos,
                attachments);

@@ -223,7 +223,7 @@ BOOST_AUTO_TEST_CASE(latin1_quoted_printable_message_is_stored_as_utf8) {
     BOOST_TEST(column(row, "text") ==
                "Bonjour Ma\xc3\xaetre,\n\nJe souhaiterais un rendez-vous \xc3\xa0 propos de la "
                "succession de mon p\xc3\xa8re. Seriez-vous disponible la semaine "
-               "prochaine\xc2\xa0?\n\nBien cordialement,\nFran\xc3\xa7ois L\xc3\xa9ger\n");
+               "prochaine\xc2\xa0?\n\nBien cordialement,\nFran\xc3\xa7ois L\xc3\xa9ger");
 }
 
 BOOST_AUTO_TEST_CASE(duplicate_message_id_is_409_and_stored_once) {

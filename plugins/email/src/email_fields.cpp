@@ -13,6 +13,13 @@ namespace {
 
 std::string clean(std::string_view s) { return make_valid_utf8(s); }
 
+// The line ends that close a body (a single-part message's last CRLF, a provider's trailing
+// newline) are not part of the text, as the CRLF before a multipart delimiter is not.
+std::string without_final_newlines(std::string text) {
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+}
+
 // An address kept in metadata: normalized when it is one, else as given (still clean text).
 std::string address_or_text(std::string_view raw) {
     if (auto mailbox = first_mailbox(raw)) return mailbox->address;
@@ -81,7 +88,7 @@ bool to_message(const EmailFields& fields, std::string_view provider, sdk::Messa
     if (recipient) out.recipient = std::move(recipient->address);
 
     out.subject = std::string(common::trim(decode_header_text(fields.subject)));
-    out.text = common::normalize_newlines(clean(fields.text));
+    out.text = without_final_newlines(common::normalize_newlines(clean(fields.text)));
     out.html = clean(fields.html);
     out.attachments = fields.attachments;
 
@@ -103,7 +110,8 @@ bool to_message(const EmailFields& fields, std::string_view provider, sdk::Messa
         fields.envelope_to.empty() ? std::string() : address_or_text(fields.envelope_to);
     const std::string cc = decode_header_text(common::trim(fields.cc));
     const std::string reply_to = decode_header_text(common::trim(fields.reply_to));
-    const std::string stripped_text = common::normalize_newlines(clean(fields.stripped_text));
+    const std::string stripped_text =
+        without_final_newlines(common::normalize_newlines(clean(fields.stripped_text)));
     // The RFC 5322 Message-ID, when the external id is the provider's own id instead.
     const std::string header_message_id = fields.provider_id.empty() ? std::string() : message_id;
     const std::string omitted = fields.attachments_omitted == 0
