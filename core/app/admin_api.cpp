@@ -32,7 +32,7 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 // A page of the list stops before its JSON passes this (it holds at least one message): forty
 // 8 MB e-mails must not make one answer, and one buffer, of 320 MB.
-constexpr std::size_t kPageBudgetBytes = 1024 * 1024;
+constexpr std::size_t kPageBudgetBytes = std::size_t{1024} * 1024;
 // What follows the messages: `],"next_cursor":"…","request_id":"…"}`, with room to spare.
 constexpr std::size_t kPageTailBytes = 256;
 // Text and html are cut to this many characters in the list; the message by id has them whole.

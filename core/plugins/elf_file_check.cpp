@@ -26,7 +26,9 @@ constexpr std::uint64_t kMaxDynamicEntries = 4096;
 
 class File {
 public:
-    explicit File(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+    // O_NONBLOCK: a FIFO named like a plugin must not hang the loader in open().
+    explicit File(const std::string& path)
+        : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)) {}
     ~File() {
         if (fd_ >= 0) ::close(fd_);
     }

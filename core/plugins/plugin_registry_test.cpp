@@ -1,6 +1,7 @@
 #include "plugins/plugin_registry.hpp"
 
 #include <link.h>
+#include <sys/stat.h>
 
 #include <cstddef>
 #include <cstring>
@@ -83,6 +84,9 @@ BOOST_AUTO_TEST_CASE(each_bad_file_is_refused_with_its_reason) {
     std::ofstream(dir.path / "junk.so") << "this is not an ELF file";
     { std::ofstream empty(dir.path / "empty.so"); }  // an empty file, closed at once
     std::ofstream(dir.path / "README.txt") << "ignored: not a .so";
+    // Neither may hang or crash the loader.
+    fs::create_directory(dir.path / "directory.so");
+    BOOST_REQUIRE_EQUAL(::mkfifo((dir.path / "fifo.so").c_str(), 0600), 0);
     for (const char* name : {"good", "wrong_abi", "small_struct", "no_entry", "bad_schema"}) {
         fs::copy_file(fixture(name), dir.path / (std::string(name) + ".so"));
     }
@@ -99,7 +103,9 @@ BOOST_AUTO_TEST_CASE(each_bad_file_is_refused_with_its_reason) {
         }
         return std::string("(not refused)");
     };
-    BOOST_TEST(registry.refused().size() == 7u);
+    BOOST_TEST(registry.refused().size() == 9u);
+    BOOST_TEST(reason("directory.so").find("not_elf: ") == 0u);
+    BOOST_TEST(reason("fifo.so").find("not_elf: ") == 0u);
     BOOST_TEST(reason("junk.so").find("not_elf: ") == 0u);
     BOOST_TEST(reason("empty.so").find("truncated: ") == 0u);
     BOOST_TEST(reason("wrong_abi.so") == "ABI major 99 instead of 1");

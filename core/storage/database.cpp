@@ -233,7 +233,7 @@ public:
             Indicators ind;
             long long after = q.after_id;
             int limit = q.limit;
-            long long text_chars = static_cast<long long>(q.max_text_chars);
+            auto text_chars = static_cast<long long>(q.max_text_chars);
             soci::statement st(sql_);
             bind_row(st, m, ind);
             if (q.max_text_chars != 0) {
