@@ -68,12 +68,12 @@ std::string truncated(const std::string& what, std::uint64_t offset, std::uint64
 // The ELF header of the object this code runs in: its class, byte order and machine are the
 // ones a plugin must share. The dynamic loader maps it at the object's base address.
 const Ehdr* host_header() {
-    static const Ehdr* const header = [] {
+    static const Ehdr* const kHeader = [] {
         Dl_info info{};
         const bool found = ::dladdr(reinterpret_cast<const void*>(&check_elf_file), &info) != 0;
         return found ? static_cast<const Ehdr*>(info.dli_fbase) : nullptr;
     }();
-    return header;
+    return kHeader;
 }
 
 std::optional<std::string> check_dynamic_section(const File& file, const Phdr& dynamic) {
