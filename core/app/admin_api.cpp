@@ -30,8 +30,8 @@ constexpr const char* kReloadPath = "/api/admin/reload";
 constexpr const char* kDashboardJsonPath = "/api/monitoring/metrics-dashboard";
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
-// A page of the list stops before its JSON passes this (it holds at least one message): forty
-// 8 MB e-mails must not make one answer, and one buffer, of 320 MB.
+// A page of the list stops before its JSON passes this (it holds at least one message), so an
+// answer, and the buffer it is built in, stays small however large the stored e-mails are.
 constexpr std::size_t kPageBudgetBytes = std::size_t{1024} * 1024;
 // What follows the messages: `],"next_cursor":"…","request_id":"…"}`, with room to spare.
 constexpr std::size_t kPageTailBytes = 256;
