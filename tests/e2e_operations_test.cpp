@@ -4,11 +4,14 @@
 #define BOOST_TEST_MODULE e2e_operations
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -292,6 +295,75 @@ BOOST_AUTO_TEST_CASE(one_message_is_read_by_id_with_its_raw_payload) {
     BOOST_TEST(m["attachments"].IsArray());
     check_error(http_get(port, "/api/messages/999999", bearer()), 404, "not_found");
     check_error(http_get(port, "/api/messages/x1", bearer()), 404, "not_found");
+}
+
+// Large e-mails made the list answer as large as all of them together. A list answer holds
+// at most 1 MiB of JSON (at least one message), cuts text and html to 65,536 characters
+// (`text_truncated`), and its cursor goes on from the last message it holds; the message by
+// id still has everything.
+BOOST_AUTO_TEST_CASE(large_messages_are_listed_within_a_byte_budget) {
+    constexpr std::size_t kBudget = 1024 * 1024;
+    constexpr std::size_t kCut = 65536;
+    constexpr std::size_t kLarge = 1000 * 1000;  // the form plugin takes up to 1 MiB
+    config.extra_yaml = monitoring();
+    start();
+    std::map<long long, std::string> texts;
+    std::map<long long, std::string> bodies;
+    for (int i = 0; i < 24; ++i) {
+        const std::string tag = "large" + std::to_string(i);
+        const bool large = i % 4 != 3;
+        const std::string text =
+            large ? std::string(kLarge, static_cast<char>('a' + i)) : "Bonjour";
+        const std::string body = form_json(tag, text);
+        const HttpResponse answer = http_post(port, "/webhooks/form", kJson, body);
+        BOOST_REQUIRE_MESSAGE(answer.status == 200,
+                              answer.status << " " << answer.body.substr(0, 300));
+        const long long id = parse_json(answer.body)["messages"][0]["id"].GetInt64();
+        texts[id] = text + " " + tag;
+        bodies[id] = body;
+    }
+
+    std::vector<long long> ids;
+    std::string cursor;
+    int pages = 0;
+    for (;;) {
+        std::string target = "/api/messages?limit=500";
+        if (!cursor.empty()) target += "&cursor=" + cursor;
+        const HttpResponse page = http_get(port, target, bearer());
+        BOOST_REQUIRE_EQUAL(page.status, 200);
+        BOOST_TEST(page.body.size() <= kBudget,
+                   "page " << pages << ": " << page.body.size() << " bytes");
+        auto json = parse_json(page.body);
+        ++pages;
+        BOOST_TEST(json["messages"].Size() >= 1U);
+        for (const auto& m : json["messages"].GetArray()) {
+            const long long id = m["id"].GetInt64();
+            ids.push_back(id);
+            const std::string& whole = texts[id];
+            const std::string text = string_member(m, "text");
+            BOOST_TEST_CONTEXT("message " << id) {
+                BOOST_TEST(!m.HasMember("raw"));
+                BOOST_TEST(m["text_truncated"].GetBool() == (whole.size() > kCut));
+                BOOST_TEST(m["html_truncated"].GetBool() == false);
+                BOOST_TEST(text.size() == std::min(whole.size(), kCut));
+                BOOST_TEST((whole.compare(0, text.size(), text) == 0));
+            }
+        }
+        if (json["next_cursor"].IsNull()) break;
+        cursor = json["next_cursor"].GetString();
+        BOOST_REQUIRE(pages < 20);
+    }
+    BOOST_TEST(pages >= 2, "18 messages of 64 KiB do not fit in one page");
+    std::vector<long long> expected;
+    for (const auto& [id, text] : texts) expected.push_back(id);
+    BOOST_TEST(ids == expected, boost::test_tools::per_element());
+
+    const long long first = texts.begin()->first;
+    const HttpResponse one = http_get(port, "/api/messages/" + std::to_string(first), bearer());
+    BOOST_REQUIRE_EQUAL(one.status, 200);
+    auto m = parse_json(one.body);
+    BOOST_TEST(string_member(m["raw"], "payload") == bodies[first]);
+    BOOST_TEST(string_member(m, "text") == texts[first]);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,11 +3,15 @@
 // a crash, while the form channel keeps serving), and `validate` / start-up failures that
 // must name the line and key at fault.
 #define BOOST_TEST_MODULE e2e_plugins
+#include <signal.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -251,4 +255,146 @@ BOOST_FIXTURE_TEST_CASE(version_and_help, GatewayFixture) {
         BOOST_TEST(result.status.clean(), flag << " " << result.status.describe());
         BOOST_TEST(!result.out.empty(), flag << " printed nothing on stdout");
     }
+}
+
+namespace {
+
+constexpr const char* kAdminToken = "e2e-admin-token-3b9d";
+
+/// The real form.so cut where a copy in progress leaves it: in its first page, in its code,
+/// and one byte short of its end (the section header table is its last part).
+std::vector<std::pair<std::string, std::size_t>> truncations() {
+    const auto size =
+        static_cast<std::size_t>(fs::file_size(plugins_build_directory() / "form.so"));
+    return {{"cut_4k.so", 4096}, {"cut_64k.so", 65536}, {"cut_short.so", size - 1}};
+}
+
+/// Writes the first `size` bytes of the real form.so to `file` as a new file (a new inode, as a
+/// copy does: rewriting a library a running process has mapped is another failure).
+void write_truncated_form(const fs::path& file, std::size_t size) {
+    const std::string whole = read_file(plugins_build_directory() / "form.so");
+    BOOST_REQUIRE_GT(whole.size(), size);
+    fs::remove(file);
+    write_file(file, std::string_view(whole).substr(0, size));
+}
+
+void check_not_signalled(const ExitStatus& status, const std::string& what) {
+    BOOST_TEST((status.exited && !status.timed_out && status.signal == 0),
+               what << " " << status.describe());
+}
+
+/// The plugin_refused line naming `file`, after a reload logged it (bounded wait).
+bool wait_for_refusal(const GatewayProcess& gateway, const std::string& file) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (refusals(gateway).count(file) == 1U) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
+}  // namespace
+
+// A plugin copied into the directory while the copy is still in progress is refused as
+// truncated, with one log line each; the complete plugins load and serve.
+BOOST_FIXTURE_TEST_CASE(truncated_plugin_files_are_refused_and_serve_starts, GatewayFixture) {
+    const fs::path plugins = make_plugins_dir(dir.path());
+    for (const auto& [name, size] : truncations()) write_truncated_form(plugins / name, size);
+    config.plugins_directory = plugins;
+    start();
+
+    const auto refused = refusals(*gateway);
+    for (const auto& [name, size] : truncations()) {
+        BOOST_TEST_CONTEXT("file " << name << " (" << size << " bytes)") {
+            const auto it = refused.find(name);
+            BOOST_TEST_REQUIRE((it != refused.end()), "no plugin_refused line names " << name);
+            BOOST_TEST(it->second.get("reason").find("truncated") != std::string::npos,
+                       "reason: " << it->second.get("reason"));
+        }
+    }
+    BOOST_TEST(refused.count("form.so") == 0U, "the real plugin was refused");
+    check_form_serves(port);
+}
+
+// A channel naming a plugin whose file is refused fails the start as a missing plugin does:
+// an exit with a message, never a signal.
+BOOST_FIXTURE_TEST_CASE(a_channel_on_a_truncated_plugin_fails_start_without_a_signal,
+                        GatewayFixture) {
+    const fs::path plugins = dir / "plugins";
+    fs::create_directories(plugins);
+    write_truncated_form(plugins / "form.so", 65536);
+    config.plugins_directory = plugins;
+    expect_clean_exit = false;
+    launch();
+    const ExitStatus status = gateway->wait_for_exit(std::chrono::seconds(60));
+    BOOST_TEST_INFO("serve log:\n" << gateway->log());
+    check_not_signalled(status, "serve");
+    BOOST_TEST(status.code != 0);
+    const auto refused = refusals(*gateway);
+    BOOST_TEST_REQUIRE(refused.count("form.so") == 1U);
+    BOOST_TEST(refused.at("form.so").get("reason").find("truncated") != std::string::npos);
+    BOOST_TEST(gateway->log().find("no plugin named 'form'") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(validate_plugins_and_plugin_check_refuse_a_truncated_file, GatewayFixture) {
+    const fs::path plugins = dir / "plugins";
+    fs::create_directories(plugins);
+    config.plugins_directory = plugins;
+    write_file(config_file(), config.to_yaml());
+    const fs::path plugin_check = gateway_binary().parent_path() / "memolib-plugin-check";
+    BOOST_REQUIRE_MESSAGE(fs::exists(plugin_check), plugin_check << " was not built");
+    for (const auto& [name, size] : truncations()) {
+        BOOST_TEST_CONTEXT("form.so cut at " << size << " bytes") {
+            write_truncated_form(plugins / "form.so", size);
+
+            const auto validate = run_process(
+                {gateway_binary().string(), "validate", "-c", config_file().string()}, dir.path());
+            BOOST_TEST_INFO("validate stderr:\n" << validate.err);
+            check_not_signalled(validate.status, "validate");
+            BOOST_TEST(validate.status.code == 1);
+            BOOST_TEST(validate.err.find("truncated") != std::string::npos);
+
+            const auto listing =
+                run_process({gateway_binary().string(), "plugins", "--directory", plugins.string()},
+                            dir.path());
+            BOOST_TEST_INFO("plugins stderr:\n" << listing.err);
+            check_not_signalled(listing.status, "plugins");
+            BOOST_TEST(listing.status.code == 1);
+            BOOST_TEST(listing.err.find("truncated") != std::string::npos);
+
+            const auto check =
+                run_process({plugin_check.string(), (plugins / "form.so").string()}, dir.path());
+            BOOST_TEST_INFO("memolib-plugin-check stdout:\n" << check.out);
+            check_not_signalled(check.status, "memolib-plugin-check");
+            BOOST_TEST(check.status.code == 1);
+            BOOST_TEST(check.out.find("[FAIL] load") != std::string::npos);
+            BOOST_TEST(check.out.find("truncated") != std::string::npos);
+        }
+    }
+}
+
+// "Drop a new file, reload" while the copy is still in progress: SIGHUP and the admin API's
+// reload both refuse the partial file and the gateway keeps serving.
+BOOST_FIXTURE_TEST_CASE(a_reload_with_a_truncated_file_keeps_serving, GatewayFixture) {
+    const fs::path plugins = make_plugins_dir(dir.path());
+    config.plugins_directory = plugins;
+    config.extra_yaml = "monitoring:\n  admin_token: \"" + std::string(kAdminToken) + "\"\n";
+    start();
+
+    write_truncated_form(plugins / "cut_4k.so", 4096);
+    BOOST_REQUIRE_EQUAL(::kill(gateway->pid(), SIGHUP), 0);
+    BOOST_TEST_REQUIRE(wait_for_refusal(*gateway, "cut_4k.so"), "SIGHUP: no refusal logged");
+    BOOST_TEST(gateway->running());
+    check_form_serves(port);
+
+    write_truncated_form(plugins / "cut_64k.so", 65536);
+    HttpRequest request;
+    request.method = "POST";
+    request.target = "/api/admin/reload";
+    request.headers = {{"Authorization", std::string("Bearer ") + kAdminToken}};
+    const HttpResponse answer = http_request(port, request);
+    BOOST_TEST(answer.status == 200, answer.status << " " << answer.body);
+    BOOST_TEST(wait_for_refusal(*gateway, "cut_64k.so"), "API reload: no refusal logged");
+    BOOST_TEST(gateway->running());
+    check_form_serves(port);
 }

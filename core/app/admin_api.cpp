@@ -30,6 +30,15 @@ constexpr const char* kReloadPath = "/api/admin/reload";
 constexpr const char* kDashboardJsonPath = "/api/monitoring/metrics-dashboard";
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
+// A page of the list stops before its JSON passes this (it holds at least one message), so an
+// answer, and the buffer it is built in, stays small however large the stored e-mails are.
+constexpr std::size_t kPageBudgetBytes = std::size_t{1024} * 1024;
+// What follows the messages: `],"next_cursor":"…","request_id":"…"}`, with room to spare.
+constexpr std::size_t kPageTailBytes = 256;
+// Text and html are cut to this many characters in the list; the message by id has them whole.
+constexpr std::size_t kListTextChars = 65536;
+// Rows read per query while a page fills: with text and html cut, a bounded amount of memory.
+constexpr int kRowsPerRead = 16;
 
 bool starts_with(const std::string& s, const std::string& prefix) {
     return s.compare(0, prefix.size(), prefix) == 0;
@@ -67,7 +76,28 @@ void put_json(JsonWriter& w, const char* key, const std::string& json, bool arra
         doc.Accept(w);
 }
 
-void write_message(JsonWriter& w, const StoredMessage& m, bool with_raw) {
+// Cuts `text` to `max_chars` UTF-8 characters; true when it was longer.
+bool cut_to_chars(std::string& text, std::size_t max_chars) {
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+        if (chars == max_chars) {
+            text.resize(i);
+            return true;
+        }
+        ++chars;
+    }
+    return false;
+}
+
+// Which texts a list entry shows cut (the list says so for each entry).
+struct ListCuts {
+    bool text = false;
+    bool html = false;
+};
+
+void write_message(JsonWriter& w, const StoredMessage& m, bool with_raw,
+                   const ListCuts* cuts = nullptr) {
     w.StartObject();
     w.Key("id");
     w.Int64(m.id);
@@ -81,6 +111,12 @@ void write_message(JsonWriter& w, const StoredMessage& m, bool with_raw) {
     put_opt(w, "subject", m.subject);
     put_opt(w, "text", m.text);
     put_opt(w, "html", m.html);
+    if (cuts != nullptr) {
+        w.Key("text_truncated");
+        w.Bool(cuts->text);
+        w.Key("html_truncated");
+        w.Bool(cuts->html);
+    }
     put_json(w, "attachments", m.attachments_json, true);
     put_opt(w, "provider_timestamp", m.provider_timestamp);
     put(w, "received_at", m.received_at);
@@ -286,27 +322,57 @@ void AdminApi::list_messages(Exchange& ex) {
     std::string error;
     Database* db = database(error);
     if (db == nullptr) return storage_unavailable(ex, error);
-    // One row more than the page says whether there is a next page.
-    ++q.limit;
-    std::vector<StoredMessage> rows;
-    try {
-        rows = db->find_messages(q);
-    } catch (const StorageError& e) {
-        db_.reset();
-        return storage_unavailable(ex, e.what());
-    }
-    const bool more = static_cast<int>(rows.size()) == q.limit;
-    if (more) rows.pop_back();
+    const int page_size = q.limit;
+    // One character more than the list shows says whether a text was cut.
+    q.max_text_chars = kListTextChars + 1;
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
     w.StartObject();
     w.Key("messages");
     w.StartArray();
-    for (const StoredMessage& m : rows) write_message(w, m, false);
+    int written = 0;
+    std::int64_t last_id = 0;
+    bool more = false;
+    bool exhausted = false;
+    // Rows are read a few at a time until the page is full, by count or by size; one row past
+    // the page says whether there is a next one.
+    while (!more && !exhausted) {
+        q.limit = std::min(page_size - written + 1, kRowsPerRead);
+        std::vector<StoredMessage> rows;
+        try {
+            rows = db->find_messages(q);
+        } catch (const StorageError& e) {
+            db_.reset();
+            return storage_unavailable(ex, e.what());
+        }
+        exhausted = static_cast<int>(rows.size()) < q.limit;
+        for (StoredMessage& m : rows) {
+            if (written == page_size) {
+                more = true;
+                break;
+            }
+            ListCuts cuts;
+            cuts.text = cut_to_chars(m.text, kListTextChars);
+            cuts.html = cut_to_chars(m.html, kListTextChars);
+            rapidjson::StringBuffer one;
+            JsonWriter mw(one);
+            write_message(mw, m, false, &cuts);
+            // The comma before it, and room for the cursor and request id after the array.
+            if (written > 0 &&
+                buf.GetSize() + one.GetSize() + 1 + kPageTailBytes > kPageBudgetBytes) {
+                more = true;
+                break;
+            }
+            w.RawValue(one.GetString(), one.GetSize(), rapidjson::kObjectType);
+            ++written;
+            last_id = m.id;
+        }
+        if (!rows.empty()) q.after_id = rows.back().id;
+    }
     w.EndArray();
     w.Key("next_cursor");
     if (more) {
-        const std::string cursor = std::to_string(rows.back().id);
+        const std::string cursor = std::to_string(last_id);
         w.String(cursor.c_str(), static_cast<rapidjson::SizeType>(cursor.size()));
     } else {
         w.Null();

@@ -182,7 +182,8 @@ std::unique_ptr<RateLimiter> make_rate_limiter(const GatewayConfig& config) {
         return make_redis_rate_limiter(rate->get("redis_url", "redis://127.0.0.1:6379"),
                                        static_cast<std::uint64_t>(rate->get_int("timeout", 200)));
     }
-    return make_memory_rate_limiter();
+    return make_memory_rate_limiter(
+        static_cast<std::size_t>(rate != nullptr ? rate->get_int("max_keys", 100000) : 100000));
 }
 
 std::chrono::milliseconds dashboard_window(const GatewayConfig& config) {

@@ -53,6 +53,7 @@ properties:
           backend: {type: string, default: memory, enum: [memory, redis], description: "memory (one instance) or redis (windows shared by every instance)"}
           redis_url: {type: string, default: "redis://127.0.0.1:6379", description: "redis://host:port/db of the redis backend"}
           timeout: {type: duration, default: 200ms, description: "Connect and command timeout of the redis backend; past it the request is let through"}
+          max_keys: {type: integer, default: 100000, minimum: 1, description: "Keys the memory backend holds at most (about 250 bytes each); keys whose window has passed are dropped, and past the cap the key hit least recently makes room"}
       dedup:
         type: object
         properties:

@@ -11,6 +11,7 @@
 
 #include "config/gateway_config.hpp"
 #include "observability/logger.hpp"
+#include "plugins/elf_file_check.hpp"
 
 namespace memolib::core {
 
@@ -238,28 +239,31 @@ void PluginRegistry::load_directory(const std::string& directory) {
 }
 
 std::optional<std::string> PluginRegistry::load_file(const std::string& path) {
-    std::shared_ptr<boost::dll::shared_library> lib;
-    std::optional<std::string> reason;
-    try {
-        boost::dll::fs::error_code ec;
-        lib = std::make_shared<boost::dll::shared_library>();
-        // rtld_now: an unresolved symbol refuses the file now, not at the first request.
-        lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
-        if (ec) {
-            const char* why = dlerror();
-            reason = std::string("not a loadable shared library: ") +
-                     (why != nullptr ? why : ec.message());
-        } else {
-            reason = check_and_add(path, lib);
-        }
-    } catch (const std::exception& e) {
-        reason = std::string("cannot load: ") + e.what();
-    }
+    // Before anything maps the file: dlopen of a file cut short dies of SIGBUS.
+    std::optional<std::string> reason = check_elf_file(path);
+    if (!reason) reason = load_checked_file(path);
     if (reason) {
         refused_.emplace_back(path, *reason);
         log().error("plugin_refused", {{"file", path}, {"reason", *reason}});
     }
     return reason;
+}
+
+std::optional<std::string> PluginRegistry::load_checked_file(const std::string& path) {
+    try {
+        boost::dll::fs::error_code ec;
+        auto lib = std::make_shared<boost::dll::shared_library>();
+        // rtld_now: an unresolved symbol refuses the file now, not at the first request.
+        lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+        if (ec) {
+            const char* why = dlerror();
+            return std::string("not a loadable shared library: ") +
+                   (why != nullptr ? why : ec.message());
+        }
+        return check_and_add(path, lib);
+    } catch (const std::exception& e) {
+        return std::string("cannot load: ") + e.what();
+    }
 }
 
 std::optional<std::string> PluginRegistry::check_and_add(

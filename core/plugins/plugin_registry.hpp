@@ -86,7 +86,9 @@ class PluginRegistry {
 public:
     /// Loads every `*.so` of `directory` (sorted by name). Never throws for a bad file.
     void load_directory(const std::string& directory);
-    /// Loads one file; returns the reason when it is refused (also logged).
+    /// Loads one file; returns the reason when it is refused (also logged). The file is checked
+    /// against its ELF headers before it is mapped (check_elf_file), so a partial copy is
+    /// refused, not a crash.
     std::optional<std::string> load_file(const std::string& path);
 
     std::shared_ptr<const LoadedPlugin> find(const std::string& name) const;
@@ -97,6 +99,8 @@ public:
     const std::vector<std::pair<std::string, std::string>>& refused() const { return refused_; }
 
 private:
+    /// dlopen and the descriptor checks, for a file check_elf_file() accepted.
+    std::optional<std::string> load_checked_file(const std::string& path);
     std::optional<std::string> check_and_add(const std::string& path,
                                              std::shared_ptr<boost::dll::shared_library> lib);
 

@@ -1,7 +1,14 @@
 #include "plugins/plugin_registry.hpp"
 
+#include <link.h>
+#include <sys/stat.h>
+
+#include <cstddef>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -12,6 +19,11 @@ namespace {
 
 std::string fixture(const std::string& name) {
     return std::string(MEMOLIB_BINARY_DIR) + "/tests/loader_fixtures/" + name + ".so";
+}
+
+std::string read_whole(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 struct TempDir {
@@ -72,6 +84,9 @@ BOOST_AUTO_TEST_CASE(each_bad_file_is_refused_with_its_reason) {
     std::ofstream(dir.path / "junk.so") << "this is not an ELF file";
     { std::ofstream empty(dir.path / "empty.so"); }  // an empty file, closed at once
     std::ofstream(dir.path / "README.txt") << "ignored: not a .so";
+    // Neither may hang or crash the loader.
+    fs::create_directory(dir.path / "directory.so");
+    BOOST_REQUIRE_EQUAL(::mkfifo((dir.path / "fifo.so").c_str(), 0600), 0);
     for (const char* name : {"good", "wrong_abi", "small_struct", "no_entry", "bad_schema"}) {
         fs::copy_file(fixture(name), dir.path / (std::string(name) + ".so"));
     }
@@ -88,14 +103,65 @@ BOOST_AUTO_TEST_CASE(each_bad_file_is_refused_with_its_reason) {
         }
         return std::string("(not refused)");
     };
-    BOOST_TEST(registry.refused().size() == 7u);
-    BOOST_TEST(reason("junk.so").find("not a loadable shared library") == 0u);
-    BOOST_TEST(reason("empty.so").find("not a loadable shared library") == 0u);
+    BOOST_TEST(registry.refused().size() == 9u);
+    BOOST_TEST(reason("directory.so").find("not_elf: ") == 0u);
+    BOOST_TEST(reason("fifo.so").find("not_elf: ") == 0u);
+    BOOST_TEST(reason("junk.so").find("not_elf: ") == 0u);
+    BOOST_TEST(reason("empty.so").find("truncated: ") == 0u);
     BOOST_TEST(reason("wrong_abi.so") == "ABI major 99 instead of 1");
     BOOST_TEST(reason("small_struct.so").find("struct_size 16") != std::string::npos);
     BOOST_TEST(reason("no_entry.so").find("no entry point") == 0u);
     BOOST_TEST(reason("bad_schema.so").find("invalid config schema") == 0u);
     BOOST_TEST(reason("good_copy.so").find("duplicate plugin name 'echo'") == 0u);
+}
+
+// A plugin copied into the directory while the copy is in progress: dlopen of it would die of
+// SIGBUS (this test process with it). Every cut is refused from the file's own headers.
+BOOST_AUTO_TEST_CASE(a_file_cut_anywhere_is_refused_before_it_is_mapped) {
+    TempDir dir;
+    const std::string whole = read_whole(fixture("good"));
+    BOOST_REQUIRE_GT(whole.size(), 4096u);
+    std::vector<std::size_t> cuts = {1, 4, 16, 63, 64, 100, whole.size() - 1};
+    for (std::size_t cut = 512; cut < whole.size(); cut += 512) cuts.push_back(cut);
+    const fs::path file = dir.path / "partial.so";
+    for (std::size_t cut : cuts) {
+        fs::remove(file);
+        std::ofstream(file, std::ios::binary) << whole.substr(0, cut);
+        PluginRegistry registry;
+        const auto reason = registry.load_file(file.string());
+        BOOST_TEST_REQUIRE(reason.has_value(), "a copy cut at " << cut << " bytes loaded");
+        BOOST_TEST(reason->find("truncated: ") == 0u, "cut at " << cut << ": " << *reason);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_file_for_another_machine_or_with_blank_contents_is_refused) {
+    TempDir dir;
+    const std::string whole = read_whole(fixture("good"));
+    ElfW(Ehdr) header{};
+    std::memcpy(&header, whole.data(), sizeof header);
+
+    std::string other_machine = whole;
+    const auto machine =
+        static_cast<std::uint16_t>(header.e_machine == EM_AARCH64 ? EM_X86_64 : EM_AARCH64);
+    std::memcpy(other_machine.data() + offsetof(ElfW(Ehdr), e_machine), &machine, sizeof machine);
+    std::ofstream(dir.path / "other_machine.so", std::ios::binary) << other_machine;
+
+    // Full size, headers written, the rest still zeros: what a copy that preallocates leaves.
+    const std::size_t headers = header.e_phoff + std::size_t{header.e_phnum} * header.e_phentsize;
+    std::string blank(whole.size(), '\0');
+    std::memcpy(blank.data(), whole.data(), headers);
+    std::memcpy(blank.data() + header.e_shoff, whole.data() + header.e_shoff,
+                whole.size() - header.e_shoff);
+    std::ofstream(dir.path / "blank.so", std::ios::binary) << blank;
+
+    PluginRegistry registry;
+    const auto wrong = registry.load_file((dir.path / "other_machine.so").string());
+    BOOST_TEST_REQUIRE(wrong.has_value());
+    BOOST_TEST(wrong->find("wrong_platform: ") == 0u, *wrong);
+    const auto zeros = registry.load_file((dir.path / "blank.so").string());
+    BOOST_TEST_REQUIRE(zeros.has_value());
+    BOOST_TEST(zeros->find("corrupt: ") == 0u, *zeros);
+    BOOST_TEST(!registry.load_file(fixture("good")), "the intact file still loads");
 }
 
 BOOST_AUTO_TEST_CASE(utf8_validation) {

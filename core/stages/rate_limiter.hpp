@@ -27,9 +27,30 @@ public:
                      std::int64_t now_ms, Callback done) = 0;
 };
 
-/// The in-memory backend (one gateway instance): an exact sliding log per key, at most
-/// `max_keys` keys (expired ones are swept first; past the cap new keys are let through).
-std::unique_ptr<RateLimiter> make_memory_rate_limiter(std::size_t max_keys = 1000000);
+/// The in-memory backend (one gateway instance): an exact sliding log per key (the times of
+/// the requests it let through in its window, never more than the limit). A key goes once its
+/// window has passed; at most `max_keys` keys are held, and past the cap the key hit least
+/// recently makes room, so the keys in use keep their counts and a new key is counted too.
+class MemoryRateLimiter final : public RateLimiter {
+public:
+    explicit MemoryRateLimiter(std::size_t max_keys = 100000);
+    ~MemoryRateLimiter() override;
+    MemoryRateLimiter(const MemoryRateLimiter&) = delete;
+    MemoryRateLimiter& operator=(const MemoryRateLimiter&) = delete;
+
+    bool synchronous() const override { return true; }
+    void hit(const std::string& key, std::uint32_t limit, std::uint64_t window_ms,
+             std::int64_t now_ms, Callback done) override;
+    /// Keys held. Expired keys are dropped from the shard a request touches, and from every
+    /// shard by the first request of each second.
+    std::size_t size() const;
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+std::unique_ptr<RateLimiter> make_memory_rate_limiter(std::size_t max_keys = 100000);
 
 /// The Redis backend (windows shared by several instances): a sorted set per key, updated by
 /// one Lua script so that check-and-add is atomic, on a dedicated thread. When Redis cannot be

@@ -1,5 +1,6 @@
 #include "stages/rate_limiter.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -51,6 +52,57 @@ BOOST_AUTO_TEST_CASE(memory_key_cap_lets_new_keys_through) {
     for (int i = 0; i < 200; ++i) hit(*limiter, "k" + std::to_string(i), 1, 60000, 1000);
     // Whatever the cap did, a fresh key is never refused on its first request.
     BOOST_TEST(hit(*limiter, "fresh", 1, 60000, 1000).allowed);
+}
+
+// An attacker who controls the key (the sender of an unsigned provider) uses each once: the
+// keys must go once their window has passed, not stay until the process ends.
+BOOST_AUTO_TEST_CASE(memory_forgets_keys_once_their_window_passed) {
+    MemoryRateLimiter limiter(1000000);
+    const std::int64_t t0 = 1'000'000;
+    const std::uint64_t window = 60000;
+    const int keys = 600000;
+    int refused = 0;
+    for (int i = 0; i < keys; ++i) {
+        // 100 new keys a millisecond: 6 s for all of them, well inside the window.
+        const std::int64_t now = t0 + i / 100;
+        refused += hit(limiter, "memolib:rl:form:sender:" + std::to_string(i) + "@example.org", 1,
+                       window, now)
+                           .allowed
+                       ? 0
+                       : 1;
+    }
+    BOOST_TEST(refused == 0);
+    BOOST_TEST(limiter.size() == static_cast<std::size_t>(keys), "all still in their window");
+    const std::int64_t later = t0 + keys / 100 + static_cast<std::int64_t>(window) + 1;
+    BOOST_TEST(hit(limiter, "memolib:rl:form:sender:new@example.org", 1, window, later).allowed);
+    BOOST_TEST(limiter.size() == 1U, "only the key still in its window is held");
+}
+
+// A hard cap: when every key held is still in its window, a new key takes the place of the
+// key hit least recently. Keys in use (an honest provider's IP) keep their exact count, and a
+// new key is counted too, so it is limited like any other.
+BOOST_AUTO_TEST_CASE(memory_table_is_bounded_and_keeps_limiting_keys_in_use) {
+    const std::size_t cap = 1600;
+    MemoryRateLimiter limiter(cap);
+    const std::int64_t t0 = 1'000'000;
+    int honest_allowed = 0;
+    int attacker_refused = 0;
+    std::size_t largest = 0;
+    for (int round = 0; round < 100; ++round) {
+        const std::int64_t now = t0 + round;
+        for (int i = 0; i < 160; ++i) {
+            const std::string key = "attacker-" + std::to_string(round) + "-" + std::to_string(i);
+            attacker_refused += hit(limiter, key, 1, 60000, now).allowed ? 0 : 1;
+        }
+        honest_allowed += hit(limiter, "honest", 3, 60000, now).allowed ? 1 : 0;
+        largest = std::max(largest, limiter.size());
+    }
+    BOOST_TEST(attacker_refused == 0, "a key's first request is never refused");
+    BOOST_TEST(honest_allowed == 3, "the key in use kept its exact count through 16000 others");
+    BOOST_TEST(largest <= cap);
+    BOOST_TEST(hit(limiter, "late", 1, 60000, t0 + 200).allowed);
+    BOOST_TEST(!hit(limiter, "late", 1, 60000, t0 + 201).allowed, "a new key is counted");
+    BOOST_TEST(limiter.size() <= cap);
 }
 
 BOOST_AUTO_TEST_CASE(redis_sliding_window_is_shared_between_instances) {

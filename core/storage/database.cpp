@@ -217,7 +217,13 @@ public:
     std::vector<StoredMessage> find_messages(const MessageQuery& q) override {
         // Every filter is in the statement, switched off by an empty value, so that one
         // statement with a fixed list of parameters serves every combination.
-        const std::string sql = std::string(kSelectColumns) + ", ''" + kFromMessages +
+        std::string columns = kSelectColumns;
+        if (q.max_text_chars != 0) {
+            const std::string whole = ", text, html, ";
+            columns.replace(columns.find(whole), whole.size(),
+                            ", substr(text, 1, :tl), substr(html, 1, :hl), ");
+        }
+        const std::string sql = columns + ", ''" + kFromMessages +
                                 " WHERE id > :after AND (:c1 = '' OR channel = :c2)"
                                 " AND (:s1 = '' OR received_at >= :s2)"
                                 " AND (:p1 = '' OR priority = :p2) ORDER BY id LIMIT :limit";
@@ -227,8 +233,13 @@ public:
             Indicators ind;
             long long after = q.after_id;
             int limit = q.limit;
+            auto text_chars = static_cast<long long>(q.max_text_chars);
             soci::statement st(sql_);
             bind_row(st, m, ind);
+            if (q.max_text_chars != 0) {
+                st.exchange(soci::use(text_chars));
+                st.exchange(soci::use(text_chars));
+            }
             st.exchange(soci::use(after));
             for (const std::string* v :
                  {&q.channel, &q.channel, &q.since, &q.since, &q.priority, &q.priority}) {

@@ -41,6 +41,9 @@ struct MessageQuery {
     std::string priority;
     std::int64_t after_id = 0;
     int limit = 50;
+    /// When not 0, text and html are read cut to this many characters, so that listing large
+    /// messages does not read them whole.
+    std::size_t max_text_chars = 0;
 };
 
 /// One stored row as the read API shows it. Empty strings are SQL NULLs.
