@@ -70,6 +70,7 @@ std::uint16_t free_port() {
 /// `count` connections that send nothing.
 std::vector<std::unique_ptr<HttpConnection>> open_idle(std::uint16_t port, int count) {
     std::vector<std::unique_ptr<HttpConnection>> connections;
+    connections.reserve(static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i)
         connections.push_back(std::make_unique<HttpConnection>(port, milliseconds(5000)));
     return connections;
