@@ -179,7 +179,7 @@ std::optional<std::uint64_t> AdminApi::admit(Exchange& ex) const {
     }
     const bool method_ok = post ? ex.method == "POST" : (ex.method == "GET" || ex.method == "HEAD");
     if (!method_ok) {
-        ex.response_headers.emplace_back("Allow", post ? "POST" : "GET");
+        ex.response_headers.emplace_back("Allow", post ? "POST" : "GET, HEAD");
         ex.fail(405, "method_not_allowed",
                 std::string("use ") + (post ? "POST" : "GET") + " on " + ex.path);
         return std::nullopt;

@@ -1,8 +1,12 @@
 #include "app/gateway.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -256,9 +260,25 @@ private:
     std::uint64_t number_ = 1;
 };
 
+// Each connection is a file descriptor, and the usual soft limit (1024) is far below what a
+// server needs; the hard limit is the administrator's.
+void raise_open_file_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max) return;
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) != 0) {
+        log().warn("open_file_limit_not_raised",
+                   {{"soft", static_cast<std::uint64_t>(limit.rlim_cur)},
+                    {"hard", static_cast<std::uint64_t>(limit.rlim_max)},
+                    {"error", std::strerror(errno)}});
+    }
+}
+
 }  // namespace
 
 int serve(const std::string& config_path) {
+    raise_open_file_limit();
     std::vector<std::string> errors;
     auto gateway = load_gateway(config_path, errors);
     if (!gateway) {

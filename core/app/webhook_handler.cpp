@@ -108,7 +108,7 @@ std::optional<std::uint64_t> WebhookHandler::admit(Exchange& ex) {
     if (ex.method != "GET" && ex.method != "HEAD") {
         bool known = ex.path == "/health" || ex.path == "/version" || ex.path == "/metrics";
         if (known) {
-            ex.response_headers.emplace_back("Allow", "GET");
+            ex.response_headers.emplace_back("Allow", "GET, HEAD");
             ex.fail(405, "method_not_allowed", "use GET on " + ex.path);
         } else {
             ex.fail(404, "not_found", "no route for " + ex.path);
@@ -272,16 +272,17 @@ static void record_metrics(const Exchange& ex, double seconds) {
 void WebhookHandler::completed(Exchange& ex) {
     if (!ex.generation) ex.generation = generation();
     const CompressionSettings& compression = ex.generation->compression;
+    // Judged on the body as it is before compression: caches must not hand a gzip answer to
+    // a client that did not ask for one, nor a plain one to a client that did.
+    if (ex.response_body.size() >= compression.min_bytes) {
+        ex.response_headers.emplace_back("Vary", "Accept-Encoding");
+    }
     const std::string* accept = ex.header("Accept-Encoding");
     if (accept != nullptr && accepts_gzip(*accept)) {
         if (auto gz = gzip_if_worth_it(ex.response_body, compression)) {
             ex.response_body = std::move(*gz);
             ex.response_headers.emplace_back("Content-Encoding", "gzip");
         }
-    }
-    if (ex.response_body.size() >= compression.min_bytes) {
-        // Caches must not hand a gzip answer to a client that did not ask for one.
-        ex.response_headers.emplace_back("Vary", "Accept-Encoding");
     }
     double latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started)

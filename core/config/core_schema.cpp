@@ -21,6 +21,7 @@ properties:
       idle_timeout: {type: duration, default: 60s, description: "Time a keep-alive connection may stay idle between requests"}
       max_header_bytes: {type: size, default: 16KiB, minimum: 1024, maximum: 1048576, description: "Largest request line plus headers; more is answered 431"}
       shutdown_grace: {type: duration, default: 10s, description: "Time in-flight requests get to finish on SIGTERM"}
+      max_connections: {type: integer, default: 0, minimum: 0, maximum: 1000000, description: "Connections open at once; beyond it new ones wait in the listen backlog. 0: the open-file limit (raised to its hard limit at start) less what the gateway keeps for its own files"}
   logging:
     type: object
     properties:

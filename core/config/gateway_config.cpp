@@ -123,6 +123,7 @@ std::optional<GatewayConfig> load_config(const std::string& path,
         cfg.server.idle_timeout_ms = server->get_int("idle_timeout", 60000);
         cfg.server.max_header_bytes = server->get_int("max_header_bytes", 16384);
         cfg.server.shutdown_grace_ms = server->get_int("shutdown_grace", 10000);
+        cfg.server.max_connections = server->get_int("max_connections", 0);
     }
     if (const ConfigValue* logging = cfg.root.find("logging"))
         cfg.log_level = logging->get("level", "info");

@@ -19,6 +19,8 @@ struct ServerConfig {
     std::uint64_t idle_timeout_ms = 60000;
     std::uint64_t max_header_bytes = 16384;
     std::uint64_t shutdown_grace_ms = 10000;
+    /// Connections open at once; 0: derived from the open-file limit at start.
+    std::uint64_t max_connections = 0;
 };
 
 struct StorageConfig {

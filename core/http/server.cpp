@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -59,6 +61,13 @@ namespace {
 // lingering_close does; past either, the connection is closed anyway.
 constexpr std::size_t kLingerMaxBytes = std::size_t{16} * 1024 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(5);
+// After a failed accept (out of file descriptors, most often), the pause before the next one,
+// and the shortest interval between two log lines about it.
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+constexpr auto kAcceptLogInterval = std::chrono::seconds(1);
+// File descriptors kept for the gateway's own files (databases, plugins, log) when
+// server.max_connections is derived from the open-file limit.
+constexpr std::uint64_t kReservedFiles = 64;
 // What the first read of a kept-alive connection's next request takes at most.
 constexpr std::size_t kFirstReadBytes = 4096;
 
@@ -109,23 +118,130 @@ void give_back(std::shared_ptr<Exchange>& ex) {
 }
 
 struct Shared {
+    Shared(const ServerConfig& c, HttpHandler& h) : config(c), handler(h) {}
     const ServerConfig& config;
     HttpHandler& handler;
     /// Requests from their headers to their answer's last byte: what a shutdown waits for.
     std::atomic<int> in_flight{0};
     /// Set at shutdown: sessions take no new request and close after their answer.
     std::atomic<bool> stopping{false};
+    /// Connections open now, and at most: beyond it the acceptor waits for one to close.
+    std::atomic<std::uint64_t> connections{0};
+    std::uint64_t max_connections = 0;
+    /// Set while the acceptor waits for a connection to close; `slot_freed` (posted to the
+    /// acceptor's thread) resumes it.
+    std::atomic<bool> accept_waiting{false};
+    std::function<void()> slot_freed;
 };
+
+beast::string_view trim_ows(beast::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// Checks what decides how the request is framed and whom it is for, before anything acts on
+// it (RFC 9112 §3.2, §6.1, §6.3). False, with `ex` answered, when the request must be refused;
+// the connection is then closed, since what follows it cannot be trusted to be a request.
+bool acceptable_framing(Exchange& ex, unsigned version, bool body_follows) {
+    int hosts = 0;
+    int authorizations = 0;
+    std::vector<beast::string_view> codings;
+    bool transfer_encoding = false;
+    const std::string* content_encoding = nullptr;
+    for (const auto& [name, value] : ex.headers) {
+        if (beast::iequals(name, "Host")) {
+            ++hosts;
+        } else if (beast::iequals(name, "Authorization")) {
+            ++authorizations;
+        } else if (beast::iequals(name, "Transfer-Encoding")) {
+            transfer_encoding = true;
+            beast::string_view list = value;
+            while (!list.empty()) {
+                const std::size_t comma = list.find(',');
+                beast::string_view item = list.substr(0, comma);
+                list = comma == beast::string_view::npos ? beast::string_view{}
+                                                         : list.substr(comma + 1);
+                item = trim_ows(item.substr(0, item.find(';')));
+                if (!item.empty()) codings.push_back(item);
+            }
+        } else if (beast::iequals(name, "Content-Encoding") &&
+                   !beast::iequals(trim_ows(value), "identity") && !trim_ows(value).empty()) {
+            content_encoding = &value;
+        }
+    }
+    if (version >= 11 && hosts == 0) {
+        ex.fail(400, "bad_request", "an HTTP/1.1 request needs a Host header");
+        return false;
+    }
+    if (hosts > 1 || authorizations > 1) {
+        ex.fail(400, "bad_request",
+                std::string("the request has more than one ") +
+                    (hosts > 1 ? "Host" : "Authorization") + " header");
+        return false;
+    }
+    if (transfer_encoding) {
+        const bool chunked_last =
+            !codings.empty() && beast::iequals(codings.back(), "chunked") &&
+            std::none_of(codings.begin(), codings.end() - 1,
+                         [](beast::string_view c) { return beast::iequals(c, "chunked"); });
+        if (version < 11 || !chunked_last) {
+            ex.fail(400, "bad_request",
+                    "the body's length cannot be determined: Transfer-Encoding must end with "
+                    "chunked, once, in HTTP/1.1");
+            return false;
+        }
+        if (codings.size() > 1) {
+            ex.fail(415, "unsupported_encoding",
+                    "the transfer coding '" + std::string(codings.front()) +
+                        "' is not supported; send the body with chunked alone");
+            ex.response_headers.emplace_back("Accept-Encoding", "identity");
+            return false;
+        }
+    }
+    if (content_encoding != nullptr && body_follows) {
+        ex.fail(415, "unsupported_encoding",
+                "the content coding '" + *content_encoding +
+                    "' is not supported; send the body without Content-Encoding");
+        ex.response_headers.emplace_back("Accept-Encoding", "identity");
+        return false;
+    }
+    return true;
+}
+
+// An absolute-form target (RFC 9112 §3.2.2) becomes its origin form, and its authority the
+// Host, which it replaces.
+void to_origin_form(Exchange& ex) {
+    static constexpr std::array<beast::string_view, 2> kSchemes{"http://", "https://"};
+    for (beast::string_view scheme : kSchemes) {
+        if (ex.target.size() < scheme.size() ||
+            !beast::iequals(beast::string_view(ex.target).substr(0, scheme.size()), scheme)) {
+            continue;
+        }
+        const std::size_t end = ex.target.find_first_of("/?", scheme.size());
+        std::string authority = ex.target.substr(scheme.size(), end - scheme.size());
+        std::string rest = end == std::string::npos ? std::string() : ex.target.substr(end);
+        if (rest.empty() || rest.front() == '?') rest.insert(0, 1, '/');
+        ex.target = std::move(rest);
+        for (auto& [name, value] : ex.headers) {
+            if (beast::iequals(name, "Host")) value = authority;
+        }
+        return;
+    }
+}
 
 // Beast's parser, writing the request line, fields and body straight into the exchange:
 // Beast's own message would allocate a node per field, to be copied out at once.
 class RequestParser final : public http::basic_parser<true> {
 public:
     explicit RequestParser(Exchange& ex) : ex_(ex) {}
+    /// 11 for HTTP/1.1, 10 for HTTP/1.0.
+    unsigned version() const { return version_; }
 
 private:
-    void on_request_impl(http::verb, beast::string_view method, beast::string_view target, int,
-                         beast::error_code&) override {
+    void on_request_impl(http::verb, beast::string_view method, beast::string_view target,
+                         int version, beast::error_code&) override {
+        version_ = static_cast<unsigned>(version);
         ex_.method.assign(method.data(), method.size());
         ex_.target.assign(target.data(), target.size());
     }
@@ -156,12 +272,18 @@ private:
     void on_finish_impl(beast::error_code&) override {}
 
     Exchange& ex_;
+    unsigned version_ = 11;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
+    // Counted by the acceptor before it made the session.
     Session(Socket&& socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
-    ~Session() { end_request(); }
+    ~Session() {
+        end_request();
+        --shared_.connections;
+        if (shared_.accept_waiting.load() && !shared_.stopping) shared_.slot_freed();
+    }
 
     // Called on the acceptor's thread: the session starts on its own connection's thread, so
     // that none of its operations is started from one thread while completing on another.
@@ -234,6 +356,12 @@ private:
             return write_response(true);
         }
         keep_alive_ = parser_->keep_alive();
+        if (auto len = parser_->content_length()) ex_->content_length = *len;
+        const bool body_follows =
+            parser_->chunked() || (ex_->content_length && *ex_->content_length > 0);
+        assign_request_id(ex_->request_id, ex_->header("X-Request-Id"));
+        if (!acceptable_framing(*ex_, parser_->version(), body_follows))
+            return write_response(true);
         // The method is known before any answer, so that even an early answer to a HEAD has
         // no body.
         if (shared_.stopping) {
@@ -244,14 +372,11 @@ private:
             ex_->response_headers.emplace_back("Retry-After", "1");
             return write_response(true);
         }
+        if (!ex_->target.empty() && ex_->target.front() != '/') to_origin_form(*ex_);
         std::size_t q = ex_->target.find('?');
         ex_->path.assign(ex_->target, 0, q);
         if (q != std::string::npos) ex_->query.assign(ex_->target, q + 1);
-        if (auto len = parser_->content_length()) ex_->content_length = *len;
         if (const std::string* ct = ex_->header("Content-Type")) ex_->content_type = *ct;
-        assign_request_id(ex_->request_id, ex_->header("X-Request-Id"));
-        const bool body_follows =
-            parser_->chunked() || (ex_->content_length && *ex_->content_length > 0);
 
         std::optional<std::uint64_t> limit = shared_.handler.admit(*ex_);
         if (!limit) {
@@ -398,10 +523,14 @@ private:
         field("Server", "memolib-gateway");
         field("Content-Type", ex_->response_content_type);
         field("X-Request-Id", ex_->request_id);
+        // A plugin's handshake answer echoes what the request sent: no browser may take it
+        // for HTML or script, nor any other answer for what it does not say it is.
+        field("X-Content-Type-Options", "nosniff");
         const auto& extra = ex_->response_headers;
         for (std::size_t i = 0; i < extra.size(); ++i) {
-            static constexpr std::array<beast::string_view, 5> kOwn{
-                "Server", "Content-Type", "X-Request-Id", "Connection", "Content-Length"};
+            static constexpr std::array<beast::string_view, 6> kOwn{
+                "Server",     "Content-Type",   "X-Request-Id",
+                "Connection", "Content-Length", "X-Content-Type-Options"};
             const bool own = std::any_of(kOwn.begin(), kOwn.end(), [&](beast::string_view name) {
                 return beast::iequals(name, extra[i].first);
             });
@@ -498,13 +627,17 @@ private:
 struct HttpServer::Impl {
     Impl(const ServerConfig& c, HttpHandler& h)
         : config(c),
-          shared{config, h, {}},
+          shared(config, h),
           contexts(make_contexts(c.threads)),
           main(*contexts.front()),
           acceptor(main),
           signals(main, SIGINT, SIGTERM),
           hangup(main),
-          grace_timer(main) {}
+          grace_timer(main),
+          accept_timer(main) {
+        // Sessions end on any thread; the acceptor is the first context's.
+        shared.slot_freed = [this] { net::post(main, [this] { resume_accept(); }); };
+    }
 
     static std::vector<std::unique_ptr<net::io_context>> make_contexts(int threads) {
         std::vector<std::unique_ptr<net::io_context>> out;
@@ -525,16 +658,54 @@ struct HttpServer::Impl {
     // Connections go to the threads in turn; wrk and providers alike keep them alive, so the
     // load spreads with them.
     void do_accept() {
+        if (shared.connections.load() >= shared.max_connections) return wait_for_slot(false);
         net::io_context& next = *contexts[next_context++ % contexts.size()];
         acceptor.async_accept(next, [this](beast::error_code ec, Socket socket) {
-            if (ec) {
-                if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-                log().warn("accept_failed", {{"error", ec.message()}});
-            } else {
+            if (!ec) {
+                ++shared.connections;
                 std::make_shared<Session>(std::move(socket), shared)->run();
+                return do_accept();
             }
-            do_accept();
+            if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+            ++accept_failures;
+            if (std::chrono::steady_clock::now() >= next_accept_log) {
+                log().warn("accept_failed", {{"error", ec.message()},
+                                             {"suppressed", accept_failures - 1},
+                                             {"connections", shared.connections.load()}});
+                accept_failures = 0;
+                next_accept_log = std::chrono::steady_clock::now() + kAcceptLogInterval;
+            }
+            // A connection reset before it was accepted is gone; anything else (out of file
+            // descriptors, of memory) persists while the connection waits in the backlog, and
+            // an accept retried at once would fail again at once.
+            if (ec == net::error::connection_aborted) return do_accept();
+            wait_for_slot(true);
         });
+    }
+
+    // Accepts again once a connection closes, or, after a failed accept, after a pause at most.
+    void wait_for_slot(bool failed) {
+        if (stopping) return;
+        shared.accept_waiting = true;
+        if (!failed && shared.connections.load() < shared.max_connections) {
+            // A connection closed before the flag was seen.
+            shared.accept_waiting = false;
+            return do_accept();
+        }
+        if (!failed && std::chrono::steady_clock::now() >= next_limit_log) {
+            log().warn("connection_limit_reached", {{"max_connections", shared.max_connections}});
+            next_limit_log = std::chrono::steady_clock::now() + kAcceptLogInterval;
+        }
+        if (failed) {
+            accept_timer.expires_after(kAcceptPause);
+            accept_timer.async_wait([this](beast::error_code ec) {
+                if (!ec) resume_accept();
+            });
+        }
+    }
+
+    void resume_accept() {
+        if (!stopping && shared.accept_waiting.exchange(false)) do_accept();
     }
 
     void begin_shutdown() {
@@ -543,6 +714,7 @@ struct HttpServer::Impl {
         log().info("shutdown_started", {{"in_flight", shared.in_flight.load()}});
         beast::error_code ec;
         acceptor.close(ec);
+        accept_timer.cancel();
         deadline =
             std::chrono::steady_clock::now() + std::chrono::milliseconds(config.shutdown_grace_ms);
         wait_for_drain();
@@ -573,6 +745,12 @@ struct HttpServer::Impl {
     net::basic_waitable_timer<std::chrono::steady_clock,
                               net::wait_traits<std::chrono::steady_clock>, Executor>
         grace_timer;
+    net::basic_waitable_timer<std::chrono::steady_clock,
+                              net::wait_traits<std::chrono::steady_clock>, Executor>
+        accept_timer;
+    std::uint64_t accept_failures = 0;
+    std::chrono::steady_clock::time_point next_accept_log;
+    std::chrono::steady_clock::time_point next_limit_log;
     std::size_t next_context = 0;
     std::atomic<bool> stopping{false};
     std::chrono::steady_clock::time_point deadline;
@@ -599,6 +777,18 @@ void HttpServer::listen() {
         throw std::runtime_error("cannot listen on " + impl_->config.host + ":" +
                                  std::to_string(impl_->config.port) + ": " + ec.message());
     }
+    rlimit files{};
+    const std::uint64_t open_files =
+        ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY
+            ? static_cast<std::uint64_t>(files.rlim_cur)
+            : std::numeric_limits<std::uint32_t>::max();
+    const std::uint64_t fitting = open_files - std::min(kReservedFiles, open_files / 4);
+    std::uint64_t& max = impl_->shared.max_connections;
+    max = impl_->config.max_connections != 0 ? impl_->config.max_connections : fitting;
+    if (max > fitting) {
+        log().warn("max_connections_above_file_limit",
+                   {{"max_connections", max}, {"open_file_limit", open_files}});
+    }
 }
 
 std::uint16_t HttpServer::port() const {
@@ -616,7 +806,8 @@ void HttpServer::run() {
     impl_->do_accept();
     log().info("listening", {{"address", impl_->config.host},
                              {"port", static_cast<int>(port())},
-                             {"threads", impl_->config.threads}});
+                             {"threads", impl_->config.threads},
+                             {"max_connections", impl_->shared.max_connections}});
     // The other contexts may have no connection yet: the guards keep them running until stop.
     std::vector<net::executor_work_guard<Executor>> guards;
     std::vector<std::thread> threads;

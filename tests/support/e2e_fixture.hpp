@@ -6,6 +6,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@ struct GatewayFixture {
     std::uint16_t port = 0;
     /// Set by a test that stops the gateway itself, or expects it not to start.
     bool expect_clean_exit = true;
+    /// The gateway's open-file limit (soft and hard), when a test sets one.
+    std::optional<unsigned long> fd_limit;
 
     GatewayFixture() {
         config.backend = storage.backend();
@@ -54,6 +57,7 @@ struct GatewayFixture {
         options.args = std::move(args);
         options.log_file = dir / "gateway.log";
         options.work_dir = dir.path();
+        options.fd_limit = fd_limit;
         gateway = std::make_unique<GatewayProcess>(std::move(options));
         return *gateway;
     }

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,7 +74,7 @@ struct ExecArgs {
 
 /// In the child after fork: die with the test process, then exec. Never returns.
 [[noreturn]] void exec_child(const ExecArgs& args, const std::filesystem::path& work_dir,
-                             pid_t parent) {
+                             pid_t parent, std::optional<unsigned long> fd_limit = std::nullopt) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) {
         ::_exit(127);
@@ -86,6 +87,12 @@ struct ExecArgs {
     ::signal(SIGPIPE, SIG_DFL);
     if (!work_dir.empty() && ::chdir(work_dir.c_str()) != 0) {
         ::_exit(126);
+    }
+    if (fd_limit) {
+        const rlimit limit{static_cast<rlim_t>(*fd_limit), static_cast<rlim_t>(*fd_limit)};
+        if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+            ::_exit(125);
+        }
     }
     ::execve(args.argv[0], args.argv.data(), const_cast<char* const*>(args.envp.data()));
     const char message[] = "exec failed\n";
@@ -256,7 +263,7 @@ GatewayProcess::GatewayProcess(Options options) : options_(std::move(options)) {
         ::dup2(log_fd, 2);
         const int devnull = ::open("/dev/null", O_RDONLY);
         ::dup2(devnull, 0);
-        exec_child(args, options_.work_dir, parent);
+        exec_child(args, options_.work_dir, parent, options_.fd_limit);
     }
     ::close(log_fd);
 }

@@ -80,6 +80,8 @@ public:
         std::vector<std::pair<std::string, std::string>> env;
         /// How long to wait for the `listening` line (sanitizer builds start slowly).
         std::chrono::milliseconds start_timeout = std::chrono::seconds(60);
+        /// When set, the child's open-file limit (soft and hard, so that it cannot raise it).
+        std::optional<unsigned long> fd_limit;
     };
 
     /// Starts the child. Does not wait for it to listen: see wait_until_listening().
