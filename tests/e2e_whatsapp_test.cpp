@@ -216,3 +216,34 @@ BOOST_FIXTURE_TEST_CASE(verify_report_accepts_bad_signatures, ReportingFixture) 
     BOOST_TEST(unsigned_batch.status == 200);
     BOOST_TEST(count_messages() == 2);  // the batch repeats the text example: one duplicate
 }
+
+BOOST_FIXTURE_TEST_CASE(an_unsigned_provider_never_takes_a_signed_provider_s_message,
+                        GatewayFixture) {
+    // Twilio has a secret, Meta none: Meta-format posts are accepted unsigned, and one of them
+    // names the message id of a Twilio message before Twilio delivers it.
+    config.stages = {"size_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
+    config.channels = {{"whatsapp",
+                        {{"plugin", "whatsapp"},
+                         {"public_url", yaml_quote(kPublicUrl)},
+                         {"twilio_auth_token", yaml_quote(kTwilioToken)}}}};
+    start();
+    const std::string sid = "SM5a2b6c0e9f4d43e1a8b7c6d5e4f3a2b1";
+    std::string meta = fixture("meta/text.json");
+    meta.replace(meta.find(kTextWamid), std::string(kTextWamid).size(), sid);
+    const auto unsigned_post = post_meta(port, meta, {});
+    BOOST_TEST_INFO("answer: " << unsigned_post.body);
+    BOOST_REQUIRE_EQUAL(unsigned_post.status, 200);
+
+    const std::string body = fixture("twilio/text.urlencoded");
+    const auto signed_post =
+        http_post(port, "/webhooks/whatsapp", kForm, body,
+                  {{"X-Twilio-Signature", twilio_signature(kTwilioToken, kPublicUrl, body)}});
+    BOOST_TEST_INFO("answer: " << signed_post.body);
+    BOOST_REQUIRE_EQUAL(signed_post.status, 200);
+    BOOST_TEST(signed_post.body.find("\"replayed\"") == std::string::npos, signed_post.body);
+    const auto rows = database()->query("SELECT provider FROM messages WHERE external_id = '" +
+                                        sid + "' ORDER BY id");
+    BOOST_REQUIRE_EQUAL(rows.size(), 2U);
+    BOOST_TEST(rows[0].at("provider").value_or("") == "meta");
+    BOOST_TEST(rows[1].at("provider").value_or("") == "twilio");
+}

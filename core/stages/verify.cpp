@@ -27,6 +27,7 @@ public:
             if (mode == "report") {
                 log().warn("verification_failed_reported",
                            {{"request_id", ex.request_id}, {"channel", ex.channel->config.name}});
+                ex.authenticity = Authenticity::kFailed;
                 return StageResult::kContinue;
             }
             ex.fail(401, "verification_failed",
