@@ -14,6 +14,7 @@
 #include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/json.hpp"
+#include "support/redis_server.hpp"
 
 using namespace memolib::test;
 namespace common = memolib::plugins::common;
@@ -336,9 +337,8 @@ BOOST_FIXTURE_TEST_CASE(an_unsigned_mime_post_never_takes_a_signed_mailgun_messa
     const std::string second = answered_id(genuine, "stored");
     BOOST_TEST(!replayed(genuine), "the signed message is not answered by the unsigned one's");
     BOOST_TEST(second != first);
-    const auto providers = database()->query(
-        "SELECT provider FROM messages WHERE external_id = '" + std::string(kMailgunMessageId) +
-        "' ORDER BY id");
+    const auto providers = database()->query("SELECT provider FROM messages WHERE external_id = '" +
+                                             std::string(kMailgunMessageId) + "' ORDER BY id");
     BOOST_REQUIRE_EQUAL(providers.size(), 2U);
     BOOST_TEST(providers[0].at("provider").value_or("") == "mime");
     BOOST_TEST(providers[1].at("provider").value_or("") == "mailgun");
@@ -384,4 +384,44 @@ BOOST_FIXTURE_TEST_CASE(a_mailgun_signature_is_not_reusable_with_another_body,
     BOOST_TEST(answered_id(redelivered, "stored") == id);
     BOOST_TEST(replayed(redelivered));
     BOOST_TEST(rows() == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(instances_sharing_redis_share_mailgun_tokens, GatewayFixture) {
+    RedisServer redis;
+    config.stages = {"size_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
+    config.channels = {email_channel()};
+    config.pipeline_extra =
+        "  rate_limit: {backend: redis, redis_url: \"" + redis.url() + "\", timeout: 1s}\n";
+    start();
+    // A second instance on its own database: only Redis is shared.
+    GatewayConfig second_config = config;
+    second_config.storage_url = (dir / "second.db").string();
+    write_file(dir / "gateway2.yaml", second_config.to_yaml());
+    GatewayProcess::Options options;
+    options.args = {"serve", "-c", (dir / "gateway2.yaml").string()};
+    options.log_file = dir / "gateway2.log";
+    options.work_dir = dir.path();
+    GatewayProcess second(std::move(options));
+    const std::uint16_t port2 = second.wait_until_listening();
+
+    const std::string body = mailgun_body(sign(kMailgunKey, now_seconds()));
+    answered_id(post(port, kUrlencoded, body), "stored");
+    const std::string forged = replace_once(body, "517ACC75.5010709", "F0RGED.2");
+    const auto refused = check_error(post(port2, kUrlencoded, forged), 401, "verification_failed");
+    BOOST_REQUIRE(refused.IsObject() && refused.HasMember("details"));
+    BOOST_REQUIRE_EQUAL(refused["details"].Size(), 1U);
+    BOOST_TEST(string_member(refused["details"][0], "code") == "replayed_token");
+    // Mailgun re-delivering its request to the other instance is no replay.
+    answered_id(post(port2, kUrlencoded, body), "stored");
+
+    // Redis gone: the check is skipped (fail open) and said so; signed requests still go in.
+    redis.stop();
+    answered_id(post(port2, kUrlencoded, mailgun_body(sign(kMailgunKey, now_seconds()))), "stored");
+    const ExitStatus status = second.stop();
+    BOOST_TEST(status.clean(), status.describe());
+    bool reported = false;
+    for (const auto& event : second.events()) {
+        reported = reported || event.get("event") == "nonce_store_redis_unavailable";
+    }
+    BOOST_TEST(reported, "the second instance logs that Redis is unreachable");
 }

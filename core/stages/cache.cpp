@@ -28,8 +28,8 @@ void set_raw_fingerprint(Exchange& ex) {
     const std::string_view nul("\0", 1);
     const std::string_view authenticity =
         ex.authenticity == Authenticity::kFailed ? std::string_view("failed") : std::string_view();
-    const Sha256Digest digest = sha256(
-        {ex.method, nul, ex.query, nul, ex.content_type, nul, authenticity, nul, ex.body});
+    const Sha256Digest digest =
+        sha256({ex.method, nul, ex.query, nul, ex.content_type, nul, authenticity, nul, ex.body});
     const std::string_view channel = ex.channel ? ex.channel->config.name : std::string_view();
     std::string& out = ex.raw_fingerprint;
     out.assign("raw:").append(channel) += ':';

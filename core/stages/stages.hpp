@@ -11,11 +11,12 @@ namespace memolib::core {
 
 class BatchWriter;
 
+class NonceStore;
 class RateLimiter;
 
 std::unique_ptr<Stage> make_size_limit_stage();
 std::unique_ptr<Stage> make_rate_limit_stage(RateLimiter& limiter);
-std::unique_ptr<Stage> make_verify_stage();
+std::unique_ptr<Stage> make_verify_stage(NonceStore* nonces);
 std::unique_ptr<Stage> make_parse_stage();
 std::unique_ptr<Stage> make_enrich_stage(const std::vector<std::string>& high,
                                          const std::vector<std::string>& low);

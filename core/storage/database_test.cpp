@@ -211,8 +211,8 @@ void upgrade_from_version_1(const StorageConfig& config, bool postgres) {
         redelivered("whatsapp", "meta", "wamid.OLD", "+33612345678", "bonjour"),
         redelivered("email", "mailgun", "X@example.com", "bob@example.com", "genuine"),
         redelivered("form", "website", "", "jane@example.org", "Bonjour, un rendez-vous ?  ")};
-    std::vector<StoreItem> items = {{&msgs[0], &raw, &ct}, {&msgs[1], &raw, &ct},
-                                    {&msgs[2], &raw, &ct}};
+    std::vector<StoreItem> items = {
+        {&msgs[0], &raw, &ct}, {&msgs[1], &raw, &ct}, {&msgs[2], &raw, &ct}};
     db->insert_batch(items);
     BOOST_TEST((msgs[0].status == NormalizedMessage::Status::kDuplicate));
     BOOST_TEST(msgs[0].id == 1);
