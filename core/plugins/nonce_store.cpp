@@ -39,7 +39,7 @@ public:
         while (claims_.size() >= max_entries_ && !order_.empty()) drop_front();
         const std::int64_t expires = now_ms + ttl_ms;
         claims_[key] = Entry{std::string(body_digest), expires};
-        order_.push_back({expires, std::move(key)});
+        order_.emplace_back(expires, std::move(key));
         return Claim::kNew;
     }
 

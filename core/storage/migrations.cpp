@@ -14,7 +14,7 @@ namespace {
 // again: a provider's re-delivery of a message stored before the upgrade (Meta's, days later)
 // is still its duplicate. The new keys stay unique: two rows never shared channel and id (or
 // content) before, so they cannot share them with the provider added. Rows go in pages of
-// ids, so a large table is never held in memory at once.
+// ids, so a large table is never held in memory at once; each page's UPDATE is prepared once.
 void rekey_with_provider(soci::session& sql) {
     constexpr int kPage = 500;
     long long after = 0;
@@ -54,9 +54,15 @@ void rekey_with_provider(soci::session& sql) {
             }
         }
         if (page.empty()) return;
-        for (const Row& row : page) {
-            sql << "UPDATE messages SET dedup_key = :k WHERE id = :id", soci::use(row.key),
-                soci::use(row.id);
+        std::string key;
+        long long id = 0;
+        soci::statement update =
+            (sql.prepare << "UPDATE messages SET dedup_key = :k WHERE id = :id", soci::use(key),
+             soci::use(id));
+        for (Row& row : page) {
+            key = std::move(row.key);
+            id = row.id;
+            update.execute(true);
         }
         after = page.back().id;
     }
