@@ -55,14 +55,14 @@ std::string dedup_key(const NormalizedMessage& m, Authenticity authenticity) {
     std::string material(authenticity == Authenticity::kFailed ? std::string_view("v2-failed\0", 10)
                                                                : std::string_view("v2\0", 3));
     if (!m.external_id.empty()) {
-        material.append("id", 3);
+        material.append("id\0", 3);
         material += m.channel;
         material += '\0';
         material += m.provider;
         material += '\0';
         material += m.external_id;
     } else {
-        material.append("content", 8);
+        material.append("content\0", 8);
         material += m.channel;
         material += '\0';
         material += m.provider;
