@@ -14,6 +14,7 @@
 #include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/json.hpp"
+#include "support/redis_server.hpp"
 
 using namespace memolib::test;
 namespace common = memolib::plugins::common;
@@ -273,4 +274,154 @@ BOOST_FIXTURE_TEST_CASE(verify_report_accepts_a_bad_signature, GatewayFixture) {
         reported = reported || event.get("event") == "verification_failed_reported";
     }
     BOOST_TEST(reported, "the failed verification is logged");
+}
+
+namespace {
+
+// The Message-Id of the Mailgun fixture, which an unsigned raw post can name too.
+constexpr const char* kMailgunMessageId = "517ACC75.5010709@example.com";
+
+// A raw message/rfc822 post: unsigned by nature, whatever Message-ID it names.
+std::string raw_message(const std::string& message_id) {
+    return "From: Mallory <mallory@example.net>\r\n"
+           "To: alice@example.com\r\n"
+           "Subject: Re: Sample POST request\r\n"
+           "Date: Thu, 12 Feb 2026 18:26:09 +0000\r\n"
+           "Message-ID: <" +
+           message_id +
+           ">\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n"
+           "\r\n"
+           "Not what Bob wrote.\r\n";
+}
+
+// The email channel behind the whole pipeline, replay cache included.
+struct ReplayingEmailFixture : GatewayFixture {
+    explicit ReplayingEmailFixture(const std::string& verify = "enforce") {
+        config.stages = {"size_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
+        config.channels = {email_channel(verify)};
+        start();
+    }
+    long long rows() const { return database()->scalar("SELECT COUNT(*) FROM messages"); }
+};
+
+struct ReportingEmailFixture : ReplayingEmailFixture {
+    ReportingEmailFixture() : ReplayingEmailFixture("report") {}
+};
+
+// The id of the only message of a success answer, after checking that it is `status`.
+std::string answered_id(const HttpResponse& response, const std::string& status) {
+    BOOST_TEST_INFO("answer: " << response.body);
+    BOOST_REQUIRE_EQUAL(response.status, 200);
+    const auto json = parse_json(response.body);
+    BOOST_REQUIRE(json.HasMember("messages") && json["messages"].IsArray());
+    BOOST_REQUIRE_EQUAL(json["messages"].Size(), 1U);
+    BOOST_TEST(string_member(json["messages"][0], "status") == status);
+    BOOST_REQUIRE(json["messages"][0].HasMember("id"));
+    const auto& id = json["messages"][0]["id"];
+    return id.IsString() ? std::string(id.GetString()) : std::to_string(id.GetInt64());
+}
+
+bool replayed(const HttpResponse& response) {
+    const auto json = parse_json(response.body);
+    return json.IsObject() && json.HasMember("replayed") && json["replayed"].IsTrue();
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(an_unsigned_mime_post_never_takes_a_signed_mailgun_message_s_place,
+                        ReplayingEmailFixture) {
+    const std::string first =
+        answered_id(post(port, "message/rfc822", raw_message(kMailgunMessageId)), "stored");
+    const auto genuine = post(port, kUrlencoded, mailgun_body(sign(kMailgunKey, now_seconds())));
+    const std::string second = answered_id(genuine, "stored");
+    BOOST_TEST(!replayed(genuine), "the signed message is not answered by the unsigned one's");
+    BOOST_TEST(second != first);
+    const auto providers = database()->query("SELECT provider FROM messages WHERE external_id = '" +
+                                             std::string(kMailgunMessageId) + "' ORDER BY id");
+    BOOST_REQUIRE_EQUAL(providers.size(), 2U);
+    BOOST_TEST(providers[0].at("provider").value_or("") == "mime");
+    BOOST_TEST(providers[1].at("provider").value_or("") == "mailgun");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_request_failing_verification_never_takes_a_signed_message_s_place,
+                        ReportingEmailFixture) {
+    // `verify: report` lets the forged request in; the signed one is still stored on its own.
+    const std::string forged = answered_id(
+        post(port, kUrlencoded, mailgun_body(sign("not-the-signing-key", now_seconds()))),
+        "stored");
+    const std::string genuine = answered_id(
+        post(port, kUrlencoded, mailgun_body(sign(kMailgunKey, now_seconds()))), "stored");
+    BOOST_TEST(genuine != forged);
+    BOOST_TEST(rows() == 2);
+    // Two signed deliveries of one message are still one row: the second names the first.
+    const auto again = post(port, kUrlencoded, mailgun_body(sign(kMailgunKey, now_seconds())));
+    BOOST_TEST(answered_id(again, "stored") == genuine);
+    BOOST_TEST(rows() == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_mailgun_signature_is_not_reusable_with_another_body,
+                        ReplayingEmailFixture) {
+    const MailgunSignature signature = sign(kMailgunKey, now_seconds());
+    const std::string body = mailgun_body(signature);
+    const std::string id = answered_id(post(port, kUrlencoded, body), "stored");
+
+    // The captured timestamp, token and signature, with a message of the attacker's.
+    const std::string forged =
+        replace_once(replace_once(body, "517ACC75.5010709", "F0RGED.1"), "This+is+Bob", "Pay+me");
+    const auto refused = check_error(post(port, kUrlencoded, forged), 401, "verification_failed");
+    BOOST_REQUIRE(refused.HasMember("details") && refused["details"].IsArray());
+    bool named = false;
+    for (const auto& detail : refused["details"].GetArray()) {
+        named = named || (string_member(detail, "field") == "token" &&
+                          string_member(detail, "code") == "replayed_token");
+    }
+    BOOST_TEST(named, "the details name the replayed token");
+    BOOST_TEST(rows() == 1);
+
+    // Mailgun's own re-delivery of the same request is not a replay: the first answer again.
+    const auto redelivered = post(port, kUrlencoded, body);
+    BOOST_TEST(answered_id(redelivered, "stored") == id);
+    BOOST_TEST(replayed(redelivered));
+    BOOST_TEST(rows() == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(instances_sharing_redis_share_mailgun_tokens, GatewayFixture) {
+    RedisServer redis;
+    config.stages = {"size_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
+    config.channels = {email_channel()};
+    config.pipeline_extra =
+        "  rate_limit: {backend: redis, redis_url: \"" + redis.url() + "\", timeout: 1s}\n";
+    start();
+    // A second instance on its own database: only Redis is shared.
+    GatewayConfig second_config = config;
+    second_config.storage_url = (dir / "second.db").string();
+    write_file(dir / "gateway2.yaml", second_config.to_yaml());
+    GatewayProcess::Options options;
+    options.args = {"serve", "-c", (dir / "gateway2.yaml").string()};
+    options.log_file = dir / "gateway2.log";
+    options.work_dir = dir.path();
+    GatewayProcess second(std::move(options));
+    const std::uint16_t port2 = second.wait_until_listening();
+
+    const std::string body = mailgun_body(sign(kMailgunKey, now_seconds()));
+    answered_id(post(port, kUrlencoded, body), "stored");
+    const std::string forged = replace_once(body, "517ACC75.5010709", "F0RGED.2");
+    const auto refused = check_error(post(port2, kUrlencoded, forged), 401, "verification_failed");
+    BOOST_REQUIRE(refused.IsObject() && refused.HasMember("details"));
+    BOOST_REQUIRE_EQUAL(refused["details"].Size(), 1U);
+    BOOST_TEST(string_member(refused["details"][0], "code") == "replayed_token");
+    // Mailgun re-delivering its request to the other instance is no replay.
+    answered_id(post(port2, kUrlencoded, body), "stored");
+
+    // Redis gone: the check is skipped (fail open) and said so; signed requests still go in.
+    redis.stop();
+    answered_id(post(port2, kUrlencoded, mailgun_body(sign(kMailgunKey, now_seconds()))), "stored");
+    const ExitStatus status = second.stop();
+    BOOST_TEST(status.clean(), status.describe());
+    bool reported = false;
+    for (const auto& event : second.events()) {
+        reported = reported || event.get("event") == "nonce_store_redis_unavailable";
+    }
+    BOOST_TEST(reported, "the second instance logs that Redis is unreachable");
 }

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
+#include <sqlite3.h>
 
 #include "memolib/plugins/common/crypto.hpp"
 #include "memolib/plugins/common/form_data.hpp"
@@ -215,4 +217,80 @@ BOOST_FIXTURE_TEST_CASE(verify_report_accepts_bad_signatures, ReportingFixture) 
     const auto unsigned_batch = post_meta(port, fixture("meta/batch.json"), {});
     BOOST_TEST(unsigned_batch.status == 200);
     BOOST_TEST(count_messages() == 2);  // the batch repeats the text example: one duplicate
+}
+
+BOOST_FIXTURE_TEST_CASE(an_unsigned_provider_never_takes_a_signed_provider_s_message,
+                        GatewayFixture) {
+    // Twilio has a secret, Meta none: Meta-format posts are accepted unsigned, and one of them
+    // names the message id of a Twilio message before Twilio delivers it.
+    config.stages = {"size_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
+    config.channels = {{"whatsapp",
+                        {{"plugin", "whatsapp"},
+                         {"public_url", yaml_quote(kPublicUrl)},
+                         {"twilio_auth_token", yaml_quote(kTwilioToken)}}}};
+    start();
+    const std::string sid = "SM5a2b6c0e9f4d43e1a8b7c6d5e4f3a2b1";
+    std::string meta = fixture("meta/text.json");
+    meta.replace(meta.find(kTextWamid), std::string(kTextWamid).size(), sid);
+    const auto unsigned_post = post_meta(port, meta, {});
+    BOOST_TEST_INFO("answer: " << unsigned_post.body);
+    BOOST_REQUIRE_EQUAL(unsigned_post.status, 200);
+
+    const std::string body = fixture("twilio/text.urlencoded");
+    const auto signed_post =
+        http_post(port, "/webhooks/whatsapp", kForm, body,
+                  {{"X-Twilio-Signature", twilio_signature(kTwilioToken, kPublicUrl, body)}});
+    BOOST_TEST_INFO("answer: " << signed_post.body);
+    BOOST_REQUIRE_EQUAL(signed_post.status, 200);
+    BOOST_TEST(signed_post.body.find("\"replayed\"") == std::string::npos, signed_post.body);
+    const auto rows = database()->query("SELECT provider FROM messages WHERE external_id = '" +
+                                        sid + "' ORDER BY id");
+    BOOST_REQUIRE_EQUAL(rows.size(), 2U);
+    BOOST_TEST(rows[0].at("provider").value_or("") == "meta");
+    BOOST_TEST(rows[1].at("provider").value_or("") == "twilio");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_meta_redelivery_after_the_upgrade_is_still_a_duplicate, GatewayFixture) {
+    // The database as a gateway of schema version 1 left it: the Meta text example stored under
+    // version 1's key, SHA-256("v1\0id\0" channel "\0" message id), which has no provider.
+    // (The harness opens SQLite read-only, so the old database is written here.)
+    sqlite3* handle = nullptr;
+    const int opened = sqlite3_open(storage.url().c_str(), &handle);
+    const std::unique_ptr<sqlite3, int (*)(sqlite3*)> old(handle, &sqlite3_close);
+    BOOST_REQUIRE_EQUAL(opened, SQLITE_OK);
+    const auto run = [&old](const std::string& sql) {
+        char* error = nullptr;
+        const int rc = sqlite3_exec(old.get(), sql.c_str(), nullptr, nullptr, &error);
+        BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, (error != nullptr ? error : "?") << ": " << sql);
+    };
+    run("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TEXT NOT NULL)");
+    run("INSERT INTO schema_migrations VALUES (1, 'create messages', '2026-11-01T00:00Z')");
+    run(R"(CREATE TABLE messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, provider TEXT NOT NULL,
+  external_id TEXT, sender TEXT, sender_masked TEXT, sender_name TEXT, recipient TEXT,
+  subject TEXT, text TEXT, html TEXT, attachments TEXT NOT NULL DEFAULT '[]',
+  provider_timestamp TEXT, received_at TEXT NOT NULL,
+  language TEXT NOT NULL DEFAULT 'unknown', priority TEXT NOT NULL DEFAULT 'normal',
+  dedup_key TEXT NOT NULL, request_id TEXT NOT NULL, metadata TEXT, raw_content_type TEXT,
+  raw_encoding TEXT NOT NULL, raw_payload TEXT NOT NULL,
+  CONSTRAINT messages_dedup_key_unique UNIQUE (dedup_key)))");
+    const std::string v1_key =
+        common::hex_encode(common::sha256(std::string("v1\0id\0whatsapp\0", 16) + kTextWamid));
+    run("INSERT INTO messages (channel, provider, external_id, sender, text, received_at, "
+        "dedup_key, request_id, raw_encoding, raw_payload) VALUES ('whatsapp', 'meta', " +
+        sql_literal(kTextWamid) +
+        ", '+16505551234', 'Does it come in another color?', '2026-11-28T10:00:00.000Z', " +
+        sql_literal(v1_key) + ", 'r', 'utf8', '{}')");
+
+    config.channels = {whatsapp_channel("enforce")};
+    start();
+    // Meta retries for seven days: its re-delivery, days after the upgrade, is the old row's.
+    const auto json =
+        check_error(post_signed_meta(port, fixture("meta/text.json")), 409, "duplicate");
+    BOOST_REQUIRE(json.HasMember("messages") && json["messages"].IsArray() &&
+                  json["messages"].Size() == 1U);
+    BOOST_TEST(json["messages"][0]["id"].GetInt64() == 1);
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 1);
+    BOOST_TEST(database()->scalar("SELECT MAX(version) FROM schema_migrations") == 2);
 }

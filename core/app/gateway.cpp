@@ -19,6 +19,7 @@
 #include "observability/logger.hpp"
 #include "observability/metrics.hpp"
 #include "pipeline/pipeline.hpp"
+#include "plugins/nonce_store.hpp"
 #include "stages/rate_limiter.hpp"
 #include "storage/batch_writer.hpp"
 
@@ -190,6 +191,18 @@ std::unique_ptr<RateLimiter> make_rate_limiter(const GatewayConfig& config) {
         static_cast<std::size_t>(rate != nullptr ? rate->get_int("max_keys", 100000) : 100000));
 }
 
+// The nonce memory is shared where the rate-limit windows are: in Redis when instances share
+// them, else in this process.
+std::unique_ptr<NonceStore> make_nonce_store(const GatewayConfig& config) {
+    const ConfigValue* pipeline = config.root.find("pipeline");
+    const ConfigValue* rate = pipeline != nullptr ? pipeline->find("rate_limit") : nullptr;
+    if (rate != nullptr && rate->get("backend", "memory") == "redis") {
+        return make_redis_nonce_store(rate->get("redis_url", "redis://127.0.0.1:6379"),
+                                      static_cast<std::uint64_t>(rate->get_int("timeout", 200)));
+    }
+    return make_memory_nonce_store();
+}
+
 std::chrono::milliseconds dashboard_window(const GatewayConfig& config) {
     const ConfigValue* monitoring = config.root.find("monitoring");
     return std::chrono::milliseconds(monitoring != nullptr ? monitoring->get_int("window", 300000)
@@ -300,7 +313,8 @@ int serve(const std::string& config_path) {
     writer.start();
     auto state = make_stage_state(started_with);
     auto limiter = make_rate_limiter(started_with);
-    SharedServices services{&writer, state.get(), limiter.get()};
+    auto nonces = make_nonce_store(started_with);
+    SharedServices services{&writer, state.get(), limiter.get(), nonces.get()};
     publish_plugins(*gateway->registry);
     metrics().set("memolib_config_generation", {}, 1);
     metrics().on_render([&state](Metrics& m) { collect_cache_metrics(*state, m); });

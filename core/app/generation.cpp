@@ -49,7 +49,8 @@ std::shared_ptr<const Generation> make_generation(std::unique_ptr<LoadedGateway>
     g->gateway = std::move(gateway);
     const ConfigValue& root = g->gateway->config.root;
     const ConfigValue* pipeline = root.find("pipeline");
-    StageContext context{services.writer, services.state, services.rate_limiter, pipeline};
+    StageContext context{services.writer, services.state, services.rate_limiter, pipeline,
+                         services.nonces};
     g->pipeline = std::make_unique<const Pipeline>(g->gateway->config.stages, context);
     for (const auto& c : g->gateway->channels) g->channels.emplace(c->config.name, c);
     if (const ConfigValue* c = pipeline != nullptr ? pipeline->find("compression") : nullptr) {

@@ -13,12 +13,14 @@
 
 namespace memolib::core {
 
-/// What outlives a configuration: the storage writer, the caches, the rate-limit windows.
+/// What outlives a configuration: the storage writer, the caches, the rate-limit windows, the
+/// signature nonces.
 /// A reload keeps them; changing their settings needs a restart.
 struct SharedServices {
     BatchWriter* writer = nullptr;
     StageState* state = nullptr;
     RateLimiter* rate_limiter = nullptr;
+    NonceStore* nonces = nullptr;
 };
 
 /// One loaded configuration and everything built from it. A request takes the current one

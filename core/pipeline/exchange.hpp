@@ -46,6 +46,9 @@ struct Exchange {
     /// True when the replay cache was consulted, and when it answered.
     bool cache_checked = false;
     bool replayed = false;
+    /// kFailed when verification failed and `verify: report` let the request through: its
+    /// messages get dedup keys and replay fingerprints of their own (DESIGN.md, step 6).
+    Authenticity authenticity = Authenticity::kNotFailed;
     /// The replay cache's key for this request's raw form (empty when not looked up).
     std::string raw_fingerprint;
     /// What the log line names when there are no messages (a replay answered before parse).

@@ -42,6 +42,10 @@ struct NormalizedMessage {
     std::int64_t id = 0;
 };
 
+/// What verification said of a request. kFailed only when its signature was checked, found
+/// wrong, and `verify: report` let it through anyway.
+enum class Authenticity { kNotFailed, kFailed };
+
 /// One error detail of a 4xx answer.
 struct FieldError {
     std::string field;

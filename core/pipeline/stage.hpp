@@ -11,6 +11,7 @@
 namespace memolib::core {
 
 class BatchWriter;
+class NonceStore;
 class RateLimiter;
 
 /// What a stage tells the pipeline.
@@ -98,6 +99,8 @@ struct StageContext {
     RateLimiter* rate_limiter = nullptr;
     /// The validated `pipeline` block (stage settings).
     const ConfigValue* pipeline = nullptr;
+    /// The signature nonces claimed so far (memolib_host_t::claim_nonce); null for none.
+    NonceStore* nonces = nullptr;
 };
 
 /// Builds the stage called `name` (one of available_stages()); nullptr when unknown.

@@ -12,6 +12,8 @@
 #include "config/gateway_config.hpp"
 #include "observability/logger.hpp"
 #include "plugins/elf_file_check.hpp"
+#include "plugins/nonce_store.hpp"
+#include "stages/sha256.hpp"
 
 namespace memolib::core {
 
@@ -110,6 +112,30 @@ void cb_log(void* ctx, memolib_log_level_t level, memolib_str_t message) {
          {"message", std::string_view(message.ptr == nullptr ? "" : message.ptr, message.len)}});
 }
 
+// The longest a claim is kept, whatever a plugin asks: what bounds the memory is the entry cap,
+// but a claim that never expires would refuse a provider's honest reuse forever.
+constexpr std::int64_t kMaxNonceTtlMs = std::int64_t{24} * 60 * 60 * 1000;
+
+int cb_claim_nonce(void* ctx, memolib_str_t nonce, std::int64_t ttl_ms) {
+    const auto& out = *static_cast<PluginCallResult*>(ctx);
+    const NonceScope* scope = out.nonces;
+    if (scope == nullptr || scope->store == nullptr || nonce.ptr == nullptr || nonce.len == 0 ||
+        ttl_ms <= 0) {
+        return 0;
+    }
+    try {
+        const std::string digest = to_hex(sha256({scope->body}));
+        const NonceStore::Claim claim =
+            scope->store->claim(scope->channel, std::string_view(nonce.ptr, nonce.len), digest,
+                                std::min(ttl_ms, kMaxNonceTtlMs), scope->now_ms);
+        return claim == NonceStore::Claim::kOtherBody ? 1 : 0;
+    } catch (const std::exception& e) {
+        // Nothing may unwind into the plugin; an unknown claim lets the request go on.
+        log().error("nonce_claim_failed", {{"error", e.what()}});
+        return 0;
+    }
+}
+
 }  // namespace
 
 bool is_valid_utf8(std::string_view text) {
@@ -166,6 +192,7 @@ memolib_host_t make_host_callbacks(PluginCallResult& out) {
     host.add_error = &cb_error;
     host.set_response = &cb_response;
     host.log = &cb_log;
+    host.claim_nonce = &cb_claim_nonce;
     return host;
 }
 

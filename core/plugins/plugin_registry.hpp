@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/schema.hpp"
@@ -37,6 +38,17 @@ struct LoadedPlugin {
     std::shared_ptr<boost::dll::shared_library> library;
 };
 
+class NonceStore;
+
+/// What memolib_host_t::claim_nonce needs during one verify call.
+struct NonceScope {
+    NonceStore* store = nullptr;
+    /// The channel: claims of two channels never meet.
+    std::string_view channel;
+    std::string_view body;
+    std::int64_t now_ms = 0;
+};
+
 /// What one hook call handed back through the host callbacks.
 struct PluginCallResult {
     std::vector<NormalizedMessage> messages;
@@ -48,6 +60,9 @@ struct PluginCallResult {
     std::size_t max_messages = 1000;
     /// The channel the call is for, named in the plugin's log lines (set by ChannelInstance).
     const std::string* channel = nullptr;
+    /// Set for a verify call that may claim nonces; claim_nonce answers 0 and remembers
+    /// nothing without it (other hooks, dry runs).
+    const NonceScope* nonces = nullptr;
 };
 
 /// One configured channel's plugin instance. verify/handshake/parse are thread-safe (the

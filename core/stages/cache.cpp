@@ -19,13 +19,17 @@ std::string fingerprint(const Exchange& ex) {
     return out;
 }
 
-// The fingerprint of a raw request: what it carries (query, media type, body), so that a
-// byte-identical retry is known before it is parsed. Plugins are deterministic (the SDK
-// requires it; memolib-plugin-check checks it), so the same bytes are the same messages.
+// The fingerprint of a raw request: what it carries (query, media type, body) and whether it
+// failed verification, so that a byte-identical retry is known before it is parsed. Plugins
+// are deterministic (the SDK requires it; memolib-plugin-check checks it), so the same bytes
+// are the same messages with the same dedup keys, and a request that failed verification
+// (`verify: report`) never gets the answer of one that passed, nor the reverse.
 void set_raw_fingerprint(Exchange& ex) {
     const std::string_view nul("\0", 1);
+    const std::string_view authenticity =
+        ex.authenticity == Authenticity::kFailed ? std::string_view("failed") : std::string_view();
     const Sha256Digest digest =
-        sha256({ex.method, nul, ex.query, nul, ex.content_type, nul, ex.body});
+        sha256({ex.method, nul, ex.query, nul, ex.content_type, nul, authenticity, nul, ex.body});
     const std::string_view channel = ex.channel ? ex.channel->config.name : std::string_view();
     std::string& out = ex.raw_fingerprint;
     out.assign("raw:").append(channel) += ':';

@@ -32,7 +32,7 @@ public:
 
     StageResult process(Exchange& ex, const Resume&) const override {
         for (NormalizedMessage& m : ex.messages) {
-            m.dedup_key = dedup_key(m);
+            m.dedup_key = dedup_key(m, ex.authenticity);
             if (index_ == nullptr || ex.dry_run) continue;
             if (auto id = index_->get(m.dedup_key)) {
                 m.status = NormalizedMessage::Status::kDuplicate;
@@ -48,15 +48,24 @@ private:
 
 }  // namespace
 
-std::string dedup_key(const NormalizedMessage& m) {
+std::string dedup_key(const NormalizedMessage& m, Authenticity authenticity) {
     // Fields are separated by NUL, which no field holds, so no two inputs share a preimage.
-    std::string material;
+    // The provider is part of the key, and so is a failed verification, so that no request a
+    // provider did not sign can take the place of one it did.
+    std::string material(authenticity == Authenticity::kFailed ? std::string_view("v2-failed\0", 10)
+                                                               : std::string_view("v2\0", 3));
     if (!m.external_id.empty()) {
-        material = std::string("v1\0id\0", 6) + m.channel;
+        material.append("id\0", 3);
+        material += m.channel;
+        material += '\0';
+        material += m.provider;
         material += '\0';
         material += m.external_id;
     } else {
-        material = std::string("v1\0content\0", 11) + m.channel;
+        material.append("content\0", 8);
+        material += m.channel;
+        material += '\0';
+        material += m.provider;
         material += '\0';
         material += m.sender;
         material += '\0';

@@ -10,6 +10,7 @@
 
 #include "observability/logger.hpp"
 #include "stages/rate_limiter.hpp"
+#include "util/redis_url.hpp"
 
 namespace memolib::core {
 
@@ -32,28 +33,6 @@ local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
 return {0, tonumber(oldest[2]) + window - now}
 )lua";
 
-struct RedisAddress {
-    std::string host = "127.0.0.1";
-    int port = 6379;
-    int db = 0;
-};
-
-// "redis://host:port/db"; the parts left out keep their defaults.
-RedisAddress parse_url(const std::string& url) {
-    RedisAddress a;
-    std::string rest = url.rfind("redis://", 0) == 0 ? url.substr(8) : url;
-    if (std::size_t slash = rest.find('/'); slash != std::string::npos) {
-        a.db = std::atoi(rest.c_str() + slash + 1);
-        rest.resize(slash);
-    }
-    if (std::size_t colon = rest.rfind(':'); colon != std::string::npos) {
-        a.port = std::atoi(rest.c_str() + colon + 1);
-        rest.resize(colon);
-    }
-    if (!rest.empty()) a.host = rest;
-    return a;
-}
-
 struct ReplyFree {
     void operator()(redisReply* r) const { freeReplyObject(r); }
 };
@@ -62,7 +41,7 @@ using Reply = std::unique_ptr<redisReply, ReplyFree>;
 class RedisRateLimiter final : public RateLimiter {
 public:
     RedisRateLimiter(const std::string& url, std::uint64_t timeout_ms)
-        : address_(parse_url(url)), timeout_ms_(timeout_ms) {
+        : address_(parse_redis_url(url)), timeout_ms_(timeout_ms) {
         std::random_device rd;
         instance_ = std::to_string(rd()) + std::to_string(rd());
         thread_ = std::thread([this] { run(); });

@@ -23,7 +23,7 @@ std::unique_ptr<Stage> make_stage(const std::string& name, const StageContext& c
     if (name == "rate_limit" && context.rate_limiter != nullptr) {
         return make_rate_limit_stage(*context.rate_limiter);
     }
-    if (name == "verify") return make_verify_stage();
+    if (name == "verify") return make_verify_stage(context.nonces);
     if (name == "parse") return make_parse_stage();
     if (name == "enrich") {
         return make_enrich_stage(

@@ -11,11 +11,12 @@ namespace memolib::core {
 
 class BatchWriter;
 
+class NonceStore;
 class RateLimiter;
 
 std::unique_ptr<Stage> make_size_limit_stage();
 std::unique_ptr<Stage> make_rate_limit_stage(RateLimiter& limiter);
-std::unique_ptr<Stage> make_verify_stage();
+std::unique_ptr<Stage> make_verify_stage(NonceStore* nonces);
 std::unique_ptr<Stage> make_parse_stage();
 std::unique_ptr<Stage> make_enrich_stage(const std::vector<std::string>& high,
                                          const std::vector<std::string>& low);
@@ -30,8 +31,11 @@ std::string fold_for_keywords(std::string_view text);
 /// The ISO 639-1 code CLD2 finds reliably in `text`, else "unknown" (also when too short).
 std::string language_of(const std::string& text);
 
-/// The dedup key of a message: SHA-256 (hex) of the channel and the provider's message id, or,
-/// when there is none, of the channel, sender, whitespace-normalized text and provider time.
-std::string dedup_key(const NormalizedMessage& message);
+/// The dedup key of a message: SHA-256 (hex) of the channel, the provider and the provider's
+/// message id, or, when there is none, of the channel, provider, sender, whitespace-normalized
+/// text and provider time; a message whose request failed verification (and was let through by
+/// `verify: report`) gets a key of its own kind, so that it never suppresses a signed one.
+std::string dedup_key(const NormalizedMessage& message,
+                      Authenticity authenticity = Authenticity::kNotFailed);
 
 }  // namespace memolib::core

@@ -10,14 +10,19 @@ namespace {
 
 // Asks the channel's plugin to check the provider's signature; `verify: report` lets a
 // failing request through (and logs it) so a new secret can be rolled out safely.
+// Signatures that do not cover the body (Mailgun's) are made single-use through the nonce
+// store (memolib_host_t::claim_nonce); a dry run claims nothing.
 class VerifyStage final : public Stage {
 public:
+    explicit VerifyStage(NonceStore* nonces) : nonces_(nonces) {}
     const char* name() const override { return "verify"; }
 
     StageResult process(Exchange& ex, const Resume&) const override {
         const std::string& mode = ex.channel->config.verify_mode;
         if (mode == "off") return StageResult::kContinue;
         PluginCallResult result;
+        const NonceScope nonces{nonces_, ex.channel->config.name, ex.body, ex.received_at_ms};
+        if (!ex.dry_run) result.nonces = &nonces;
         RequestView request(ex);
         memolib_status_t status = ex.channel->instance->verify(request.get(), result);
         if (status == MEMOLIB_OK) return StageResult::kContinue;
@@ -27,6 +32,7 @@ public:
             if (mode == "report") {
                 log().warn("verification_failed_reported",
                            {{"request_id", ex.request_id}, {"channel", ex.channel->config.name}});
+                ex.authenticity = Authenticity::kFailed;
                 return StageResult::kContinue;
             }
             ex.fail(401, "verification_failed",
@@ -37,10 +43,15 @@ public:
                 result.errors);
         return StageResult::kRespond;
     }
+
+private:
+    NonceStore* nonces_;
 };
 
 }  // namespace
 
-std::unique_ptr<Stage> make_verify_stage() { return std::make_unique<VerifyStage>(); }
+std::unique_ptr<Stage> make_verify_stage(NonceStore* nonces) {
+    return std::make_unique<VerifyStage>(nonces);
+}
 
 }  // namespace memolib::core

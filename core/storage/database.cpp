@@ -146,6 +146,7 @@ public:
                      split_statements(postgres_ ? m.postgresql : m.sqlite)) {
                     sql_ << stmt;
                 }
+                if (m.rewrite != nullptr) m.rewrite(sql_);
                 std::string now = format_rfc3339_ms(now_ms());
                 std::string name = m.name;
                 int version = m.version;

@@ -10,7 +10,10 @@
 #include <soci/soci.h>
 
 #include "pipeline/time_format.hpp"
+#include "stages/sha256.hpp"
+#include "stages/stages.hpp"
 #include "storage/batch_writer.hpp"
+#include "storage/migrations.hpp"
 
 using namespace memolib::core;
 namespace fs = std::filesystem;
@@ -130,6 +133,94 @@ void exercise(const StorageConfig& config) {
     BOOST_TEST(request_id == "req-k2");
     BOOST_TEST(attachments ==
                R"([{"name":"cv.pdf","content_type":"application/pdf","size":1234}])");
+}
+
+// The dedup key as version 1 wrote it (channel and provider id, or channel and content):
+// frozen here, since rows keyed this way are still in databases being upgraded.
+std::string version_1_key(const std::string& channel, const std::string& external_id) {
+    return to_hex(sha256({std::string("v1\0id\0", 6), channel, std::string(1, '\0'), external_id}));
+}
+std::string version_1_content_key(const std::string& channel, const std::string& sender,
+                                  const std::string& folded_text, std::int64_t timestamp_ms) {
+    const std::string nul(1, '\0');
+    return to_hex(sha256({std::string("v1\0content\0", 11), channel, nul, sender, nul, folded_text,
+                          nul, std::to_string(timestamp_ms)}));
+}
+
+// A database left by a gateway of schema version 1 with rows under version 1's keys is
+// upgraded; providers then re-deliver: what was stored is a duplicate of its row, and a
+// message of another provider that named the same id is stored on its own.
+void upgrade_from_version_1(const StorageConfig& config, bool postgres) {
+    const std::int64_t timestamp_ms = 1764547506123;
+    {
+        auto [backend, connect] = soci_connection(config);
+        soci::session s(backend, connect);
+        s << "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+             "applied_at TEXT NOT NULL)";
+        const Migration& first = migrations().front();
+        BOOST_REQUIRE_EQUAL(first.version, 1);
+        std::string sql = postgres ? first.postgresql : first.sqlite;
+        for (std::size_t start = 0; start < sql.size();) {
+            const std::size_t end = std::min(sql.find(';', start), sql.size());
+            const std::string statement = sql.substr(start, end - start);
+            if (statement.find_first_not_of(" \n") != std::string::npos) s << statement;
+            start = end + 1;
+        }
+        s << "INSERT INTO schema_migrations VALUES (1, 'create messages', '2026-11-01T00:00:00Z')";
+        const std::string insert =
+            "INSERT INTO messages (channel, provider, external_id, sender, text, "
+            "provider_timestamp, received_at, dedup_key, request_id, raw_encoding, raw_payload) "
+            "VALUES (:c, :p, :e, :s, :t, :pt, '2026-11-28T10:00:00.000Z', :k, 'r', 'utf8', '{}')";
+        const auto row = [&](const std::string& channel, const std::string& provider,
+                             const std::string& external_id, const std::string& sender,
+                             const std::string& text, const std::string& key) {
+            soci::indicator no_id = external_id.empty() ? soci::i_null : soci::i_ok;
+            std::string id = external_id;
+            std::string pt = format_rfc3339_ms(timestamp_ms);
+            s << insert, soci::use(channel), soci::use(provider), soci::use(id, no_id),
+                soci::use(sender), soci::use(text), soci::use(pt), soci::use(key);
+        };
+        row("whatsapp", "meta", "wamid.OLD", "+33612345678", "bonjour",
+            version_1_key("whatsapp", "wamid.OLD"));
+        row("email", "mime", "X@example.com", "mallory@example.net", "forged",
+            version_1_key("email", "X@example.com"));
+        row("form", "website", "", "jane@example.org", "Bonjour,\n  un rendez-vous ?",
+            version_1_content_key("form", "jane@example.org", "Bonjour, un rendez-vous ?",
+                                  timestamp_ms));
+    }
+
+    auto db = Database::open(config);
+    BOOST_TEST(db->migrate() == latest_schema_version() - 1);
+    BOOST_TEST(db->schema_version() == latest_schema_version());
+
+    const auto redelivered = [&](const std::string& channel, const std::string& provider,
+                                 const std::string& external_id, const std::string& sender,
+                                 const std::string& text) {
+        NormalizedMessage m = message("", text);
+        m.channel = channel;
+        m.provider = provider;
+        m.external_id = external_id;
+        m.sender = sender;
+        m.provider_timestamp_ms = timestamp_ms;
+        m.dedup_key = dedup_key(m);
+        return m;
+    };
+    std::string raw = "{}";
+    std::string ct = "application/json";
+    std::vector<NormalizedMessage> msgs = {
+        redelivered("whatsapp", "meta", "wamid.OLD", "+33612345678", "bonjour"),
+        redelivered("email", "mailgun", "X@example.com", "bob@example.com", "genuine"),
+        redelivered("form", "website", "", "jane@example.org", "Bonjour, un rendez-vous ?  ")};
+    std::vector<StoreItem> items = {
+        {&msgs[0], &raw, &ct}, {&msgs[1], &raw, &ct}, {&msgs[2], &raw, &ct}};
+    db->insert_batch(items);
+    BOOST_TEST((msgs[0].status == NormalizedMessage::Status::kDuplicate));
+    BOOST_TEST(msgs[0].id == 1);
+    BOOST_TEST((msgs[1].status == NormalizedMessage::Status::kStored));
+    BOOST_TEST(msgs[1].id > 3);
+    BOOST_TEST((msgs[2].status == NormalizedMessage::Status::kDuplicate));
+    BOOST_TEST(msgs[2].id == 3);
+    BOOST_TEST(count_rows(config) == 4);
 }
 
 // Submits one job of one message per element of `batches` (keys prefix0, prefix1, …);
@@ -294,6 +385,9 @@ BOOST_AUTO_TEST_CASE(the_wal_is_checkpointed_while_the_writer_runs) {
     writer.stop();
 }
 BOOST_AUTO_TEST_CASE(migrations_inserts_and_the_unique_key) { exercise(sqlite_config()); }
+BOOST_AUTO_TEST_CASE(an_upgrade_keeps_old_rows_deduplicating) {
+    upgrade_from_version_1(sqlite_config(), false);
+}
 BOOST_AUTO_TEST_CASE(group_commit_answers_every_job_after_commit) { group_commit(sqlite_config()); }
 BOOST_AUTO_TEST_CASE(an_unreachable_file_is_a_storage_error) {
     StorageConfig c;
@@ -315,6 +409,9 @@ BOOST_AUTO_TEST_CASE(a_large_batch_with_duplicates_maps_every_message_to_its_row
     large_mixed_batch(postgres_config());
 }
 BOOST_AUTO_TEST_CASE(migrations_inserts_and_the_unique_key) { exercise(postgres_config()); }
+BOOST_AUTO_TEST_CASE(an_upgrade_keeps_old_rows_deduplicating) {
+    upgrade_from_version_1(postgres_config(), true);
+}
 BOOST_AUTO_TEST_CASE(group_commit_answers_every_job_after_commit) {
     group_commit(postgres_config());
 }

@@ -1,6 +1,74 @@
 #include "storage/migrations.hpp"
 
+#include <soci/soci.h>
+
+#include "pipeline/time_format.hpp"
+#include "stages/stages.hpp"
+
 namespace memolib::core {
+
+namespace {
+
+// Version 2 puts the provider in the dedup key. Every stored row holds what its key is made of
+// (channel, provider, external id, or sender, text and provider time), so each key is computed
+// again: a provider's re-delivery of a message stored before the upgrade (Meta's, days later)
+// is still its duplicate. The new keys stay unique: two rows never shared channel and id (or
+// content) before, so they cannot share them with the provider added. Rows go in pages of
+// ids, so a large table is never held in memory at once; each page's UPDATE is prepared once.
+void rekey_with_provider(soci::session& sql) {
+    constexpr int kPage = 500;
+    long long after = 0;
+    for (;;) {
+        struct Row {
+            long long id;
+            std::string key;
+        };
+        std::vector<Row> page;
+        {
+            long long id = 0;
+            int limit = kPage;
+            std::string channel, provider, external_id, sender, text, timestamp;
+            soci::indicator i_ext = soci::i_ok, i_sender = soci::i_ok, i_text = soci::i_ok,
+                            i_ts = soci::i_ok;
+            soci::statement st =
+                (sql.prepare << "SELECT id, channel, provider, external_id, sender, text, "
+                                "provider_timestamp FROM messages WHERE id > :after ORDER BY id "
+                                "LIMIT :page",
+                 soci::into(id), soci::into(channel), soci::into(provider),
+                 soci::into(external_id, i_ext), soci::into(sender, i_sender),
+                 soci::into(text, i_text), soci::into(timestamp, i_ts), soci::use(after),
+                 soci::use(limit));
+            st.execute();
+            while (st.fetch()) {
+                NormalizedMessage m;
+                m.channel = channel;
+                m.provider = provider;
+                if (i_ext == soci::i_ok) m.external_id = external_id;
+                if (i_sender == soci::i_ok) m.sender = sender;
+                if (i_text == soci::i_ok) m.text = text;
+                // Written by format_rfc3339_ms, so the milliseconds come back exactly.
+                if (i_ts == soci::i_ok) {
+                    m.provider_timestamp_ms = parse_rfc3339_ms(timestamp).value_or(0);
+                }
+                page.push_back({id, dedup_key(m)});
+            }
+        }
+        if (page.empty()) return;
+        std::string key;
+        long long id = 0;
+        soci::statement update =
+            (sql.prepare << "UPDATE messages SET dedup_key = :k WHERE id = :id", soci::use(key),
+             soci::use(id));
+        for (Row& row : page) {
+            key = std::move(row.key);
+            id = row.id;
+            update.execute(true);
+        }
+        after = page.back().id;
+    }
+}
+
+}  // namespace
 
 const std::vector<Migration>& migrations() {
     static const std::vector<Migration> kAll = {
@@ -57,6 +125,7 @@ CREATE INDEX messages_channel_received ON messages (channel, received_at);)",
   CONSTRAINT messages_dedup_key_unique UNIQUE (dedup_key)
 );
 CREATE INDEX messages_channel_received ON messages (channel, received_at);)"},
+        {2, "dedup keys name the provider", "", "", &rekey_with_provider},
     };
     return kAll;
 }

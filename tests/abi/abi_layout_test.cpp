@@ -53,6 +53,12 @@ BOOST_AUTO_TEST_CASE(every_1_0_field_and_constant_is_where_1_0_put_it) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(abi_1_1_appends_claim_nonce_after_the_1_0_host_callbacks) {
+    const auto frozen = by_name(memolib_frozen_1_0_layout);
+    BOOST_TEST(offsetof(memolib_host_t, claim_nonce) >= frozen.at("memolib_host_t").size);
+    BOOST_TEST(MEMOLIB_SDK_ABI_MINOR >= 1);
+}
+
 BOOST_AUTO_TEST_CASE(this_is_still_major_1) {
     BOOST_TEST(MEMOLIB_SDK_ABI_MAJOR == 1);
     BOOST_TEST(std::string(MEMOLIB_PLUGIN_ENTRY_SYMBOL) == "memolib_plugin_v1");

@@ -250,8 +250,8 @@ sdk::Status EmailAdapter::verify_mailgun(const std::string& timestamp, const std
                    "the timestamp is not a number of seconds since the epoch");
         return sdk::Status::kUnauthorized;
     }
-    // Replays of a captured signature are bounded by the timestamp window, since Mailgun's
-    // signature does not cover the body.
+    // Mailgun's signature does not cover the body: a captured one is bounded by the timestamp
+    // window, and within it by the token's claim (mailgun_tokens.hpp).
     const std::int64_t age_ms = request.received_at_ms() - seconds * 1000;
     if (age_ms > mailgun_max_age_ms_) {
         host.error("timestamp", "stale_timestamp",
@@ -267,7 +267,9 @@ sdk::Status EmailAdapter::verify_mailgun(const std::string& timestamp, const std
                        std::to_string(mailgun_max_age_ms_ / 1000) + " s)");
         return sdk::Status::kUnauthorized;
     }
-    return sdk::Status::kOk;
+    // The token stays usable until its timestamp is mailgun_max_age old; a second more covers
+    // the gap between the gateway's clock and the shared store's.
+    return mailgun_tokens_->claim(token, mailgun_max_age_ms_ - age_ms + 1000, request, host);
 }
 
 sdk::Status EmailAdapter::verify_postmark(const sdk::Request& request,

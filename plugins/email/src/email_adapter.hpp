@@ -2,8 +2,10 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "mailgun_tokens.hpp"
 #include "memolib/sdk/adapter.hpp"
 
 namespace memolib::plugins::email {
@@ -12,8 +14,8 @@ namespace memolib::plugins::email {
 enum class Provider { kMailgun, kSendgrid, kPostmark, kMime };
 
 // The e-mail channel: Mailgun routes, SendGrid Inbound Parse, Postmark inbound webhooks and raw
-// RFC 822 messages, each normalized into one message. Immutable after construction, so verify
-// and parse run concurrently without locks.
+// RFC 822 messages, each normalized into one message. Immutable after construction but for the
+// Mailgun tokens' memory, which locks itself, so verify and parse run concurrently.
 class EmailAdapter : public sdk::Adapter {
 public:
     // Throws sdk::ConfigError on a key that cannot work (postmark_basic_auth without ':', an
@@ -39,6 +41,8 @@ private:
     std::int64_t mailgun_max_age_ms_;
     std::string postmark_basic_auth_;
     std::array<bool, 4> enabled_{};
+    // Used by a host older than ABI 1.1 only; held by pointer since it holds a mutex.
+    std::unique_ptr<MailgunTokens> mailgun_tokens_ = std::make_unique<MailgunTokens>();
 };
 
 }  // namespace memolib::plugins::email

@@ -151,6 +151,16 @@ typedef struct memolib_host_t {
                          memolib_bytes_t body);
     /// Log one line through the host's logger. Never pass secrets or unmasked addresses.
     void (*log)(void* ctx, memolib_log_level_t level, memolib_str_t message);
+    /// ABI 1.1. verify: claims `nonce`, the one-time value of a signature that does not cover
+    /// the body (a Mailgun token), for `ttl_ms` (the signature's timestamp tolerance). The host
+    /// remembers it for the channel, with a digest of this request's body, and across gateway
+    /// instances when they share a store. Returns 0 when the nonce is new, or was claimed by a
+    /// request with the same body (the provider's re-delivery, which dedup settles), or the
+    /// host cannot tell (its store is unreachable: it fails open and logs); 1 when a request
+    /// with another body claimed it: a replayed signature, to refuse with MEMOLIB_UNAUTHORIZED.
+    /// Outside verify it returns 0 and remembers nothing. Check `struct_size` first: a 1.0
+    /// host has no such member.
+    int (*claim_nonce)(void* ctx, memolib_str_t nonce, int64_t ttl_ms);
 } memolib_host_t;
 
 /// A plugin's validated configuration: every key of its declared schema, with its default

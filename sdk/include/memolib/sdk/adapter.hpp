@@ -7,6 +7,7 @@
 /// caught here and turned into MEMOLIB_INTERNAL_ERROR; they never reach the host.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -122,6 +123,17 @@ struct Message {
     std::string metadata_json;
 };
 
+/// What Host::claim_nonce found.
+enum class NonceClaim {
+    /// New, or claimed before by a request with the same body (a provider's re-delivery), or
+    /// the host could not tell: go on.
+    kFresh,
+    /// Claimed by a request with another body: a replayed signature; refuse the request.
+    kReplayed,
+    /// The host predates ABI 1.1 and remembers no nonces: remember them yourself.
+    kUnsupported
+};
+
 /// The host's callbacks for one hook call.
 /// THREADING: use it only on the thread of the hook that received it, before it returns.
 class Host {
@@ -171,6 +183,16 @@ public:
     /// Logs one line through the host's logger; never pass secrets or unmasked addresses.
     void log(memolib_log_level_t level, std::string_view message) const {
         raw_.log(raw_.ctx, level, to_abi(message));
+    }
+    /// verify: claims the one-time value of a signature that does not cover the body, for
+    /// `ttl_ms` (see memolib_host_t::claim_nonce, ABI 1.1).
+    NonceClaim claim_nonce(std::string_view nonce, std::int64_t ttl_ms) const {
+        if (raw_.struct_size < offsetof(memolib_host_t, claim_nonce) + sizeof(raw_.claim_nonce) ||
+            raw_.claim_nonce == nullptr) {
+            return NonceClaim::kUnsupported;
+        }
+        return raw_.claim_nonce(raw_.ctx, to_abi(nonce), ttl_ms) == 0 ? NonceClaim::kFresh
+                                                                      : NonceClaim::kReplayed;
     }
 
 private:

@@ -11,7 +11,7 @@
 /// - Removing, reordering or retyping anything, or changing a documented lifetime, bumps MAJOR.
 /// The host refuses a plugin whose MAJOR differs or whose MINOR is newer than its own.
 #define MEMOLIB_SDK_ABI_MAJOR 1
-#define MEMOLIB_SDK_ABI_MINOR 0
+#define MEMOLIB_SDK_ABI_MINOR 1
 
 /// The symbol every plugin exports; the `_v1` suffix follows MEMOLIB_SDK_ABI_MAJOR.
 #define MEMOLIB_PLUGIN_ENTRY_SYMBOL "memolib_plugin_v1"

@@ -30,6 +30,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -166,6 +167,18 @@ private:
 /// Which hook a callback context belongs to, so that a misplaced callback is a violation.
 enum class FakeHook { kCreate, kVerify, kHandshake, kParse };
 
+/// The nonces one instance's verify calls claimed through memolib_host_t::claim_nonce: each
+/// with the body that claimed it and when the claim ends, on the requests' own clock
+/// (FakeRequest::received_at_ms), so a test moves time by setting it. Unbounded: a test tool.
+struct FakeNonces {
+    struct Claim {
+        std::string body;
+        std::int64_t expires_at_ms;
+    };
+    std::mutex mutex;
+    std::map<std::string, Claim> claims;
+};
+
 /// The state behind memolib_host_t::ctx for one hook call.
 /// LIFETIME: lives on the stack of the FakeInstance call that runs the hook.
 struct FakeCall {
@@ -177,6 +190,12 @@ struct FakeCall {
     std::thread::id thread;
     /// emit_message refuses every message past this count.
     std::size_t max_messages;
+    /// The instance's claimed nonces, shared by its calls.
+    FakeNonces* nonces;
+    /// The request the hook runs on.
+    const FakeRequest* request;
+    /// Hand the plugin a memolib_host_t as a 1.0 host does: without claim_nonce.
+    bool host_1_0 = false;
 };
 
 /// True when a struct whose writer set `struct_size` covers `end` bytes (a field's offset
@@ -333,6 +352,30 @@ struct FakeCallbacks {
         }
     }
 
+    /// memolib_host_t::claim_nonce: 1 when an unexpired claim of `nonce` came with another
+    /// body, else 0 (and the claim is recorded when new); a violation outside verify.
+    static int claim_nonce(void* ctx, memolib_str_t nonce, std::int64_t ttl_ms) noexcept {
+        try {
+            FakeCall& call = *static_cast<FakeCall*>(ctx);
+            check_thread(call, "claim_nonce");
+            if (call.hook != FakeHook::kVerify) {
+                call.result->violations.push_back("claim_nonce called outside verify");
+                return 0;
+            }
+            const std::string key = copy_view(call, nonce, "nonce");
+            const std::int64_t now = call.request->received_at_ms;
+            std::lock_guard<std::mutex> lock(call.nonces->mutex);
+            auto it = call.nonces->claims.find(key);
+            if (it != call.nonces->claims.end() && it->second.expires_at_ms > now) {
+                return it->second.body == call.request->body ? 0 : 1;
+            }
+            call.nonces->claims[key] = {call.request->body, now + ttl_ms};
+            return 0;
+        } catch (...) {
+            return 0;
+        }
+    }
+
     /// memolib_host_t::log: records the line, in every hook.
     static void log(void* ctx, memolib_log_level_t level, memolib_str_t message) noexcept {
         try {
@@ -348,12 +391,15 @@ struct FakeCallbacks {
 /// LIFETIME: must not outlive `call`.
 inline memolib_host_t make_host(FakeCall& call) noexcept {
     memolib_host_t host{};
-    host.struct_size = sizeof(memolib_host_t);
+    host.struct_size = call.host_1_0
+                           ? static_cast<std::uint32_t>(offsetof(memolib_host_t, claim_nonce))
+                           : static_cast<std::uint32_t>(sizeof(memolib_host_t));
     host.ctx = &call;
     host.emit_message = &FakeCallbacks::emit_message;
     host.add_error = &FakeCallbacks::add_error;
     host.set_response = &FakeCallbacks::set_response;
     host.log = &FakeCallbacks::log;
+    host.claim_nonce = &FakeCallbacks::claim_nonce;
     return host;
 }
 
@@ -424,6 +470,10 @@ public:
     /// does past its per-request limit (unlimited by default).
     void set_max_messages(std::size_t n) noexcept { max_messages_ = n; }
 
+    /// Hands the hooks a memolib_host_t the size of ABI 1.0's, as a 1.0 host does, so that a
+    /// test can check the plugin's fallback when claim_nonce is absent (off by default).
+    void set_host_abi_1_0(bool on) noexcept { host_1_0_ = on; }
+
     /// Destroys the plugin instance now (on_destroy); the object becomes empty.
     void reset() noexcept {
         if (instance_ != nullptr) library_->descriptor().on_destroy(instance_);
@@ -440,6 +490,8 @@ private:
         std::swap(instance_, other.instance_);
         std::swap(creation_, other.creation_);
         std::swap(max_messages_, other.max_messages_);
+        std::swap(nonces_, other.nonces_);
+        std::swap(host_1_0_, other.host_1_0_);
     }
 
     /// Builds the ABI request and host over `request`, runs `hook` and returns what it did.
@@ -465,7 +517,9 @@ private:
         raw.received_at_ms = request.received_at_ms;
 
         FakeResult result;
-        detail::FakeCall state{hook, &result, std::this_thread::get_id(), max_messages_};
+        detail::FakeCall state{hook,          &result,       std::this_thread::get_id(),
+                               max_messages_, nonces_.get(), &request,
+                               host_1_0_};
         const memolib_host_t host = detail::make_host(state);
         const memolib_plugin_descriptor_t& d = library_->descriptor();
         memolib_status_t status = MEMOLIB_INTERNAL_ERROR;
@@ -499,6 +553,10 @@ private:
     FakeResult creation_;
     /// See set_max_messages.
     std::size_t max_messages_ = std::numeric_limits<std::size_t>::max();
+    /// The nonces this instance's verify calls claimed (memolib_host_t::claim_nonce).
+    std::shared_ptr<detail::FakeNonces> nonces_ = std::make_shared<detail::FakeNonces>();
+    /// See set_host_abi_1_0.
+    bool host_1_0_ = false;
 };
 
 /// A fake host holding one plugin: loads it, checks its descriptor as the real loader does,
@@ -560,8 +618,13 @@ public:
         raw.channel = to_abi(channel);
 
         FakeInstance out;
-        detail::FakeCall state{detail::FakeHook::kCreate, &out.creation_,
-                               std::this_thread::get_id(), 0};
+        detail::FakeCall state{detail::FakeHook::kCreate,
+                               &out.creation_,
+                               std::this_thread::get_id(),
+                               0,
+                               nullptr,
+                               nullptr,
+                               false};
         const memolib_host_t host = detail::make_host(state);
         out.instance_ = library_->descriptor().on_create(&raw, &host);
         if (out.instance_ != nullptr) {
