@@ -73,7 +73,7 @@ private:
 std::size_t fill_until_full(const std::filesystem::path& file) {
     const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     BOOST_REQUIRE_MESSAGE(fd >= 0, "cannot create " << file << ": " << std::strerror(errno));
-    const std::string chunk(64 * 1024, 'x');
+    const std::string chunk(std::size_t{64} * 1024, 'x');
     std::size_t total = 0;
     // Bounded: the tmpfs is far smaller than this many chunks.
     for (int i = 0; i < 100000; ++i) {

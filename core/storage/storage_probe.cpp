@@ -19,7 +19,7 @@ StorageProbe::~StorageProbe() {
 
 StorageProbe::Result StorageProbe::check(std::chrono::milliseconds wait) {
     const auto now = std::chrono::steady_clock::now();
-    const Result late{
+    Result late{
         false, "the storage did not answer a query within " + std::to_string(wait.count()) + " ms"};
     std::unique_lock<std::mutex> lock(mutex_);
     const bool busy = begun_ > finished_;
