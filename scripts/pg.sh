@@ -7,6 +7,8 @@
 #   scripts/pg.sh stop DIR    stop it and delete its data
 #   scripts/pg.sh pause DIR   stop the server but keep its data (a storage outage, for tests)
 #   scripts/pg.sh resume DIR  start it again on the same port with the same data
+#   scripts/pg.sh freeze DIR  SIGSTOP the server and its backends: a hung server (for tests)
+#   scripts/pg.sh thaw DIR    SIGCONT them
 #
 # DIR only holds this script's state (url, port, the data dir's path, a copy of the server
 # log after stop); the cluster itself lives in a fresh directory under ${TMPDIR:-/tmp}, owned
@@ -19,7 +21,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 start|stop|url|pause|resume DIR" >&2
+    echo "usage: $0 start|stop|url|pause|resume|freeze|thaw DIR" >&2
     exit 2
 }
 [[ $# -eq 2 ]] || usage
@@ -183,8 +185,33 @@ cmd_resume() {
         die "pg_ctl start failed"
 }
 
+# The postmaster of the server started with DIR, and every process it started.
+server_pids() {
+    local root pid
+    root=$(cat "$state_dir/datadir") || die "no server recorded in $state_dir"
+    pid=$(head -n 1 "$root/data/postmaster.pid") || die "the server does not run"
+    echo "$pid"
+    pgrep -P "$pid" || true
+}
+
+# The postmaster first, so that it starts no backend that would escape the freeze.
+cmd_freeze() {
+    refuse_external
+    local pid
+    for pid in $(server_pids); do kill -STOP "$pid"; done
+    for pid in $(server_pids); do kill -STOP "$pid"; done
+}
+
+cmd_thaw() {
+    refuse_external
+    local pid
+    for pid in $(server_pids); do kill -CONT "$pid"; done
+}
+
 case "$command" in
 start) cmd_start ;;
+freeze) cmd_freeze ;;
+thaw) cmd_thaw ;;
 pause) cmd_pause ;;
 resume) cmd_resume ;;
 stop) cmd_stop ;;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
 
 #include <openssl/crypto.h>
@@ -20,6 +21,7 @@
 #include "stages/sha256.hpp"
 #include "storage/batch_writer.hpp"
 #include "storage/database.hpp"
+#include "storage/storage_probe.hpp"
 
 namespace memolib::core {
 
@@ -39,6 +41,9 @@ constexpr std::size_t kPageTailBytes = 256;
 constexpr std::size_t kListTextChars = 65536;
 // Rows read per query while a page fills: with text and html cut, a bounded amount of memory.
 constexpr int kRowsPerRead = 16;
+// The longest /ready waits for the storage to answer a query: a load balancer's probe must get
+// an answer, and a storage that takes longer is not fit to take requests.
+constexpr std::chrono::milliseconds kReadyProbeWait{1000};
 
 bool starts_with(const std::string& s, const std::string& prefix) {
     return s.compare(0, prefix.size(), prefix) == 0;
@@ -54,6 +59,16 @@ bool token_matches(const std::string& given, const std::string& expected) {
     const Sha256Digest a = sha256({given});
     const Sha256Digest b = sha256({expected});
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// True when the request carries the configured admin token as a bearer token.
+bool bearer_matches(const Exchange& ex, const std::string& token) {
+    static const std::string kBearer = "Bearer ";
+    const std::string* auth = ex.header("Authorization");
+    return !token.empty() && auth != nullptr && auth->size() > kBearer.size() &&
+           std::equal(kBearer.begin(), kBearer.end(), auth->begin(),
+                      [](char a, char b) { return std::tolower(a) == std::tolower(b); }) &&
+           token_matches(auth->substr(kBearer.size()), token);
 }
 
 // Stored JSON columns are embedded as JSON when they parse, and as text when they do not.
@@ -159,9 +174,14 @@ AdminApi::AdminApi(StorageConfig storage, BatchWriter& writer, DashboardStats& s
       writer_(writer),
       stats_(stats),
       reload_(std::move(reload)),
+      probe_(std::make_unique<StorageProbe>(storage_)),
+      ready_worker_(std::make_unique<WorkerThread>()),
       worker_(std::make_unique<WorkerThread>()) {}
 
-AdminApi::~AdminApi() { worker_.reset(); }
+AdminApi::~AdminApi() {
+    worker_.reset();
+    ready_worker_.reset();
+}
 
 bool AdminApi::serves(const std::string& path) {
     return path == "/ready" || path == "/dashboard" || starts_with(path, "/api/");
@@ -191,12 +211,7 @@ std::optional<std::uint64_t> AdminApi::admit(Exchange& ex) const {
                     "set monitoring.admin_token to use the admin and read APIs");
             return std::nullopt;
         }
-        const std::string* auth = ex.header("Authorization");
-        static const std::string kBearer = "Bearer ";
-        if (auth == nullptr || auth->size() <= kBearer.size() ||
-            !std::equal(kBearer.begin(), kBearer.end(), auth->begin(),
-                        [](char a, char b) { return std::tolower(a) == std::tolower(b); }) ||
-            !token_matches(auth->substr(kBearer.size()), token)) {
+        if (!bearer_matches(ex, token)) {
             ex.response_headers.emplace_back("WWW-Authenticate", "Bearer realm=\"memolib\"");
             ex.fail(401, "unauthorized", "a valid 'Authorization: Bearer <token>' is required");
             return std::nullopt;
@@ -221,15 +236,20 @@ void AdminApi::handle(const std::shared_ptr<Exchange>& ex, std::function<void()>
         ex->response_headers.emplace_back("Cache-Control", "no-store");
         return done();
     }
-    if (!worker_) {
+    if (!worker_ || !ready_worker_) {
         ex->fail(503, "shutting_down", "this instance is shutting down; retry");
         return done();
     }
+    if (ex->path == "/ready") {
+        ready_worker_->post([this, ex, done = std::move(done)] {
+            ready(*ex);
+            done();
+        });
+        return;
+    }
     worker_->post([this, ex, done = std::move(done)] {
         try {
-            if (ex->path == "/ready")
-                ready(*ex);
-            else if (ex->path == kReloadPath)
+            if (ex->path == kReloadPath)
                 reload(*ex);
             else if (ex->path == kMessagesPath)
                 list_messages(*ex);
@@ -247,7 +267,10 @@ void AdminApi::reload_in_background(const std::string& trigger) {
     if (worker_) worker_->post([this, trigger] { reload_(trigger); });
 }
 
-void AdminApi::stop() { worker_.reset(); }
+void AdminApi::stop() {
+    worker_.reset();
+    ready_worker_.reset();
+}
 
 Database* AdminApi::database(std::string& error) {
     if (!db_) {
@@ -262,13 +285,20 @@ Database* AdminApi::database(std::string& error) {
 }
 
 void AdminApi::ready(Exchange& ex) {
-    std::string error;
-    Database* db = database(error);
-    if (db != nullptr && !db->ping()) {
-        error = "the storage did not answer a query";
-        db_.reset();
+    StorageProbe::Result probe = probe_->check(kReadyProbeWait);
+    if (probe.ok && writer_.full()) {
+        probe = {false, "the last transactions failed: the storage is full (see the log)"};
     }
-    if (!error.empty()) return storage_unavailable(ex, error);
+    if (!probe.ok) {
+        // The reason names the database's host and port: only the admin sees it here.
+        const bool admin = bearer_matches(ex, ex.generation->admin_token);
+        ex.fail(503, "storage_unavailable",
+                admin ? "storage is unavailable: " + probe.error
+                      : std::string("storage is unavailable; the log has the details"));
+        ex.response_headers.emplace_back("Retry-After", "5");
+        ex.response_headers.emplace_back("Cache-Control", "no-store");
+        return;
+    }
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
     w.StartObject();

@@ -15,6 +15,7 @@ namespace memolib::core {
 class BatchWriter;
 class Database;
 class DashboardStats;
+class StorageProbe;
 class WorkerThread;
 
 /// What a reload did.
@@ -29,7 +30,8 @@ struct ReloadOutcome {
 
 /// The operator's side of the HTTP API: /ready, /dashboard and its JSON, the read API
 /// (/api/messages) and POST /api/admin/reload. Database reads and reloads run on one worker
-/// thread of its own, never on an I/O thread.
+/// thread of its own, never on an I/O thread; /ready on another, where it waits a bounded time
+/// for a storage probe, so that it answers even while the storage hangs.
 class AdminApi {
 public:
     using Reload = std::function<ReloadOutcome(const std::string& trigger)>;
@@ -66,7 +68,9 @@ private:
     DashboardStats& stats_;
     Reload reload_;
     std::unique_ptr<Database> db_;
-    // Last member: destroyed first, so queued tasks finish while the rest is alive.
+    std::unique_ptr<StorageProbe> probe_;
+    // Last members: destroyed first, so queued tasks finish while the rest is alive.
+    std::unique_ptr<WorkerThread> ready_worker_;
     std::unique_ptr<WorkerThread> worker_;
 };
 

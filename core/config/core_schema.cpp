@@ -36,6 +36,7 @@ properties:
       backend: {type: string, default: sqlite, enum: [sqlite, postgresql], description: "sqlite (embedded, the default) or postgresql"}
       url: {type: string, default: data/memolib.db, description: "SQLite file path, or a libpq connection string or URI"}
       pool: {type: integer, default: 4, minimum: 1, maximum: 64, description: "PostgreSQL: writer connections committing batches side by side (SQLite always has one writer)"}
+      timeout: {type: duration, default: 5s, minimum: 100, maximum: 600000, description: "Longest a storage transaction or query may take (PostgreSQL: also its connect timeout, at least 2s); past it the connection is cut and the request answered 503 with Retry-After"}
       batch:
         type: object
         properties:

@@ -133,6 +133,7 @@ std::optional<GatewayConfig> load_config(const std::string& path,
         cfg.storage.backend = s->get("backend", "sqlite");
         cfg.storage.url = s->get("url");
         cfg.storage.pool = static_cast<int>(s->get_int("pool", 4));
+        cfg.storage.timeout_ms = s->get_int("timeout", 5000);
         if (const ConfigValue* b = s->find("batch")) {
             cfg.storage.batch_max_messages = static_cast<int>(b->get_int("max_messages", 256));
             cfg.storage.batch_max_delay_ms = b->get_int("max_delay", 2);

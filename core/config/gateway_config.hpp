@@ -29,6 +29,8 @@ struct StorageConfig {
     int pool = 4;
     int batch_max_messages = 256;
     std::uint64_t batch_max_delay_ms = 2;
+    /// Longest a transaction, a query or (PostgreSQL) a connect may take.
+    std::uint64_t timeout_ms = 5000;
 };
 
 struct ChannelConfig {

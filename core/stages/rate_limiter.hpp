@@ -53,9 +53,10 @@ private:
 std::unique_ptr<RateLimiter> make_memory_rate_limiter(std::size_t max_keys = 100000);
 
 /// The Redis backend (windows shared by several instances): a sorted set per key, updated by
-/// one Lua script so that check-and-add is atomic, on a dedicated thread. When Redis cannot be
-/// reached the request is let through (fail open), logged at most every 10 s, and the
-/// connection is retried at most once a second: a rate limiter must not take the gateway down.
+/// one Lua script so that check-and-add is atomic, on a dedicated thread. When a command fails
+/// or times out, that request is let through (fail open) and so is every request after it, at
+/// once, until a background probe, trying once a second, got an answer from Redis again: one
+/// log line when it fails, one when it answers. A rate limiter must not take the gateway down.
 std::unique_ptr<RateLimiter> make_redis_rate_limiter(const std::string& url,
                                                      std::uint64_t timeout_ms);
 

@@ -1,4 +1,3 @@
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -38,13 +37,21 @@ struct ReplyFree {
 };
 using Reply = std::unique_ptr<redisReply, ReplyFree>;
 
+// A circuit breaker around one connection: while Redis fails (down, or hung: a stopped server
+// still accepts connections and never answers), requests are let through at once without
+// touching it, and a thread of its own tries a new connection once a second, which is handed
+// over only after Redis answered a command on it.
 class RedisRateLimiter final : public RateLimiter {
 public:
     RedisRateLimiter(const std::string& url, std::uint64_t timeout_ms)
         : address_(parse_redis_url(url)), timeout_ms_(timeout_ms) {
         std::random_device rd;
         instance_ = std::to_string(rd()) + std::to_string(rd());
+        std::string error;
+        context_ = open_connection(error);
+        if (context_ == nullptr) trip(error);
         thread_ = std::thread([this] { run(); });
+        prober_ = std::thread([this] { probe(); });
     }
 
     ~RedisRateLimiter() override {
@@ -53,8 +60,11 @@ public:
             stopping_ = true;
         }
         cv_.notify_all();
+        probe_cv_.notify_all();
         thread_.join();
+        prober_.join();
         if (context_ != nullptr) redisFree(context_);
+        if (spare_ != nullptr) redisFree(spare_);
     }
 
     bool synchronous() const override { return false; }
@@ -95,36 +105,71 @@ private:
         }
     }
 
-    bool connect() {
-        auto now = std::chrono::steady_clock::now();
-        // While Redis is down every request would otherwise pay a connect timeout.
-        if (now < next_attempt_) return false;
-        next_attempt_ = now + std::chrono::seconds(1);
+    // A connection on which Redis answered PING, or nullptr with `error` set.
+    redisContext* open_connection(std::string& error) const {
         timeval tv{static_cast<time_t>(timeout_ms_ / 1000),
                    static_cast<suseconds_t>((timeout_ms_ % 1000) * 1000)};
         redisContext* c = redisConnectWithTimeout(address_.host.c_str(), address_.port, tv);
         if (c == nullptr || c->err != 0) {
-            report(c != nullptr ? c->errstr : "cannot allocate a context");
+            error = c != nullptr ? c->errstr : "cannot allocate a context";
             if (c != nullptr) redisFree(c);
-            return false;
+            return nullptr;
         }
         redisSetTimeout(c, tv);
-        if (address_.db != 0) {
-            Reply r(static_cast<redisReply*>(redisCommand(c, "SELECT %d", address_.db)));
-            if (!r || r->type == REDIS_REPLY_ERROR) {
-                report("SELECT failed");
-                redisFree(c);
-                return false;
-            }
+        Reply r(static_cast<redisReply*>(address_.db != 0
+                                             ? redisCommand(c, "SELECT %d", address_.db)
+                                             : redisCommand(c, "PING")));
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            error = c->err != 0 ? c->errstr : (r && r->str != nullptr ? r->str : "no reply");
+            redisFree(c);
+            return nullptr;
         }
-        context_ = c;
-        if (!healthy_) log().info("rate_limit_redis_recovered", {{"host", address_.host}});
-        healthy_ = true;
-        return true;
+        return c;
+    }
+
+    // The breaker's probe: while it is open, a new connection once a second.
+    void probe() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+            probe_cv_.wait(lock, [&] { return stopping_ || open_; });
+            if (probe_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; }))
+                return;
+            lock.unlock();
+            std::string error;
+            redisContext* c = open_connection(error);
+            lock.lock();
+            if (c == nullptr) continue;
+            if (stopping_) {
+                redisFree(c);
+                return;
+            }
+            spare_ = c;
+            open_ = false;
+            log().info("rate_limit_redis_recovered",
+                       {{"host", address_.host}, {"port", address_.port}});
+        }
+    }
+
+    // Opens the breaker: one log line, then requests go through until the probe reconnects.
+    void trip(const std::string& error) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (open_) return;
+        open_ = true;
+        log().warn("rate_limit_redis_unavailable",
+                   {{"host", address_.host},
+                    {"port", address_.port},
+                    {"error", error},
+                    {"effect", "requests are let through until Redis answers again"}});
+        probe_cv_.notify_all();
     }
 
     RateDecision decide(const Job& job) {
-        if (context_ == nullptr && !connect()) return {};
+        if (context_ == nullptr) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            context_ = spare_;
+            spare_ = nullptr;
+        }
+        if (context_ == nullptr) return {};
         std::string member =
             std::to_string(job.now_ms) + "-" + instance_ + "-" + std::to_string(++sequence_);
         std::string now = std::to_string(job.now_ms);
@@ -134,10 +179,12 @@ private:
                               now.c_str(), window.c_str(), limit.c_str(), member.c_str()};
         Reply r(static_cast<redisReply*>(redisCommandArgv(context_, 8, argv, nullptr)));
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            report(context_->err != 0 ? context_->errstr
-                                      : (r && r->str != nullptr ? r->str : "bad reply"));
+            const std::string error = context_->err != 0
+                                          ? context_->errstr
+                                          : (r && r->str != nullptr ? r->str : "bad reply");
             redisFree(context_);
             context_ = nullptr;
+            trip(error);
             return {};
         }
         const bool allowed = r->element[0]->integer == 1;
@@ -145,31 +192,23 @@ private:
         return {allowed, allowed ? 0 : static_cast<std::uint64_t>(retry > 0 ? retry : 0)};
     }
 
-    void report(const std::string& error) {
-        healthy_ = false;
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_report_ < std::chrono::seconds(10)) return;
-        last_report_ = now;
-        log().warn("rate_limit_redis_unavailable",
-                   {{"host", address_.host},
-                    {"port", address_.port},
-                    {"error", error},
-                    {"effect", "requests are let through until Redis answers again"}});
-    }
-
     RedisAddress address_;
     std::uint64_t timeout_ms_;
     std::string instance_;
     std::uint64_t sequence_ = 0;
+    /// The worker thread's connection.
     redisContext* context_ = nullptr;
-    bool healthy_ = true;
-    std::chrono::steady_clock::time_point next_attempt_{};
-    std::chrono::steady_clock::time_point last_report_{};
     std::mutex mutex_;
     std::condition_variable cv_;
+    std::condition_variable probe_cv_;
     std::deque<Job> queue_;
+    /// Guarded by mutex_: the breaker is open (requests go through without Redis), and the
+    /// connection the probe made for the worker to take.
+    bool open_ = false;
+    redisContext* spare_ = nullptr;
     bool stopping_ = false;
     std::thread thread_;
+    std::thread prober_;
 };
 
 }  // namespace

@@ -19,6 +19,16 @@ constexpr auto kCheckpointInterval = std::chrono::milliseconds(100);
 constexpr auto kQuietCheckpointInterval = std::chrono::seconds(5);
 constexpr std::size_t kLoadedCheckpointMessages = 256;
 
+// How long a full storage keeps /ready at 503 without a new failure: the Retry-After the
+// providers are given.
+constexpr std::int64_t kFullReportMs = 5000;
+
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 }  // namespace
 
 BatchWriter::BatchWriter(StorageConfig storage, RetryPolicy retry)
@@ -181,7 +191,7 @@ void BatchWriter::run() {
 }
 
 bool BatchWriter::try_commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db,
-                             std::string& error, bool& transient) {
+                             std::string& error, StorageError::Kind& kind) {
     std::vector<StoreItem> items;
     for (StoreJob& j : jobs) {
         for (NormalizedMessage& m : *j.messages) {
@@ -197,19 +207,44 @@ bool BatchWriter::try_commit(std::vector<StoreJob>& jobs, std::unique_ptr<Databa
         return true;
     } catch (const StorageError& e) {
         error = e.what();
-        transient = e.kind() == StorageError::Kind::kTransient;
+        kind = e.kind();
         // A broken connection is not reused: the next attempt reconnects.
-        if (transient) db.reset();
+        if (kind != StorageError::Kind::kFatal) db.reset();
         return false;
     }
 }
 
+bool BatchWriter::full() const {
+    const std::int64_t failed = full_at_ms_.load();
+    return failed > last_success_ms_.load() && steady_ms() - failed < kFullReportMs;
+}
+
+void BatchWriter::fail_unavailable(std::vector<StoreJob>& jobs, const std::string& error) {
+    for (StoreJob& j : jobs) j.done(StoreOutcome::kUnavailable, error);
+}
+
 void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db) {
+    const std::int64_t started = steady_ms();
+    // After a failure, one writer at a time tries the storage again; a batch that waited for a
+    // try that failed fails at once: with a hung server, each would otherwise wait out the
+    // storage timeout in turn.
+    std::unique_lock<std::mutex> trial(trial_mutex_, std::defer_lock);
+    if (!healthy_) {
+        trial.lock();
+        if (!healthy_ && failed_at_ms_.load() >= started) {
+            metrics().add("memolib_storage_failures_total", {});
+            return fail_unavailable(jobs, "the storage failed while this batch waited for it");
+        }
+        if (healthy_) trial.unlock();
+    }
     std::string error;
+    auto kind = StorageError::Kind::kFatal;
     bool transient = false;
     for (int attempt = 0;; ++attempt) {
-        if (try_commit(jobs, db, error, transient)) {
+        if (try_commit(jobs, db, error, kind)) {
+            if (!healthy_) log().info("storage_recovered", {});
             healthy_ = true;
+            last_success_ms_ = steady_ms();
             std::size_t messages = 0;
             for (const StoreJob& j : jobs) messages += j.messages->size();
             metrics().observe("memolib_batch_size", {}, static_cast<double>(messages));
@@ -217,9 +252,16 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
             for (StoreJob& j : jobs) j.done(StoreOutcome::kCommitted, {});
             return;
         }
+        transient = kind != StorageError::Kind::kFatal;
         if (!transient || attempt >= retry_.max_attempts) break;
-        metrics().add("memolib_storage_retries_total", {});
         std::uint64_t delay = backoff_ms(attempt);
+        // The retries share the request's time budget: a hung storage is answered 503 within
+        // about the storage timeout, not once per attempt.
+        if (steady_ms() - started + static_cast<std::int64_t>(delay) >=
+            static_cast<std::int64_t>(storage_.timeout_ms)) {
+            break;
+        }
+        metrics().add("memolib_storage_retries_total", {});
         log().warn("storage_retry", {{"attempt", attempt + 1},
                                      {"delay_ms", static_cast<long long>(delay)},
                                      {"error", error}});
@@ -227,12 +269,19 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
     }
     if (transient || jobs.size() == 1) metrics().add("memolib_storage_failures_total", {});
     if (transient) {
-        healthy_ = false;
+        const std::int64_t now = steady_ms();
+        // A batch begun before the last success proves nothing about the storage now.
+        if (started >= last_success_ms_.load()) {
+            healthy_ = false;
+            failed_at_ms_ = now;
+            if (kind == StorageError::Kind::kFull) full_at_ms_ = now;
+        }
         log().error("storage_unavailable", {{"error", error}});
-        for (StoreJob& j : jobs) j.done(StoreOutcome::kUnavailable, error);
-        return;
+        return fail_unavailable(jobs, error);
     }
     if (jobs.size() > 1) {
+        // The storage answered: the batches split below are not held back as a retry.
+        if (trial.owns_lock()) trial.unlock();
         // One request's bad row must not fail the others that shared its transaction.
         for (StoreJob& j : jobs) {
             std::vector<StoreJob> single;

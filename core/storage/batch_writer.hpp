@@ -88,14 +88,20 @@ public:
     bool stop_until(std::chrono::steady_clock::time_point deadline);
     /// True when the last transaction (or connection attempt) succeeded.
     bool healthy() const { return healthy_; }
+    /// True while the storage is full: a transaction failed for lack of space in the last few
+    /// seconds and none committed since (a query, which /ready runs, still succeeds). After
+    /// that it is presumed writable again, so that an instance taken out of a load balancer by
+    /// /ready gets traffic to find out.
+    bool full() const;
 
 private:
     void run();
     void run_checkpoints();
     void commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db);
     bool try_commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db, std::string& error,
-                    bool& transient);
+                    StorageError::Kind& kind);
     std::uint64_t backoff_ms(int attempt);
+    void fail_unavailable(std::vector<StoreJob>& jobs, const std::string& error);
 
     StorageConfig storage_;
     RetryPolicy retry_;
@@ -114,6 +120,13 @@ private:
     bool started_ = false;
     int running_ = 0;
     std::atomic<bool> healthy_{true};
+    /// Steady-clock milliseconds: when the last commit succeeded, when a transaction last
+    /// failed as unavailable, and when it last failed for lack of space.
+    std::atomic<std::int64_t> last_success_ms_{0};
+    std::atomic<std::int64_t> failed_at_ms_{0};
+    std::atomic<std::int64_t> full_at_ms_{0};
+    /// Held by the one writer trying the storage again after a failure.
+    std::mutex trial_mutex_;
     std::vector<std::thread> threads_;
     /// SQLite only: copies the WAL into the database file beside the writer, so that no
     /// commit (and no request waiting for it) pays for a checkpoint.

@@ -1,9 +1,15 @@
 #include "storage/database.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include <libpq-fe.h>
@@ -22,22 +28,29 @@ int latest_schema_version() { return migrations().empty() ? 0 : migrations().bac
 
 namespace {
 
+constexpr int kSqliteIoError = 10;
 constexpr int kSqliteBusy = 5;
 constexpr int kSqliteLocked = 6;
+constexpr int kSqliteFull = 13;
+constexpr int kSqliteCantOpen = 14;
 
 // Maps a SOCI error to the retry policy: connection, serialization and lock problems are
-// worth retrying; constraint and syntax errors are not.
+// worth retrying, and so is a storage out of resources (a full disk, an I/O error, PostgreSQL's
+// class 53): it is unavailable, not refusing the message, so the request is answered 503 and
+// its provider retries. Constraint and syntax errors are not.
 StorageError classify(const soci::soci_error& e) {
     if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
         std::string state = pg->sqlstate();
+        if (state == "53100" || state == "58030") return {StorageError::Kind::kFull, e.what()};
         bool transient = state == "40001" || state == "40P01" || state.rfind("08", 0) == 0 ||
-                         state == "57P01" || state == "57P02" || state == "57P03" ||
-                         state == "53300" || state.empty();
+                         state.rfind("53", 0) == 0 || state == "57014" || state == "57P01" ||
+                         state == "57P02" || state == "57P03" || state.empty();
         return {transient ? StorageError::Kind::kTransient : StorageError::Kind::kFatal, e.what()};
     }
     if (const auto* lite = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
         int rc = lite->result() & 0xff;
-        bool transient = rc == kSqliteBusy || rc == kSqliteLocked;
+        if (rc == kSqliteFull || rc == kSqliteIoError) return {StorageError::Kind::kFull, e.what()};
+        bool transient = rc == kSqliteBusy || rc == kSqliteLocked || rc == kSqliteCantOpen;
         return {transient ? StorageError::Kind::kTransient : StorageError::Kind::kFatal, e.what()};
     }
     bool transient = e.get_error_category() == soci::soci_error::connection_error ||
@@ -60,9 +73,24 @@ std::vector<std::string> split_statements(const char* sql) {
     return out;
 }
 
+// The value libpq gets for `keyword` when the URL leaves it out: a bounded connect, and TCP
+// keepalives and a user timeout, so that a connection to a host that vanished fails in about
+// `timeout_ms` rather than in the kernel's minutes.
+std::string postgres_default(const std::string& keyword, std::uint64_t timeout_ms) {
+    // libpq counts connect_timeout in whole seconds and takes no less than 2.
+    if (keyword == "connect_timeout")
+        return std::to_string(std::max<std::uint64_t>(2, (timeout_ms + 999) / 1000));
+    if (keyword == "keepalives") return "1";
+    if (keyword == "keepalives_idle") return "10";
+    if (keyword == "keepalives_interval") return "5";
+    if (keyword == "keepalives_count") return "3";
+    if (keyword == "tcp_user_timeout") return std::to_string(timeout_ms);
+    return {};
+}
+
 // SOCI 4.0 tokenizes the connection string itself and mangles libpq URIs, so a URI is
 // rewritten into libpq's keyword form, parsed by libpq itself.
-std::string postgres_connect_string(const std::string& url) {
+std::string postgres_connect_string(const std::string& url, std::uint64_t timeout_ms) {
     char* error = nullptr;
     PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
     if (options == nullptr) {
@@ -72,10 +100,12 @@ std::string postgres_connect_string(const std::string& url) {
     }
     std::string out;
     for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-        // A bounded connect, unless the URL says otherwise: reconnects after an outage and
-        // /ready's probe must not hang on an unreachable host.
+        std::string fallback;
         const char* val = o->val;
-        if (val == nullptr && std::string(o->keyword) == "connect_timeout") val = "5";
+        if (val == nullptr) {
+            fallback = postgres_default(o->keyword, timeout_ms);
+            if (!fallback.empty()) val = fallback.c_str();
+        }
         if (val == nullptr) continue;
         std::string value;
         for (const char* c = val; *c != '\0'; ++c) {
@@ -97,12 +127,89 @@ std::string sqlite_connect_string(const std::string& path) {
     return "db=\"" + escaped + "\" timeout=5";
 }
 
+// libpq writes a server's notices ("relation … already exists, skipping") to stderr, which
+// would break the one-JSON-object-per-line log: they become debug lines of it.
+void log_postgres_notice(void* /*unused*/, const char* message) {
+    std::string_view text(message);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+    log().log(LogLevel::kDebug, "postgresql_notice", {{"message", text}});
+}
+
+// Cuts a connection whose work outlives its deadline. A server that hangs (stopped, or its
+// host frozen) keeps the TCP connection open and its kernel acknowledges what it is sent, so
+// neither the server's statement_timeout nor TCP's timeouts end libpq's wait; shutting the
+// socket down ends it at once, as a lost connection.
+class Watchdog {
+public:
+    Watchdog() : thread_([this] { run(); }) {}
+    ~Watchdog() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+    Watchdog(const Watchdog&) = delete;
+    Watchdog& operator=(const Watchdog&) = delete;
+
+    void arm(int socket, std::chrono::milliseconds timeout) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        socket_ = socket;
+        deadline_ = std::chrono::steady_clock::now() + timeout;
+        armed_ = true;
+        fired_ = false;
+        cv_.notify_all();
+    }
+    /// True when the deadline passed (the connection is cut). No cut happens after it returns.
+    bool disarm() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        armed_ = false;
+        return fired_;
+    }
+
+private:
+    void run() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        while (!stopping_) {
+            if (!armed_) {
+                cv_.wait(lock);
+                continue;
+            }
+            cv_.wait_until(lock, deadline_);
+            if (armed_ && std::chrono::steady_clock::now() >= deadline_) {
+                ::shutdown(socket_, SHUT_RDWR);
+                fired_ = true;
+                armed_ = false;
+            }
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    int socket_ = -1;
+    std::chrono::steady_clock::time_point deadline_;
+    bool armed_ = false;
+    bool fired_ = false;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
 class SociDatabase final : public Database {
 public:
-    explicit SociDatabase(const StorageConfig& config) : postgres_(config.backend == "postgresql") {
+    explicit SociDatabase(const StorageConfig& config)
+        : postgres_(config.backend == "postgresql"), timeout_(config.timeout_ms) {
         try {
             if (postgres_) {
-                sql_.open(soci::postgresql, postgres_connect_string(config.url));
+                sql_.open(soci::postgresql, postgres_connect_string(config.url, config.timeout_ms));
+                // libsoci exports no type information to dynamic_cast with: the session was
+                // opened with the postgresql backend, so its backend is that one.
+                conn_ = static_cast<soci::postgresql_session_backend*>(sql_.get_backend())->conn_;
+                PQsetNoticeProcessor(conn_, log_postgres_notice, nullptr);
+                // The server ends a statement blocked on a lock itself; the watchdog covers a
+                // server that does not answer at all.
+                sql_ << "SET statement_timeout = " + std::to_string(config.timeout_ms);
+                watchdog_ = std::make_unique<Watchdog>();
             } else {
                 std::filesystem::path file(config.url);
                 if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
@@ -127,6 +234,8 @@ public:
 
     int migrate() override {
         try {
+            // A migration may rebuild a large table: it is not held to the request timeout.
+            if (postgres_) sql_ << "SET statement_timeout = 0";
             sql_ << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                     "name TEXT NOT NULL, applied_at TEXT NOT NULL)";
             int applied = 0;
@@ -176,9 +285,11 @@ public:
 
     void insert_batch(std::vector<StoreItem>& items) override {
         try {
+            Bounded bounded(*this);
             soci::transaction tx(sql_);
             insert_all(items);
             tx.commit();
+            bounded.check();
         } catch (const soci::soci_error& e) {
             for (StoreItem& item : items) {
                 item.message->status = NormalizedMessage::Status::kPending;
@@ -188,15 +299,16 @@ public:
             // succeeds or the statement is destroyed: a statement that failed is not run again,
             // or its next run would leak that text (LeakSanitizer, a_refused_row test).
             inserts_.clear();
-            throw classify(e);
+            throw failure(e);
         }
     }
 
     bool ping() override {
         try {
+            Bounded bounded(*this);
             int one = 0;
             sql_ << "SELECT 1", soci::into(one);
-            return one == 1;
+            return !bounded.check() && one == 1;
         } catch (const soci::soci_error&) {
             return false;
         }
@@ -230,6 +342,7 @@ public:
                                 " AND (:p1 = '' OR priority = :p2) ORDER BY id LIMIT :limit";
         std::vector<StoredMessage> out;
         try {
+            Bounded bounded(*this);
             StoredMessage m;
             Indicators ind;
             long long after = q.after_id;
@@ -249,8 +362,9 @@ public:
             st.exchange(soci::use(limit));
             run(st, sql);
             while (st.fetch()) out.push_back(finish_row(m, ind));
+            bounded.check();
         } catch (const soci::soci_error& e) {
-            throw classify(e);
+            throw failure(e);
         }
         return out;
     }
@@ -259,6 +373,7 @@ public:
         const std::string sql =
             std::string(kSelectColumns) + ", raw_payload" + kFromMessages + " WHERE id = :id";
         try {
+            Bounded bounded(*this);
             StoredMessage m;
             Indicators ind;
             long long wanted = id;
@@ -266,14 +381,52 @@ public:
             bind_row(st, m, ind);
             st.exchange(soci::use(wanted));
             run(st, sql);
-            if (!st.fetch()) return std::nullopt;
+            const bool found = st.fetch();
+            bounded.check();
+            if (!found) return std::nullopt;
             return finish_row(m, ind);
         } catch (const soci::soci_error& e) {
-            throw classify(e);
+            throw failure(e);
         }
     }
 
 private:
+    // Holds one piece of work to the storage timeout (PostgreSQL): past it the watchdog cuts
+    // the connection, and the work fails as a lost connection, named a timeout.
+    class Bounded {
+    public:
+        explicit Bounded(SociDatabase& db) : db_(db) {
+            if (db_.watchdog_ && db_.conn_ != nullptr) {
+                db_.watchdog_->arm(PQsocket(db_.conn_), std::chrono::milliseconds(db_.timeout_));
+                armed_ = true;
+            }
+        }
+        ~Bounded() { check(); }
+        Bounded(const Bounded&) = delete;
+        Bounded& operator=(const Bounded&) = delete;
+        /// Disarms; true when the deadline had passed (the connection is then unusable).
+        bool check() {
+            if (armed_) {
+                armed_ = false;
+                if (db_.watchdog_->disarm()) db_.timed_out_ = true;
+            }
+            return db_.timed_out_;
+        }
+
+    private:
+        SociDatabase& db_;
+        bool armed_ = false;
+    };
+
+    // The StorageError for a failed piece of work: a timeout when the watchdog cut it.
+    StorageError failure(const soci::soci_error& e) {
+        if (timed_out_) {
+            return {StorageError::Kind::kTransient,
+                    "the storage did not answer within " + std::to_string(timeout_) + " ms"};
+        }
+        return classify(e);
+    }
+
     static constexpr const char* kSelectColumns =
         "SELECT id, channel, provider, external_id, sender, sender_masked, sender_name, "
         "recipient, subject, text, html, attachments, provider_timestamp, received_at, "
@@ -523,13 +676,20 @@ private:
 
     soci::session sql_;
     bool postgres_;
+    std::uint64_t timeout_;
+    PGconn* conn_ = nullptr;
+    std::unique_ptr<Watchdog> watchdog_;
+    // Set once the watchdog cut this connection: it is not used again.
+    bool timed_out_ = false;
     std::map<std::size_t, std::unique_ptr<MultiInsert>> inserts_;
 };
 
 }  // namespace
 
 std::pair<std::string, std::string> soci_connection(const StorageConfig& config) {
-    if (config.backend == "postgresql") return {"postgresql", postgres_connect_string(config.url)};
+    if (config.backend == "postgresql") {
+        return {"postgresql", postgres_connect_string(config.url, config.timeout_ms)};
+    }
     return {"sqlite3", sqlite_connect_string(config.url)};
 }
 

@@ -16,7 +16,9 @@ namespace memolib::core {
 class StorageError : public std::runtime_error {
 public:
     /// kTransient: connection lost, serialization failure, deadlock, SQLite busy: worth a retry.
-    enum class Kind { kTransient, kFatal };
+    /// kFull: out of space (a full disk, an I/O error, PostgreSQL's disk_full): the storage is
+    /// unavailable as for kTransient, but a query still succeeds.
+    enum class Kind { kTransient, kFull, kFatal };
     StorageError(Kind kind, const std::string& message)
         : std::runtime_error(message), kind_(kind) {}
     Kind kind() const { return kind_; }

@@ -415,6 +415,24 @@ BOOST_AUTO_TEST_CASE(an_upgrade_keeps_old_rows_deduplicating) {
 BOOST_AUTO_TEST_CASE(group_commit_answers_every_job_after_commit) {
     group_commit(postgres_config());
 }
+BOOST_AUTO_TEST_CASE(the_connection_string_bounds_every_wait_unless_the_url_says_otherwise) {
+    StorageConfig c;
+    c.backend = "postgresql";
+    c.timeout_ms = 1500;
+    c.url = "postgresql://u@db.example:5433/memolib";
+    const std::string bounded = soci_connection(c).second;
+    for (const char* setting : {"connect_timeout='2'", "keepalives='1'", "keepalives_idle='10'",
+                                "tcp_user_timeout='1500'", "host='db.example'", "port='5433'"}) {
+        BOOST_TEST(bounded.find(setting) != std::string::npos, setting << " in " << bounded);
+    }
+    c.timeout_ms = 7200;
+    c.url = "postgresql://u@db.example/memolib?connect_timeout=30&keepalives=0";
+    const std::string chosen = soci_connection(c).second;
+    for (const char* setting :
+         {"connect_timeout='30'", "keepalives='0'", "tcp_user_timeout='7200'"}) {
+        BOOST_TEST(chosen.find(setting) != std::string::npos, setting << " in " << chosen);
+    }
+}
 BOOST_AUTO_TEST_CASE(a_refused_connection_is_transient) {
     StorageConfig c;
     c.backend = "postgresql";

@@ -29,6 +29,7 @@ std::string GatewayConfig::to_yaml() const {
     y += "storage:\n";
     y += "  backend: " + backend + "\n";
     y += "  url: " + yaml_quote(storage_url) + "\n";
+    y += storage_extra;
     y += "pipeline:\n";
     y += "  stages: [";
     for (std::size_t i = 0; i < stages.size(); ++i) {

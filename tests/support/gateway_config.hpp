@@ -28,6 +28,8 @@ struct GatewayConfig {
     std::vector<ChannelConfig> channels = {form_channel()};
     /// Appended verbatim under `server:` (each line indented by two spaces).
     std::string server_extra;
+    /// Appended verbatim under `storage:` (each line indented by two spaces).
+    std::string storage_extra;
     /// Appended verbatim under `pipeline:` (each line indented by two spaces).
     std::string pipeline_extra;
     /// Appended verbatim at the top level (for tests of the validator).

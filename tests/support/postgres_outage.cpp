@@ -24,5 +24,7 @@ void pg_script(const char* verb) {
 
 void pause_test_postgresql() { pg_script("pause"); }
 void resume_test_postgresql() { pg_script("resume"); }
+void freeze_test_postgresql() { pg_script("freeze"); }
+void thaw_test_postgresql() { pg_script("thaw"); }
 
 }  // namespace memolib::test

@@ -10,5 +10,10 @@ namespace memolib::test {
 void pause_test_postgresql();
 /// `scripts/pg.sh resume <build>/postgres`; throws std::runtime_error when it fails.
 void resume_test_postgresql();
+/// `scripts/pg.sh freeze <build>/postgres`: the server and its backends SIGSTOPped, a server
+/// that hangs (connections are accepted by the kernel, nothing is answered).
+void freeze_test_postgresql();
+/// `scripts/pg.sh thaw <build>/postgres`: SIGCONT.
+void thaw_test_postgresql();
 
 }  // namespace memolib::test

@@ -67,4 +67,12 @@ void RedisServer::stop() {
     pid_ = -1;
 }
 
+void RedisServer::freeze() {
+    if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void RedisServer::thaw() {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
 }  // namespace memolib::test

@@ -20,6 +20,10 @@ public:
     void start();
     /// Kills it (SIGKILL): an outage, not a shutdown.
     void stop();
+    /// SIGSTOP: a server that hangs (the kernel still accepts connections).
+    void freeze();
+    /// SIGCONT.
+    void thaw();
     std::uint16_t port() const { return port_; }
     std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
 
