@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -384,6 +385,48 @@ BOOST_FIXTURE_TEST_CASE(a_mailgun_signature_is_not_reusable_with_another_body,
     BOOST_TEST(answered_id(redelivered, "stored") == id);
     BOOST_TEST(replayed(redelivered));
     BOOST_TEST(rows() == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_hung_redis_stalls_one_mailgun_request_not_one_a_second, GatewayFixture) {
+    RedisServer redis;
+    config.stages = {"size_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
+    config.channels = {email_channel()};
+    config.pipeline_extra =
+        "  rate_limit: {backend: redis, redis_url: \"" + redis.url() + "\", timeout: 300ms}\n";
+    start();
+    answered_id(post(port, kUrlencoded, mailgun_body(sign(kMailgunKey, now_seconds()))), "stored");
+
+    // A stopped Redis still accepts connections and never answers: the first claim waits for
+    // the timeout, then the breaker lets every signed request through at once.
+    redis.freeze();
+    int stalled = 0;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(3500);
+    // Over several of the old reconnect intervals (a second), a request every 5 ms.
+    for (int i = 0; i < 2000 && std::chrono::steady_clock::now() < until; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        const auto start = std::chrono::steady_clock::now();
+        const HttpResponse answer =
+            post(port, kUrlencoded, mailgun_body(sign(kMailgunKey, now_seconds())));
+        BOOST_REQUIRE_MESSAGE(answer.status == 200, answer.body);
+        stalled +=
+            std::chrono::steady_clock::now() - start > std::chrono::milliseconds(250) ? 1 : 0;
+    }
+    redis.thaw();
+    BOOST_TEST(stalled == 1, stalled << " requests waited for the hung Redis");
+    // Once Redis answers, the breaker's probe hands a connection over, said once.
+    int unavailable = 0;
+    int recovered = 0;
+    for (int i = 0; i < 60 && recovered == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        unavailable = recovered = 0;
+        for (const auto& event : gateway->events()) {
+            unavailable += event.get("event") == "nonce_store_redis_unavailable" ? 1 : 0;
+            recovered += event.get("event") == "nonce_store_redis_recovered" ? 1 : 0;
+        }
+    }
+    BOOST_TEST(unavailable == 1);
+    BOOST_TEST(recovered == 1);
+    answered_id(post(port, kUrlencoded, mailgun_body(sign(kMailgunKey, now_seconds()))), "stored");
 }
 
 BOOST_FIXTURE_TEST_CASE(instances_sharing_redis_share_mailgun_tokens, GatewayFixture) {

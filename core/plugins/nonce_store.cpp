@@ -9,7 +9,7 @@
 
 #include "observability/logger.hpp"
 #include "stages/sha256.hpp"
-#include "util/redis_url.hpp"
+#include "util/redis_link.hpp"
 
 namespace memolib::core {
 
@@ -70,19 +70,13 @@ private:
     std::deque<std::pair<std::int64_t, std::string>> order_;
 };
 
-struct ReplyFree {
-    void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyFree>;
-
+// Claims shared by every instance, behind a circuit breaker (RedisLink): while Redis fails,
+// a claim is unknown at once instead of each request waiting for a timeout on its I/O thread.
 class RedisNonceStore final : public NonceStore {
 public:
     RedisNonceStore(const std::string& url, std::uint64_t timeout_ms)
-        : address_(parse_redis_url(url)), timeout_ms_(timeout_ms) {}
-
-    ~RedisNonceStore() override {
-        if (context_ != nullptr) redisFree(context_);
-    }
+        : link_(url, timeout_ms, "nonce_store_redis",
+                "replayed signatures are not detected until Redis answers again") {}
 
     Claim claim(std::string_view scope, std::string_view nonce, std::string_view body_digest,
                 std::int64_t ttl_ms, std::int64_t) override {
@@ -90,82 +84,38 @@ public:
             "memolib:nonce:" + to_hex(sha256({scope, std::string_view("\0", 1), nonce}));
         const std::string digest(body_digest);
         const std::string ttl = std::to_string(ttl_ms);
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (context_ == nullptr && !connect()) return Claim::kUnknown;
-        const char* set[] = {"SET", key.c_str(), digest.c_str(), "NX", "PX", ttl.c_str()};
-        Reply r(static_cast<redisReply*>(redisCommandArgv(context_, 6, set, nullptr)));
-        if (!r || (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_NIL)) {
-            return failed(r.get());
-        }
-        if (r->type == REDIS_REPLY_STATUS) return Claim::kNew;
-        const char* get[] = {"GET", key.c_str()};
-        Reply held(static_cast<redisReply*>(redisCommandArgv(context_, 2, get, nullptr)));
-        if (!held || (held->type != REDIS_REPLY_STRING && held->type != REDIS_REPLY_NIL)) {
-            return failed(held.get());
-        }
-        // Expired between the two commands: nobody holds it now, and this request is genuine
-        // as far as the store can tell.
-        if (held->type == REDIS_REPLY_NIL) return Claim::kNew;
-        return std::string_view(held->str, held->len) == digest ? Claim::kSameBody
-                                                                : Claim::kOtherBody;
+        Claim claim = Claim::kUnknown;
+        link_.run([&](redisContext* context, std::string& error) {
+            const char* set[] = {"SET", key.c_str(), digest.c_str(), "NX", "PX", ttl.c_str()};
+            RedisReply r(static_cast<redisReply*>(redisCommandArgv(context, 6, set, nullptr)));
+            if (!r || (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_NIL)) {
+                error = r && r->str != nullptr ? r->str : "bad reply";
+                return false;
+            }
+            if (r->type == REDIS_REPLY_STATUS) {
+                claim = Claim::kNew;
+                return true;
+            }
+            const char* get[] = {"GET", key.c_str()};
+            RedisReply held(static_cast<redisReply*>(redisCommandArgv(context, 2, get, nullptr)));
+            if (!held || (held->type != REDIS_REPLY_STRING && held->type != REDIS_REPLY_NIL)) {
+                error = held && held->str != nullptr ? held->str : "bad reply";
+                return false;
+            }
+            // Expired between the two commands: nobody holds it now, and this request is
+            // genuine as far as the store can tell.
+            if (held->type == REDIS_REPLY_NIL)
+                claim = Claim::kNew;
+            else
+                claim = std::string_view(held->str, held->len) == digest ? Claim::kSameBody
+                                                                         : Claim::kOtherBody;
+            return true;
+        });
+        return claim;
     }
 
 private:
-    bool connect() {
-        auto now = std::chrono::steady_clock::now();
-        // While Redis is down every request would otherwise pay a connect timeout.
-        if (now < next_attempt_) return false;
-        next_attempt_ = now + std::chrono::seconds(1);
-        timeval tv{static_cast<time_t>(timeout_ms_ / 1000),
-                   static_cast<suseconds_t>((timeout_ms_ % 1000) * 1000)};
-        redisContext* c = redisConnectWithTimeout(address_.host.c_str(), address_.port, tv);
-        if (c == nullptr || c->err != 0) {
-            report(c != nullptr ? c->errstr : "cannot allocate a context");
-            if (c != nullptr) redisFree(c);
-            return false;
-        }
-        redisSetTimeout(c, tv);
-        if (address_.db != 0) {
-            Reply r(static_cast<redisReply*>(redisCommand(c, "SELECT %d", address_.db)));
-            if (!r || r->type == REDIS_REPLY_ERROR) {
-                report("SELECT failed");
-                redisFree(c);
-                return false;
-            }
-        }
-        context_ = c;
-        if (!healthy_) log().info("nonce_store_redis_recovered", {{"host", address_.host}});
-        healthy_ = true;
-        return true;
-    }
-
-    Claim failed(const redisReply* r) {
-        report(context_->err != 0 ? context_->errstr
-                                  : (r != nullptr && r->str != nullptr ? r->str : "bad reply"));
-        redisFree(context_);
-        context_ = nullptr;
-        return Claim::kUnknown;
-    }
-
-    void report(const std::string& error) {
-        healthy_ = false;
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_report_ < std::chrono::seconds(10)) return;
-        last_report_ = now;
-        log().warn("nonce_store_redis_unavailable",
-                   {{"host", address_.host},
-                    {"port", address_.port},
-                    {"error", error},
-                    {"effect", "replayed signatures are not detected until Redis answers again"}});
-    }
-
-    RedisAddress address_;
-    std::uint64_t timeout_ms_;
-    std::mutex mutex_;
-    redisContext* context_ = nullptr;
-    bool healthy_ = true;
-    std::chrono::steady_clock::time_point next_attempt_{};
-    std::chrono::steady_clock::time_point last_report_{};
+    RedisLink link_;
 };
 
 }  // namespace

@@ -1,4 +1,3 @@
-#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -9,7 +8,7 @@
 
 #include "observability/logger.hpp"
 #include "stages/rate_limiter.hpp"
-#include "util/redis_url.hpp"
+#include "util/redis_link.hpp"
 
 namespace memolib::core {
 
@@ -32,26 +31,16 @@ local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
 return {0, tonumber(oldest[2]) + window - now}
 )lua";
 
-struct ReplyFree {
-    void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyFree>;
-
-// A circuit breaker around one connection: while Redis fails (down, or hung: a stopped server
-// still accepts connections and never answers), requests are let through at once without
-// touching it, and a thread of its own tries a new connection once a second, which is handed
-// over only after Redis answered a command on it.
+// The windows live in Redis, behind a circuit breaker (RedisLink); the script runs on a thread
+// of its own so that a round trip never blocks an I/O thread.
 class RedisRateLimiter final : public RateLimiter {
 public:
     RedisRateLimiter(const std::string& url, std::uint64_t timeout_ms)
-        : address_(parse_redis_url(url)), timeout_ms_(timeout_ms) {
+        : link_(url, timeout_ms, "rate_limit_redis",
+                "requests are let through until Redis answers again") {
         std::random_device rd;
         instance_ = std::to_string(rd()) + std::to_string(rd());
-        std::string error;
-        context_ = open_connection(error);
-        if (context_ == nullptr) trip(error);
         thread_ = std::thread([this] { run(); });
-        prober_ = std::thread([this] { probe(); });
     }
 
     ~RedisRateLimiter() override {
@@ -60,11 +49,7 @@ public:
             stopping_ = true;
         }
         cv_.notify_all();
-        probe_cv_.notify_all();
         thread_.join();
-        prober_.join();
-        if (context_ != nullptr) redisFree(context_);
-        if (spare_ != nullptr) redisFree(spare_);
     }
 
     bool synchronous() const override { return false; }
@@ -105,110 +90,39 @@ private:
         }
     }
 
-    // A connection on which Redis answered PING, or nullptr with `error` set.
-    redisContext* open_connection(std::string& error) const {
-        timeval tv{static_cast<time_t>(timeout_ms_ / 1000),
-                   static_cast<suseconds_t>((timeout_ms_ % 1000) * 1000)};
-        redisContext* c = redisConnectWithTimeout(address_.host.c_str(), address_.port, tv);
-        if (c == nullptr || c->err != 0) {
-            error = c != nullptr ? c->errstr : "cannot allocate a context";
-            if (c != nullptr) redisFree(c);
-            return nullptr;
-        }
-        redisSetTimeout(c, tv);
-        Reply r(static_cast<redisReply*>(address_.db != 0
-                                             ? redisCommand(c, "SELECT %d", address_.db)
-                                             : redisCommand(c, "PING")));
-        if (!r || r->type == REDIS_REPLY_ERROR) {
-            error = c->err != 0 ? c->errstr : (r && r->str != nullptr ? r->str : "no reply");
-            redisFree(c);
-            return nullptr;
-        }
-        return c;
-    }
-
-    // The breaker's probe: while it is open, a new connection once a second.
-    void probe() {
-        std::unique_lock<std::mutex> lock(mutex_);
-        for (;;) {
-            probe_cv_.wait(lock, [&] { return stopping_ || open_; });
-            if (probe_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; }))
-                return;
-            lock.unlock();
-            std::string error;
-            redisContext* c = open_connection(error);
-            lock.lock();
-            if (c == nullptr) continue;
-            if (stopping_) {
-                redisFree(c);
-                return;
-            }
-            spare_ = c;
-            open_ = false;
-            log().info("rate_limit_redis_recovered",
-                       {{"host", address_.host}, {"port", address_.port}});
-        }
-    }
-
-    // Opens the breaker: one log line, then requests go through until the probe reconnects.
-    void trip(const std::string& error) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (open_) return;
-        open_ = true;
-        log().warn("rate_limit_redis_unavailable",
-                   {{"host", address_.host},
-                    {"port", address_.port},
-                    {"error", error},
-                    {"effect", "requests are let through until Redis answers again"}});
-        probe_cv_.notify_all();
-    }
-
+    // Let through (the default decision) whenever Redis does not answer.
     RateDecision decide(const Job& job) {
-        if (context_ == nullptr) {
-            std::lock_guard<std::mutex> lock(mutex_);
-            context_ = spare_;
-            spare_ = nullptr;
-        }
-        if (context_ == nullptr) return {};
-        std::string member =
+        const std::string member =
             std::to_string(job.now_ms) + "-" + instance_ + "-" + std::to_string(++sequence_);
-        std::string now = std::to_string(job.now_ms);
-        std::string window = std::to_string(job.window_ms);
-        std::string limit = std::to_string(job.limit);
+        const std::string now = std::to_string(job.now_ms);
+        const std::string window = std::to_string(job.window_ms);
+        const std::string limit = std::to_string(job.limit);
         const char* argv[] = {"EVAL",      kScript,        "1",           job.key.c_str(),
                               now.c_str(), window.c_str(), limit.c_str(), member.c_str()};
-        Reply r(static_cast<redisReply*>(redisCommandArgv(context_, 8, argv, nullptr)));
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            const std::string error = context_->err != 0
-                                          ? context_->errstr
-                                          : (r && r->str != nullptr ? r->str : "bad reply");
-            redisFree(context_);
-            context_ = nullptr;
-            trip(error);
-            return {};
-        }
-        const bool allowed = r->element[0]->integer == 1;
-        const long long retry = r->element[1]->integer;
-        return {allowed, allowed ? 0 : static_cast<std::uint64_t>(retry > 0 ? retry : 0)};
+        RateDecision decision;
+        link_.run([&](redisContext* context, std::string& error) {
+            RedisReply r(static_cast<redisReply*>(redisCommandArgv(context, 8, argv, nullptr)));
+            if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+                error = r && r->str != nullptr ? r->str : "bad reply";
+                return false;
+            }
+            decision.allowed = r->element[0]->integer == 1;
+            const long long retry = r->element[1]->integer;
+            decision.retry_after_ms =
+                decision.allowed ? 0 : static_cast<std::uint64_t>(retry > 0 ? retry : 0);
+            return true;
+        });
+        return decision;
     }
 
-    RedisAddress address_;
-    std::uint64_t timeout_ms_;
+    RedisLink link_;
     std::string instance_;
     std::uint64_t sequence_ = 0;
-    /// The worker thread's connection.
-    redisContext* context_ = nullptr;
     std::mutex mutex_;
     std::condition_variable cv_;
-    std::condition_variable probe_cv_;
     std::deque<Job> queue_;
-    /// Guarded by mutex_: the breaker is open (requests go through without Redis), and the
-    /// connection the probe made for the worker to take.
-    bool open_ = false;
-    redisContext* spare_ = nullptr;
     bool stopping_ = false;
     std::thread thread_;
-    std::thread prober_;
 };
 
 }  // namespace
