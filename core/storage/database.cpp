@@ -1,6 +1,8 @@
 #include "storage/database.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -141,7 +143,11 @@ void log_postgres_notice(void* /*unused*/, const char* message) {
 // socket down ends it at once, as a lost connection.
 class Watchdog {
 public:
-    Watchdog() : thread_([this] { run(); }) {}
+    // A descriptor of its own for the connection's socket: libpq may close its descriptor, and
+    // its number may then name another connection by the time the deadline passes.
+    explicit Watchdog(int socket)
+        : socket_(socket >= 0 ? ::fcntl(socket, F_DUPFD_CLOEXEC, 0) : -1),
+          thread_([this] { run(); }) {}
     ~Watchdog() {
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -149,13 +155,13 @@ public:
         }
         cv_.notify_all();
         thread_.join();
+        if (socket_ >= 0) ::close(socket_);
     }
     Watchdog(const Watchdog&) = delete;
     Watchdog& operator=(const Watchdog&) = delete;
 
-    void arm(int socket, std::chrono::milliseconds timeout) {
+    void arm(std::chrono::milliseconds timeout) {
         std::lock_guard<std::mutex> lock(mutex_);
-        socket_ = socket;
         deadline_ = std::chrono::steady_clock::now() + timeout;
         armed_ = true;
         fired_ = false;
@@ -178,7 +184,7 @@ private:
             }
             cv_.wait_until(lock, deadline_);
             if (armed_ && std::chrono::steady_clock::now() >= deadline_) {
-                ::shutdown(socket_, SHUT_RDWR);
+                if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
                 fired_ = true;
                 armed_ = false;
             }
@@ -187,7 +193,7 @@ private:
 
     std::mutex mutex_;
     std::condition_variable cv_;
-    int socket_ = -1;
+    const int socket_;
     std::chrono::steady_clock::time_point deadline_;
     bool armed_ = false;
     bool fired_ = false;
@@ -207,9 +213,11 @@ public:
                 conn_ = static_cast<soci::postgresql_session_backend*>(sql_.get_backend())->conn_;
                 PQsetNoticeProcessor(conn_, log_postgres_notice, nullptr);
                 // The server ends a statement blocked on a lock itself; the watchdog covers a
-                // server that does not answer at all.
+                // server that does not answer at all, from this first statement on (a pooler
+                // such as PgBouncer completes the login itself, whatever the server does).
+                watchdog_ = std::make_unique<Watchdog>(PQsocket(conn_));
+                Bounded bounded(*this);
                 sql_ << "SET statement_timeout = " + std::to_string(config.timeout_ms);
-                watchdog_ = std::make_unique<Watchdog>();
             } else {
                 std::filesystem::path file(config.url);
                 if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
@@ -396,8 +404,8 @@ private:
     class Bounded {
     public:
         explicit Bounded(SociDatabase& db) : db_(db) {
-            if (db_.watchdog_ && db_.conn_ != nullptr) {
-                db_.watchdog_->arm(PQsocket(db_.conn_), std::chrono::milliseconds(db_.timeout_));
+            if (db_.watchdog_) {
+                db_.watchdog_->arm(std::chrono::milliseconds(db_.timeout_));
                 armed_ = true;
             }
         }

@@ -31,7 +31,10 @@ void rekey_with_provider(soci::session& sql) {
             soci::indicator i_ext = soci::i_ok, i_sender = soci::i_ok, i_text = soci::i_ok,
                             i_ts = soci::i_ok;
             soci::statement st =
-                (sql.prepare << "SELECT id, channel, provider, external_id, sender, text, "
+                // Text only where the key is made of it: a page of e-mails near their body
+                // limit would otherwise be held whole in memory.
+                (sql.prepare << "SELECT id, channel, provider, external_id, sender, CASE WHEN "
+                                "external_id IS NULL OR external_id = '' THEN text END, "
                                 "provider_timestamp FROM messages WHERE id > :after ORDER BY id "
                                 "LIMIT :page",
                  soci::into(id), soci::into(channel), soci::into(provider),

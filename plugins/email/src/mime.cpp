@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -36,7 +37,8 @@ constexpr int kMaxDepth = 100;
 // Bounds on a message's MIME structure, checked on its bytes before GMime builds an object per
 // part: a message of tiny parts would otherwise cost many times its size in memory and time.
 constexpr std::size_t kMaxMimeParts = 1000;
-constexpr std::size_t kMaxMultiparts = 50;
+// Each multipart has a part at least; a digest of forwarded messages declares many.
+constexpr std::size_t kMaxMultiparts = kMaxMimeParts;
 
 // The options of every GMime call of the plugin, built once and only read afterwards, so they
 // are shared by concurrent requests without a lock. Real mail breaks the RFCs often, hence
@@ -473,9 +475,10 @@ std::optional<long long> decode_date_ms(std::string_view raw) {
 }
 
 // Checks the bounds above: every boundary the message declares, then every line that opens
-// one of them. Text that merely looks like a boundary only makes the count stricter.
+// one of them (looked up by the token the line carries, so the scan stays linear). Text that
+// merely looks like a boundary only makes the count stricter.
 bool within_mime_limits(std::string_view bytes, const std::string& field, Problems& problems) {
-    std::vector<std::string_view> boundaries;
+    std::unordered_set<std::string_view> boundaries;
     static constexpr std::string_view kKey = "boundary=";
     for (std::size_t at = 0; at + kKey.size() <= bytes.size(); ++at) {
         if (!sdk::iequals(bytes.substr(at, kKey.size()), kKey)) continue;
@@ -489,38 +492,40 @@ bool within_mime_limits(std::string_view bytes, const std::string& field, Proble
         }
         if (end == std::string_view::npos) end = bytes.size();
         const std::string_view boundary = bytes.substr(v, end - v);
-        if (boundary.empty() ||
-            std::find(boundaries.begin(), boundaries.end(), boundary) != boundaries.end()) {
-            continue;
-        }
+        if (boundary.empty() || boundaries.count(boundary) != 0) continue;
         if (boundaries.size() == kMaxMultiparts) {
             problems.add(field, "too_many_parts",
                          "the message holds more than " + std::to_string(kMaxMultiparts) +
                              " multiparts, the most a message may nest");
             return false;
         }
-        boundaries.push_back(boundary);
+        boundaries.insert(boundary);
     }
     if (boundaries.empty()) return true;
     std::size_t parts = 0;
     for (std::size_t line = 0; line < bytes.size();) {
+        std::size_t eol = bytes.find('\n', line);
+        if (eol == std::string_view::npos) eol = bytes.size();
         if (bytes.substr(line, 2) == "--") {
-            const std::string_view rest = bytes.substr(line + 2);
-            for (std::string_view boundary : boundaries) {
-                if (rest.substr(0, boundary.size()) == boundary) {
-                    if (++parts > kMaxMimeParts) {
-                        problems.add(field, "too_many_parts",
-                                     "the message holds more than " +
-                                         std::to_string(kMaxMimeParts) +
-                                         " MIME parts, the most a message may have");
-                        return false;
-                    }
-                    break;
+            // "--boundary", "--boundary--", either with trailing white space.
+            std::string_view token = bytes.substr(line + 2, eol - line - 2);
+            while (!token.empty() &&
+                   (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) {
+                token.remove_suffix(1);
+            }
+            const bool opens = boundaries.count(token) != 0;
+            if (!opens && token.size() >= 2 && token.substr(token.size() - 2) == "--") {
+                token.remove_suffix(2);
+            }
+            if (opens || boundaries.count(token) != 0) {
+                if (++parts > kMaxMimeParts) {
+                    problems.add(field, "too_many_parts",
+                                 "the message holds more than " + std::to_string(kMaxMimeParts) +
+                                     " MIME parts, the most a message may have");
+                    return false;
                 }
             }
         }
-        const std::size_t eol = bytes.find('\n', line);
-        if (eol == std::string_view::npos) break;
         line = eol + 1;
     }
     return true;
