@@ -44,6 +44,8 @@ constexpr int kRowsPerRead = 16;
 // The longest /ready waits for the storage to answer a query: a load balancer's probe must get
 // an answer, and a storage that takes longer is not fit to take requests.
 constexpr std::chrono::milliseconds kReadyProbeWait{1000};
+// The longest a read API query may take (at least storage.timeout).
+constexpr std::uint64_t kReadTimeoutMs = 30000;
 
 bool starts_with(const std::string& s, const std::string& prefix) {
     return s.compare(0, prefix.size(), prefix) == 0;
@@ -275,7 +277,11 @@ void AdminApi::stop() {
 Database* AdminApi::database(std::string& error) {
     if (!db_) {
         try {
-            db_ = Database::open(storage_);
+            // A person's filter over a large table may outlast a webhook's storage budget;
+            // the read API's own connection and thread keep that off the webhooks' path.
+            StorageConfig reads = storage_;
+            reads.timeout_ms = std::max<std::uint64_t>(reads.timeout_ms, kReadTimeoutMs);
+            db_ = Database::open(reads);
         } catch (const StorageError& e) {
             error = e.what();
             return nullptr;

@@ -65,8 +65,9 @@ constexpr auto kLingerTime = std::chrono::seconds(5);
 // and the shortest interval between two log lines about it.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 constexpr auto kAcceptLogInterval = std::chrono::seconds(1);
-// File descriptors kept for the gateway's own files (databases, plugins, log) when
-// server.max_connections is derived from the open-file limit.
+// File descriptors kept for the gateway's own files (storage connections, Redis, event loops,
+// log) when server.max_connections is derived from the open-file limit: an eighth of the
+// limit, at least this many, and never more than a quarter of a small limit.
 constexpr std::uint64_t kReservedFiles = 64;
 // What the first read of a kept-alive connection's next request takes at most.
 constexpr std::size_t kFirstReadBytes = 4096;
@@ -782,7 +783,9 @@ void HttpServer::listen() {
         ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY
             ? static_cast<std::uint64_t>(files.rlim_cur)
             : std::numeric_limits<std::uint32_t>::max();
-    const std::uint64_t fitting = open_files - std::min(kReservedFiles, open_files / 4);
+    const std::uint64_t reserved =
+        std::min(open_files / 4, std::max(kReservedFiles, open_files / 8));
+    const std::uint64_t fitting = open_files - reserved;
     std::uint64_t& max = impl_->shared.max_connections;
     max = impl_->config.max_connections != 0 ? impl_->config.max_connections : fitting;
     if (max > fitting) {
