@@ -304,11 +304,11 @@ struct FakeCallbacks {
             FakeCall& call = *static_cast<FakeCall*>(ctx);
             check_thread(call, "emit_message");
             if (call.hook != FakeHook::kParse) {
-                call.result->violations.push_back("emit_message called outside parse");
+                call.result->violations.emplace_back("emit_message called outside parse");
                 return 1;
             }
             if (message == nullptr) {
-                call.result->violations.push_back("emit_message called with NULL");
+                call.result->violations.emplace_back("emit_message called with NULL");
                 return 1;
             }
             if (call.result->messages.size() >= call.max_messages) return 1;
@@ -339,7 +339,7 @@ struct FakeCallbacks {
             FakeCall& call = *static_cast<FakeCall*>(ctx);
             check_thread(call, "set_response");
             if (call.hook != FakeHook::kHandshake) {
-                call.result->violations.push_back("set_response called outside handshake");
+                call.result->violations.emplace_back("set_response called outside handshake");
                 return;
             }
             FakeResponse response;
@@ -359,7 +359,7 @@ struct FakeCallbacks {
             FakeCall& call = *static_cast<FakeCall*>(ctx);
             check_thread(call, "claim_nonce");
             if (call.hook != FakeHook::kVerify) {
-                call.result->violations.push_back("claim_nonce called outside verify");
+                call.result->violations.emplace_back("claim_nonce called outside verify");
                 return 0;
             }
             const std::string key = copy_view(call, nonce, "nonce");
@@ -540,7 +540,7 @@ private:
         result.status = static_cast<Status>(status);
         if (hook == detail::FakeHook::kParse && result.status != Status::kOk &&
             !result.messages.empty()) {
-            result.violations.push_back("parse emitted messages but did not return OK");
+            result.violations.emplace_back("parse emitted messages but did not return OK");
         }
         return result;
     }
@@ -633,7 +633,7 @@ public:
         } else {
             out.creation_.status = Status::kInvalid;
             if (out.creation_.errors.empty()) {
-                out.creation_.violations.push_back("on_create returned NULL without an error");
+                out.creation_.violations.emplace_back("on_create returned NULL without an error");
             }
         }
         return out;
