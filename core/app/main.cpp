@@ -71,10 +71,9 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // glibc's adaptive thresholds made every request (CLD2 allocates a few hundred KiB per
-    // call) grow and trim the heap again, each time with page faults and TLB flushes that a
-    // virtual machine pays dearly: fixed thresholds took 60 % more requests/s on the
-    // benchmark (docs/performance.md) for at most 16 MiB kept free per arena.
+    // With glibc's adaptive thresholds every request (CLD2 allocates a few hundred KiB per
+    // call) grows and trims the heap again, with page faults a virtual machine pays dearly;
+    // fixed thresholds keep at most 16 MiB free per arena instead.
     mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
     try {

@@ -8,13 +8,6 @@
 
 namespace memolib::core {
 
-const ChannelConfig* GatewayConfig::channel(const std::string& name) const {
-    for (const ChannelConfig& c : channels) {
-        if (c.name == name) return &c;
-    }
-    return nullptr;
-}
-
 const std::vector<std::string>& available_stages() {
     static const std::vector<std::string> kStages = {
         "size_limit", "rate_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};

@@ -60,8 +60,6 @@ struct GatewayConfig {
     std::vector<std::string> stages;
     std::vector<ChannelConfig> channels;
     ConfigValue root;
-
-    const ChannelConfig* channel(const std::string& name) const;
 };
 
 /// What the config loader needs to know of a plugin to validate a channel naming it.

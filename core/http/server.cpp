@@ -385,7 +385,7 @@ private:
             // kept when the client asked to close it.
             return write_response(body_follows || !keep_alive_);
         }
-        if (!body_follows) return on_body_read({});
+        if (!body_follows) return on_body_read();
         const std::string* expect = ex_->header("Expect");
         if (expect != nullptr && beast::iequals(*expect, "100-continue")) {
             auto cont =
@@ -449,10 +449,10 @@ private:
             return write_response(true);
         }
         if (ec) return close();
-        on_body_read({});
+        on_body_read();
     }
 
-    void on_body_read(beast::error_code) {
+    void on_body_read() {
         parser_.reset();
         auto self = shared_from_this();
         // Weak: the exchange belongs to this session, and a strong reference back would make
@@ -493,10 +493,9 @@ private:
     }
 
     // The head of our answers (a status line and a few fields) is written into one buffer:
-    // Beast's fields container and generic serializer cost about 20 k instructions an answer,
-    // a quarter of the replay path. CR, LF and NUL are dropped from what goes in, so no value
-    // can split the head. Of two answer headers with one name, the last is sent; the fields
-    // the session writes itself are its own.
+    // Beast's fields container and generic serializer were a large share of the replay path. CR, LF
+    // and NUL are dropped from what goes in, so no value can split the head. Of two answer headers
+    // with one name, the last is sent; the fields the session writes itself are its own.
     void write_head(int status, bool bodiless) {
         auto append = [this](std::string_view text) {
             std::size_t from = 0;

@@ -69,9 +69,8 @@ public:
     virtual void on_complete(const Exchange&) const {}
 };
 
-/// An answer the replay cache keeps: its status and its `messages` array as JSON.
+/// An answer the replay cache keeps (only 200s are): its `messages` array as JSON.
 struct CachedAnswer {
-    int status = 200;
     std::string messages_json;
     /// What the request log line names for a replay answered before parse.
     std::string provider;

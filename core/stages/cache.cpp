@@ -74,16 +74,15 @@ public:
             });
         // Only a first answer is worth replaying: one that stored something.
         if (ex.dry_run || ex.replayed || ex.status != 200 || !stored_any) return;
-        auto answer = std::make_shared<const CachedAnswer>(
-            CachedAnswer{ex.status, ex.messages_json, ex.messages.front().provider,
-                         ex.messages.front().sender_masked});
+        auto answer = std::make_shared<const CachedAnswer>(CachedAnswer{
+            ex.messages_json, ex.messages.front().provider, ex.messages.front().sender_masked});
         if (!ex.raw_fingerprint.empty()) cache_.put(ex.raw_fingerprint, answer);
         cache_.put(fingerprint(ex), std::move(answer));
     }
 
 private:
     static StageResult replay(Exchange& ex, const CachedAnswer& hit) {
-        ex.status = hit.status;
+        ex.status = 200;
         ex.reason = "replayed";
         ex.replayed = true;
         ex.response_content_type = "application/json";

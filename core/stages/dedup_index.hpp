@@ -12,9 +12,9 @@ namespace memolib::core {
 
 /// The dedup fast path: a bounded, thread-safe LRU map from a dedup key (SHA-256 as 64 hex
 /// digits) to the id of the row that holds it. Each entry is its 32-byte digest, the id and
-/// two list links in one flat array, found through an open-addressing table: about 60 bytes an
-/// entry, where a node-based map of strings took about 300 (at the default 100,000 entries,
-/// most of a busy gateway's memory). Keys that are not 64 hex digits are never held.
+/// two list links in one flat array, found through an open-addressing table, so that the
+/// default 100,000 entries cost a fraction of a node-based map of strings. Keys that are not
+/// 64 hex digits are never held.
 class DedupIndex {
 public:
     /// `capacity` 0 disables the index.

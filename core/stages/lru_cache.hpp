@@ -13,7 +13,7 @@
 namespace memolib::core {
 
 /// A bounded, thread-safe LRU map from string keys to values, with an optional time to live.
-/// Shared by the dedup fast path and the replay cache; counts hits, misses and evictions.
+/// The replay cache's store; counts hits, misses and evictions.
 template <class Value>
 class LruCache {
 public:

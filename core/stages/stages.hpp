@@ -24,12 +24,10 @@ std::unique_ptr<Stage> make_dedup_stage(DedupIndex* index);
 std::unique_ptr<Stage> make_cache_stage(ReplayCache& cache);
 std::unique_ptr<Stage> make_persist_stage(BatchWriter& writer, DedupIndex* index);
 
-/// `text` lower-cased, accents of Latin letters removed, every run of non-alphanumerics one
-/// space, with a space at both ends: keywords folded the same way match as whole words.
+/// `text` case- and width-folded, accents removed, every run of characters that are not
+/// letters or digits one space, with a space at both ends: keywords folded the same way match
+/// as whole words.
 std::string fold_for_keywords(std::string_view text);
-
-/// The ISO 639-1 code CLD2 finds reliably in `text`, else "unknown" (also when too short).
-std::string language_of(const std::string& text);
 
 /// The dedup key of a message: SHA-256 (hex) of the channel, the provider and the provider's
 /// message id, or, when there is none, of the channel, provider, sender, whitespace-normalized

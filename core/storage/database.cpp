@@ -570,7 +570,7 @@ private:
     static void fill_row(InsertRow& r, const StoreItem& item) {
         const NormalizedMessage& m = *item.message;
         auto opt = [](const std::string& s) { return s.empty() ? soci::i_null : soci::i_ok; };
-        r.encoded = encode_row(m, *item.raw_payload, *item.content_type);
+        r.encoded = encode_row(m, *item.raw_payload);
         r.channel = m.channel;
         r.provider = m.provider;
         r.external_id = m.external_id;

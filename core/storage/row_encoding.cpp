@@ -38,8 +38,7 @@ std::string attachments_to_json(const NormalizedMessage& message) {
     return {buf.GetString(), buf.GetSize()};
 }
 
-RowText encode_row(const NormalizedMessage& message, const std::string& raw_payload,
-                   const std::string&) {
+RowText encode_row(const NormalizedMessage& message, const std::string& raw_payload) {
     RowText row;
     row.attachments_json = attachments_to_json(message);
     if (message.provider_timestamp_ms != 0) {

@@ -18,8 +18,7 @@ struct RowText {
     std::string raw_payload;
 };
 
-RowText encode_row(const NormalizedMessage& message, const std::string& raw_payload,
-                   const std::string& content_type);
+RowText encode_row(const NormalizedMessage& message, const std::string& raw_payload);
 
 /// The attachment descriptors as a JSON array.
 std::string attachments_to_json(const NormalizedMessage& message);
