@@ -17,11 +17,11 @@
 #include "http/query_string.hpp"
 #include "observability/dashboard_stats.hpp"
 #include "observability/logger.hpp"
-#include "pipeline/time_format.hpp"
-#include "stages/sha256.hpp"
 #include "storage/batch_writer.hpp"
 #include "storage/database.hpp"
 #include "storage/storage_probe.hpp"
+#include "util/sha256.hpp"
+#include "util/time_format.hpp"
 
 namespace memolib::core {
 

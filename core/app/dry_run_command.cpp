@@ -7,9 +7,9 @@
 #include "app/gateway.hpp"
 #include "app/generation.hpp"
 #include "app/webhook_handler.hpp"
-#include "pipeline/time_format.hpp"
 #include "stages/rate_limiter.hpp"
 #include "storage/batch_writer.hpp"
+#include "util/time_format.hpp"
 
 namespace memolib::core {
 

@@ -12,9 +12,9 @@
 #include "observability/dashboard_stats.hpp"
 #include "observability/logger.hpp"
 #include "observability/metrics.hpp"
-#include "pipeline/time_format.hpp"
 #include "plugins/request_view.hpp"
 #include "storage/row_encoding.hpp"
+#include "util/time_format.hpp"
 
 namespace memolib::core {
 

@@ -2,7 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "pipeline/time_format.hpp"
+#include "util/time_format.hpp"
 
 using namespace memolib::core;
 

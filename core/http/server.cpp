@@ -25,7 +25,7 @@
 #include <boost/beast/http.hpp>
 
 #include "observability/logger.hpp"
-#include "pipeline/time_format.hpp"
+#include "util/time_format.hpp"
 
 namespace memolib::core {
 

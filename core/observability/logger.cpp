@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "pipeline/time_format.hpp"
+#include "util/time_format.hpp"
 
 namespace memolib::core {
 

@@ -8,8 +8,8 @@
 #include <hiredis/hiredis.h>
 
 #include "observability/logger.hpp"
-#include "stages/sha256.hpp"
 #include "util/redis_link.hpp"
+#include "util/sha256.hpp"
 
 namespace memolib::core {
 

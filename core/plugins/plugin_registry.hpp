@@ -126,7 +126,4 @@ private:
 /// Builds the memolib_host_t whose callbacks fill `out`.
 memolib_host_t make_host_callbacks(PluginCallResult& out);
 
-/// True when `text` is well-formed UTF-8.
-bool is_valid_utf8(std::string_view text);
-
 }  // namespace memolib::core

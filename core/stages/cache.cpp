@@ -1,7 +1,7 @@
 #include <algorithm>
 
-#include "stages/sha256.hpp"
 #include "stages/stages.hpp"
+#include "util/sha256.hpp"
 
 namespace memolib::core {
 

@@ -1,5 +1,5 @@
-#include "stages/sha256.hpp"
 #include "stages/stages.hpp"
+#include "util/sha256.hpp"
 
 namespace memolib::core {
 

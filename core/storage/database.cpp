@@ -20,9 +20,9 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include "observability/logger.hpp"
-#include "pipeline/time_format.hpp"
 #include "storage/migrations.hpp"
 #include "storage/row_encoding.hpp"
+#include "util/time_format.hpp"
 
 namespace memolib::core {
 

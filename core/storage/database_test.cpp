@@ -9,11 +9,11 @@
 #include <boost/test/unit_test.hpp>
 #include <soci/soci.h>
 
-#include "pipeline/time_format.hpp"
-#include "stages/sha256.hpp"
 #include "stages/stages.hpp"
 #include "storage/batch_writer.hpp"
 #include "storage/migrations.hpp"
+#include "util/sha256.hpp"
+#include "util/time_format.hpp"
 
 using namespace memolib::core;
 namespace fs = std::filesystem;

@@ -2,8 +2,8 @@
 
 #include <soci/soci.h>
 
-#include "pipeline/time_format.hpp"
 #include "stages/stages.hpp"
+#include "util/time_format.hpp"
 
 namespace memolib::core {
 

@@ -4,8 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "pipeline/time_format.hpp"
-#include "plugins/plugin_registry.hpp"
+#include "util/time_format.hpp"
+#include "util/utf8.hpp"
 
 namespace memolib::core {
 

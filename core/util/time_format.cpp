@@ -1,4 +1,4 @@
-#include "pipeline/time_format.hpp"
+#include "util/time_format.hpp"
 
 #include <chrono>
 #include <cstdio>

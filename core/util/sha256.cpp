@@ -1,4 +1,4 @@
-#include "stages/sha256.hpp"
+#include "util/sha256.hpp"
 
 #include <memory>
 #include <stdexcept>
