@@ -216,9 +216,11 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_503_with_retry_after_and_recovers_without_re
     load.stop();
     LoadRecord record = load.snapshot();
     for (const ReadyAnswer& ready : ready_while_full) {
+        // Read while the load still met the full disk: /ready says so for a few seconds after
+        // the last failed write only, so that a load balancer tries the instance again.
         BOOST_TEST_CONTEXT("/ready while full: " << ready.status << " " << ready.body) {
-            check_error(http_get(port, "/ready"), 503, "storage_unavailable");
             BOOST_TEST(ready.status == 503);
+            BOOST_TEST(ready.body.find("\"storage_unavailable\"") != std::string::npos);
         }
     }
 
@@ -269,7 +271,7 @@ BOOST_AUTO_TEST_CASE(a_hung_redis_stalls_no_more_than_the_requests_in_flight_and
     RedisServer redis;
     config.stages = {"size_limit", "rate_limit", "verify", "parse", "dedup", "persist"};
     config.pipeline_extra =
-        "  rate_limit: {backend: redis, redis_url: \"" + redis.url() + "\", timeout: 200ms}\n";
+        "  rate_limit: {backend: redis, redis_url: \"" + redis.url() + "\", timeout: 1s}\n";
     ChannelConfig form = GatewayConfig::form_channel();
     form.settings.emplace_back("rate_limit", "{requests: 1000000, window: 1h, key: channel}");
     config.channels = {form};
@@ -314,14 +316,15 @@ BOOST_AUTO_TEST_CASE(a_hung_redis_stalls_no_more_than_the_requests_in_flight_and
         if (answer.sent_at < frozen || answer.sent_at > thaw_began) continue;
         ++during;
         slowest = std::max<long long>(slowest, answer.latency.count());
-        // A request that waited for Redis's timeout (200 ms), or behind one that did.
-        if (answer.latency >= milliseconds(150)) ++stalled;
+        // A request that waited for Redis's timeout (1 s), or behind one that did: far above
+        // what a commit's fsync ever takes on a busy machine.
+        if (answer.latency >= milliseconds(800)) ++stalled;
     }
     BOOST_TEST(record.unanswered.empty());
     BOOST_TEST(during >= 50U, "the load went on during the freeze: " << during << " requests");
     BOOST_TEST(stalled <= static_cast<std::size_t>(kClients),
                stalled << " requests during the freeze waited for Redis");
-    BOOST_TEST(slowest < 1000, "the slowest request during the freeze took " << slowest << " ms");
+    BOOST_TEST(slowest < 3000, "the slowest request during the freeze took " << slowest << " ms");
     BOOST_TEST(count_events(events, events_before, events_frozen, "rate_limit_redis_unavailable") ==
                1U);
     BOOST_TEST(count_events(events, events_before, events_frozen, "rate_limit_redis_recovered") ==
