@@ -28,11 +28,10 @@ namespace {
 constexpr const char* kUrlencoded = "application/x-www-form-urlencoded";
 
 std::string email_fixture(const std::string& name) {
-    const std::string path =
-        std::string(MEMOLIB_SOURCE_DIR) + "/plugins/email/tests/fixtures/" + name;
-    std::ifstream in(path, std::ios::binary);
-    BOOST_REQUIRE_MESSAGE(in, "cannot open " << path);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    const std::string text =
+        read_file(std::string(MEMOLIB_SOURCE_DIR) + "/plugins/email/tests/fixtures/" + name);
+    BOOST_REQUIRE_MESSAGE(!text.empty(), "cannot read the fixture " << name);
+    return text;
 }
 
 // A multipart/form-data body as curl -F writes it: CRLF line ends, the closing delimiter

@@ -387,13 +387,20 @@ BOOST_FIXTURE_TEST_CASE(a_mailgun_signature_is_not_reusable_with_another_body,
     BOOST_TEST(rows() == 1);
 }
 
-BOOST_FIXTURE_TEST_CASE(a_hung_redis_stalls_one_mailgun_request_not_one_a_second, GatewayFixture) {
+// The email channel with its Mailgun key, its token claims kept in a Redis of its own.
+struct MailgunRedisFixture : GatewayFixture {
     RedisServer redis;
-    config.stages = {"size_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
-    config.channels = {email_channel()};
-    config.pipeline_extra =
-        "  rate_limit: {backend: redis, redis_url: \"" + redis.url() + "\", timeout: 1s}\n";
-    start();
+    MailgunRedisFixture() {
+        config.stages = {"size_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
+        config.channels = {email_channel()};
+        config.pipeline_extra =
+            "  rate_limit: {backend: redis, redis_url: \"" + redis.url() + "\", timeout: 1s}\n";
+        start();
+    }
+};
+
+BOOST_FIXTURE_TEST_CASE(a_hung_redis_stalls_one_mailgun_request_not_one_a_second,
+                        MailgunRedisFixture) {
     answered_id(post(port, kUrlencoded, mailgun_body(sign(kMailgunKey, now_seconds()))), "stored");
 
     // A stopped Redis still accepts connections and never answers: the first claim waits for
@@ -429,13 +436,7 @@ BOOST_FIXTURE_TEST_CASE(a_hung_redis_stalls_one_mailgun_request_not_one_a_second
     answered_id(post(port, kUrlencoded, mailgun_body(sign(kMailgunKey, now_seconds()))), "stored");
 }
 
-BOOST_FIXTURE_TEST_CASE(instances_sharing_redis_share_mailgun_tokens, GatewayFixture) {
-    RedisServer redis;
-    config.stages = {"size_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
-    config.channels = {email_channel()};
-    config.pipeline_extra =
-        "  rate_limit: {backend: redis, redis_url: \"" + redis.url() + "\", timeout: 1s}\n";
-    start();
+BOOST_FIXTURE_TEST_CASE(instances_sharing_redis_share_mailgun_tokens, MailgunRedisFixture) {
     // A second instance on its own database: only Redis is shared.
     GatewayConfig second_config = config;
     second_config.storage_url = (dir / "second.db").string();

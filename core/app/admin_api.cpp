@@ -22,6 +22,7 @@
 #include "storage/storage_probe.hpp"
 #include "util/sha256.hpp"
 #include "util/time_format.hpp"
+#include "util/utf8.hpp"
 
 namespace memolib::core {
 
@@ -91,20 +92,6 @@ void put_json(JsonWriter& w, const char* key, const std::string& json, bool arra
         w.String(json.c_str(), static_cast<rapidjson::SizeType>(json.size()));
     else
         doc.Accept(w);
-}
-
-// Cuts `text` to `max_chars` UTF-8 characters; true when it was longer.
-bool cut_to_chars(std::string& text, std::size_t max_chars) {
-    std::size_t chars = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
-        if (chars == max_chars) {
-            text.resize(i);
-            return true;
-        }
-        ++chars;
-    }
-    return false;
 }
 
 // Which texts a list entry shows cut (the list says so for each entry).
@@ -372,6 +359,8 @@ void AdminApi::list_messages(Exchange& ex) {
     bool exhausted = false;
     // Rows are read a few at a time until the page is full, by count or by size; one row past
     // the page says whether there is a next one.
+    // One message at a time, so that its size is known before it joins the page.
+    rapidjson::StringBuffer one;
     while (!more && !exhausted) {
         q.limit = std::min(page_size - written + 1, kRowsPerRead);
         std::vector<StoredMessage> rows;
@@ -390,7 +379,7 @@ void AdminApi::list_messages(Exchange& ex) {
             ListCuts cuts;
             cuts.text = cut_to_chars(m.text, kListTextChars);
             cuts.html = cut_to_chars(m.html, kListTextChars);
-            rapidjson::StringBuffer one;
+            one.Clear();
             JsonWriter mw(one);
             write_message(mw, m, false, &cuts);
             // The comma before it, and room for the cursor and request id after the array.

@@ -6,6 +6,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "util/time_format.hpp"
+
 namespace memolib::core {
 
 namespace {
@@ -14,12 +16,6 @@ constexpr double kSmallestMs = 0.01;
 constexpr double kGrowth = 1.1;
 // 0.01 ms to about 10 minutes.
 constexpr std::size_t kBuckets = 190;
-
-std::int64_t steady_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
 
 struct Totals {
     std::uint64_t requests = 0, success = 0, errors = 0, duplicates = 0;

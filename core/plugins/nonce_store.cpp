@@ -15,10 +15,14 @@ namespace memolib::core {
 
 namespace {
 
-// The key of a claim: SHA-256 of its scope and nonce, so that a long nonce costs no more
+// A claim is known by SHA-256 of its scope and nonce, so that a long nonce costs no more
 // memory than a short one and no two scopes share a claim.
+Sha256Digest claim_digest(std::string_view scope, std::string_view nonce) {
+    return sha256({scope, std::string_view("\0", 1), nonce});
+}
+
 std::string claim_key(std::string_view scope, std::string_view nonce) {
-    const Sha256Digest digest = sha256({scope, std::string_view("\0", 1), nonce});
+    const Sha256Digest digest = claim_digest(scope, nonce);
     return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
 }
 
@@ -80,8 +84,7 @@ public:
 
     Claim claim(std::string_view scope, std::string_view nonce, std::string_view body_digest,
                 std::int64_t ttl_ms, std::int64_t) override {
-        const std::string key =
-            "memolib:nonce:" + to_hex(sha256({scope, std::string_view("\0", 1), nonce}));
+        const std::string key = "memolib:nonce:" + to_hex(claim_digest(scope, nonce));
         const std::string digest(body_digest);
         const std::string ttl = std::to_string(ttl_ms);
         Claim claim = Claim::kUnknown;

@@ -6,6 +6,7 @@
 
 #include "observability/logger.hpp"
 #include "observability/metrics.hpp"
+#include "util/time_format.hpp"
 
 namespace memolib::core {
 
@@ -22,12 +23,6 @@ constexpr std::size_t kLoadedCheckpointMessages = 256;
 // How long a full storage keeps /ready at 503 without a new failure: the Retry-After the
 // providers are given.
 constexpr std::int64_t kFullReportMs = 5000;
-
-std::int64_t steady_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
 
 }  // namespace
 

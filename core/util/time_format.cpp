@@ -124,4 +124,10 @@ std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text) {
            fraction_ms;
 }
 
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 }  // namespace memolib::core

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 namespace memolib::core {
 
@@ -50,6 +51,19 @@ bool is_valid_utf8(std::string_view text) {
         i += len;
     }
     return true;
+}
+
+bool cut_to_chars(std::string& text, std::size_t max_chars) {
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+        if (chars == max_chars) {
+            text.resize(i);
+            return true;
+        }
+        ++chars;
+    }
+    return false;
 }
 
 }  // namespace memolib::core

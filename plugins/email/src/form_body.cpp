@@ -36,9 +36,6 @@ std::optional<FormBody> read_form(bool multipart, std::string_view content_type,
             return std::nullopt;
         }
         form.fields = std::move(*fields);
-        if (!charset.empty()) {
-            for (const auto& field : form.fields) form.converted.push_back(field.first);
-        }
         return form;
     }
     auto parts = common::parse_multipart(content_type, body, error);
