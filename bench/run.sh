@@ -16,6 +16,9 @@
 # Options (defaults in brackets):
 #   --gateway PATH          the binary; nothing is built [build/release/bin/memolib-gateway]
 #   --plugins DIR           its plugins [the binary's ../plugins]
+#   --baseline PATH         another gateway binary (an older build) measured as target
+#                           'baseline', alternating with 'gateway' in every round (optional)
+#   --baseline-plugins DIR  its plugins [that binary's ../plugins]
 #   --rounds R              rounds [3]
 #   --threads T             wrk -t [1]
 #   --connections C         wrk -c, every workload but connections [64]
@@ -43,7 +46,7 @@ original_args=("$@")
 
 gateway=$repo/build/release/bin/memolib-gateway plugins=""
 rounds=3 threads=1 connections=64 many_connections=1000 duration=15 warmup=3 timeout=30s
-gateway_threads=2 log_level=info peers_dir="" out="" keep=0
+gateway_threads=2 log_level=info peers_dir="" out="" keep=0 baseline="" baseline_plugins=""
 workloads=sqlite,postgresql,replay,connections,mixed
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
@@ -51,6 +54,8 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
     --gateway) gateway=$(realpath -m "$2"); shift 2 ;;
     --plugins) plugins=$(realpath -m "$2"); shift 2 ;;
+    --baseline) baseline=$(realpath -m "$2"); shift 2 ;;
+    --baseline-plugins) baseline_plugins=$(realpath -m "$2"); shift 2 ;;
     --workloads) workloads=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
@@ -81,6 +86,11 @@ done
 [[ -n "$plugins" ]] || plugins=$(realpath -m "$(dirname "$gateway")/../plugins")
 [[ -x "$gateway" ]] || { echo "run.sh: no gateway at $gateway (build it first, e.g. cmake --preset release && cmake --build --preset release, or pass --gateway)" >&2; exit 1; }
 [[ -d "$plugins" ]] || { echo "run.sh: no plugins directory $plugins (pass --plugins)" >&2; exit 1; }
+if [[ -n "$baseline" ]]; then
+    [[ -n "$baseline_plugins" ]] || baseline_plugins=$(realpath -m "$(dirname "$baseline")/../plugins")
+    [[ -x "$baseline" ]] || { echo "run.sh: no baseline gateway at $baseline" >&2; exit 1; }
+    [[ -d "$baseline_plugins" ]] || { echo "run.sh: no plugins directory $baseline_plugins (pass --baseline-plugins)" >&2; exit 1; }
+fi
 # The replay workload re-posts 100 messages per wrk thread; the bench config's replay cache
 # holds 1000 answers.
 if [[ ",$workloads," == *,replay,* ]] && ((threads * 100 > 1000)); then
@@ -237,7 +247,7 @@ new_pg_database() {
 # Sets target_pid, target_base (http://127.0.0.1:PORT), rows_kind and rows_where
 # (sqlite FILE | postgresql URL | none).
 start_gateway() {
-    local backend=$1 name=$2 log=$3 db
+    local backend=$1 name=$2 log=$3 binary=${4:-$gateway} plugin_dir=${5:-$plugins} db
     if [[ $backend == sqlite ]]; then
         db=$work/$name.db
         rows_kind=sqlite rows_where=$db
@@ -245,8 +255,8 @@ start_gateway() {
         db=$(new_pg_database "$name")
         rows_kind=postgresql rows_where=$db
     fi
-    MEMOLIB_BENCH_PLUGINS=$plugins MEMOLIB_BENCH_DB=$db MEMOLIB_BENCH_LOG_LEVEL=$log_level \
-        MEMOLIB_BENCH_THREADS=$gateway_threads setsid "$gateway" serve -c "$bench_dir/gateway.$backend.yaml" \
+    MEMOLIB_BENCH_PLUGINS=$plugin_dir MEMOLIB_BENCH_DB=$db MEMOLIB_BENCH_LOG_LEVEL=$log_level \
+        MEMOLIB_BENCH_THREADS=$gateway_threads setsid "$binary" serve -c "$bench_dir/gateway.$backend.yaml" \
         >"$log" 2>&1 &
     target_pid=$!
     local port=""
@@ -349,6 +359,7 @@ measure() {
     local started=1
     case "$target" in
     gateway) start_gateway "$backend" "${workload}_gateway_r$round" "$log" || started=0 ;;
+    baseline) start_gateway "$backend" "${workload}_baseline_r$round" "$log" "$baseline" "$baseline_plugins" || started=0 ;;
     nginx) start_nginx "$log" || started=0 ;;
     node-seed) start_node_seed "${workload}_node_seed_r$round" "$log" || started=0 ;;
     esac
@@ -441,7 +452,7 @@ measure() {
     if [[ "$unread" != - ]] && ((unread > conns + errors)); then
         echo "run.sh: SUSPICIOUS: $label: $unread rows more than 2xx answers, above the $conns requests that can be in flight" >&2
     fi
-    if [[ $workload == replay && $target == gateway ]] && ((replayed < ok)); then
+    if [[ $workload == replay && ($target == gateway || $target == baseline) ]] && ((replayed < ok)); then
         echo "run.sh: $label: $((ok - replayed)) of $ok answers were not replays" >&2
     fi
 }
@@ -449,6 +460,7 @@ measure() {
 # ---------------------------------------------------------------- the run
 targets_of() {  # the targets of a workload, in their first-round order
     local t="gateway"
+    [[ -n "$baseline" ]] && t="$t baseline"
     if [[ -n "$peers_dir" ]]; then
         case "$1" in
         sqlite) t="$t nginx" ;;
@@ -467,6 +479,7 @@ fs_of() { stat -f -c %T "$1" 2>/dev/null || echo unknown; }
     echo "- load when starting: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
     echo "- storage: work dir $work on $(fs_of "$work") (SQLite files$([[ $needs_pg == 1 ]] && echo ", PostgreSQL data on $(fs_of "$(cat "$work/pg/datadir")")"))"
     echo "- gateway: $gateway ($("$gateway" --version 2>/dev/null | head -n 1)), git $(git -C "$repo" rev-parse --short HEAD 2>/dev/null)$(git -C "$repo" diff --quiet 2>/dev/null || echo ' + local changes'), server.threads $gateway_threads, log level $log_level to a file, verify: off"
+    [[ -n "$baseline" ]] && echo "- baseline: $baseline ($("$baseline" --version 2>/dev/null | head -n 1)), plugins $baseline_plugins"
     echo "- wrk: $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }') -t$threads -c$connections (connections workload: -c$many_connections) -d${duration}s --timeout $timeout --latency, warm-up ${warmup}s, $rounds round(s)"
     [[ $needs_pg == 1 ]] && echo "- PostgreSQL: $(psql_at "$pg_url" 'SHOW server_version'), throwaway cluster (scripts/pg.sh), fsync, synchronous_commit and full_page_writes on"
     [[ -n "$peers_dir" ]] && echo "- peers: $peers_dir (nginx $( (nginx -v 2>&1 || /usr/sbin/nginx -v 2>&1) | sed 's/.*nginx\///'), node $(node --version))"

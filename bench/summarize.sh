@@ -8,7 +8,7 @@
 # request and busy cores; 2xx, replays, non-2xx, new rows, lost and unread summed over the
 # rounds (one lost message in any round is a failure). "× nginx": the median req/s over the
 # nginx ceiling's median in the same workload. Then the same medians side by side, one line
-# per workload.
+# per workload, and, when run.sh had a --baseline, this build over the baseline.
 set -euo pipefail
 results=${1:?usage: summarize.sh RESULTS.tsv}
 
@@ -77,5 +77,19 @@ END {
         printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
             workloads[w], fmt(gr, 0), fmt(sr, 0), fmt(nr, 0), ratio(gr, sr), ratio(gr, nr),
             fmt(gp, 2), fmt(sp, 2), ratio(sp, gp), gm, sm, fmt(gc, 0), fmt(nc, 0), ratio(gc, nc)
+    }
+    has_baseline = 0
+    for (w = 1; w <= nw; w++) if ((workloads[w] SUBSEP "baseline") in rps) has_baseline = 1
+    if (!has_baseline) exit
+    print ""
+    print "This build against the baseline (run.sh --baseline; medians; a ratio is this build'\''s figure over the baseline'\''s):"
+    print ""
+    print "| workload | gateway req/s | baseline req/s | req/s ÷ baseline | gateway p99 ms | baseline p99 ms | gateway CPU µs/req | baseline CPU µs/req | CPU ÷ baseline |"
+    print "|---|---|---|---|---|---|---|---|---|"
+    for (w = 1; w <= nw; w++) {
+        g = workloads[w] SUBSEP "gateway"; b = workloads[w] SUBSEP "baseline"
+        if (!(g in rps) || !(b in rps)) continue
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", workloads[w], fmt(rps[g], 0), fmt(rps[b], 0),
+            ratio(rps[g], rps[b]), fmt(p99[g], 2), fmt(p99[b], 2), fmt(cpu[g], 0), fmt(cpu[b], 0), ratio(cpu[g], cpu[b])
     }
 }' "$results"
