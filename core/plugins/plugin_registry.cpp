@@ -8,6 +8,8 @@
 #include <filesystem>
 
 #include <boost/dll/shared_library.hpp>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "config/gateway_config.hpp"
 #include "observability/logger.hpp"
@@ -99,6 +101,15 @@ void cb_error(void* ctx, memolib_str_t field, memolib_str_t code, memolib_str_t 
 
 void cb_response(void* ctx, int status, memolib_str_t content_type, memolib_bytes_t body) {
     auto& out = *static_cast<PluginCallResult*>(ctx);
+    if (out.hook != PluginHook::kHandshake && out.hook != PluginHook::kAnswer) {
+        out.violations.emplace_back("set_response called outside handshake and answer");
+        return;
+    }
+    if (out.hook == PluginHook::kAnswer && !answer_status_allowed(out.outcome, status)) {
+        out.violations.push_back("set_response: status " + std::to_string(status) +
+                                 " changes the outcome's class");
+        return;
+    }
     out.response_status = status;
     out.response_content_type = str(content_type);
     out.response_body.assign(reinterpret_cast<const char*>(body.ptr),
@@ -137,7 +148,58 @@ int cb_claim_nonce(void* ctx, memolib_str_t nonce, std::int64_t ttl_ms) {
     }
 }
 
+// The hashes abi.h names for hmac and digest; nothing else, so that a plugin's choice is one
+// every host build has.
+const EVP_MD* named_digest(memolib_str_t name) {
+    const std::string_view n(name.ptr == nullptr ? "" : name.ptr, name.len);
+    if (n == "sha256") return EVP_sha256();
+    if (n == "sha1") return EVP_sha1();
+    if (n == "sha512") return EVP_sha512();
+    if (n == "md5") return EVP_md5();
+    return nullptr;
+}
+
+std::size_t cb_hmac(void* /*ctx*/, memolib_str_t algorithm, memolib_bytes_t key,
+                    memolib_bytes_t data, std::uint8_t* out, std::size_t out_size) {
+    const EVP_MD* md = named_digest(algorithm);
+    if (md == nullptr || out == nullptr || out_size < static_cast<std::size_t>(EVP_MD_size(md)))
+        return 0;
+    static const std::uint8_t kEmpty = 0;
+    unsigned int n = 0;
+    const bool ok = HMAC(md, key.ptr != nullptr ? key.ptr : &kEmpty, static_cast<int>(key.len),
+                         data.ptr != nullptr ? data.ptr : &kEmpty, data.len, out, &n) != nullptr;
+    return ok ? n : 0;
+}
+
+std::size_t cb_digest(void* /*ctx*/, memolib_str_t algorithm, memolib_bytes_t data,
+                      std::uint8_t* out, std::size_t out_size) {
+    const EVP_MD* md = named_digest(algorithm);
+    if (md == nullptr || out == nullptr || out_size < static_cast<std::size_t>(EVP_MD_size(md)))
+        return 0;
+    static const std::uint8_t kEmpty = 0;
+    unsigned int n = 0;
+    const bool ok =
+        EVP_Digest(data.ptr != nullptr ? data.ptr : &kEmpty, data.len, out, &n, md, nullptr) == 1;
+    return ok ? n : 0;
+}
+
+// True when the descriptor's writer set a struct_size that reaches `end` (a field's offset
+// plus its size): an older plugin's descriptor stops before the fields appended since.
+bool covers(const memolib_plugin_descriptor_t* d, std::size_t end) { return d->struct_size >= end; }
+
 }  // namespace
+
+bool answer_status_allowed(memolib_outcome_kind_t outcome, int status) {
+    const bool success = status >= 200 && status <= 299;
+    switch (outcome) {
+        case MEMOLIB_OUTCOME_DUPLICATE:
+            return success || status == 409;
+        case MEMOLIB_OUTCOME_REJECTED:
+            return status >= 400 && status <= 499 && status != 429;
+        default:
+            return success;
+    }
+}
 
 memolib_host_t make_host_callbacks(PluginCallResult& out) {
     memolib_host_t host{};
@@ -148,6 +210,8 @@ memolib_host_t make_host_callbacks(PluginCallResult& out) {
     host.set_response = &cb_response;
     host.log = &cb_log;
     host.claim_nonce = &cb_claim_nonce;
+    host.hmac = &cb_hmac;
+    host.digest = &cb_digest;
     return host;
 }
 
@@ -169,6 +233,7 @@ std::shared_ptr<ChannelInstance> ChannelInstance::create(std::shared_ptr<const L
     cfg.channel = {channel.data(), channel.size()};
     PluginCallResult result;
     result.channel = &channel;
+    result.hook = PluginHook::kCreate;
     memolib_host_t host = make_host_callbacks(result);
     memolib_instance_t* instance = plugin->descriptor->on_create(&cfg, &host);
     if (instance == nullptr) {
@@ -186,6 +251,7 @@ ChannelInstance::~ChannelInstance() { plugin_->descriptor->on_destroy(instance_)
 memolib_status_t ChannelInstance::verify(const memolib_request_t& request,
                                          PluginCallResult& out) const {
     out.channel = &channel_;
+    out.hook = PluginHook::kVerify;
     memolib_host_t host = make_host_callbacks(out);
     return plugin_->descriptor->on_verify(instance_, &request, &host);
 }
@@ -194,6 +260,7 @@ memolib_status_t ChannelInstance::handshake(const memolib_request_t& request,
                                             PluginCallResult& out) const {
     if (plugin_->descriptor->on_handshake == nullptr) return MEMOLIB_NOT_HANDLED;
     out.channel = &channel_;
+    out.hook = PluginHook::kHandshake;
     memolib_host_t host = make_host_callbacks(out);
     return plugin_->descriptor->on_handshake(instance_, &request, &host);
 }
@@ -201,8 +268,20 @@ memolib_status_t ChannelInstance::handshake(const memolib_request_t& request,
 memolib_status_t ChannelInstance::parse(const memolib_request_t& request,
                                         PluginCallResult& out) const {
     out.channel = &channel_;
+    out.hook = PluginHook::kParse;
     memolib_host_t host = make_host_callbacks(out);
     return plugin_->descriptor->on_parse(instance_, &request, &host);
+}
+
+memolib_status_t ChannelInstance::answer(const memolib_request_t& request,
+                                         const memolib_outcome_t& outcome,
+                                         PluginCallResult& out) const {
+    if (!plugin_->shapes_answers) return MEMOLIB_NOT_HANDLED;
+    out.channel = &channel_;
+    out.hook = PluginHook::kAnswer;
+    out.outcome = outcome.kind;
+    memolib_host_t host = make_host_callbacks(out);
+    return plugin_->descriptor->on_answer(instance_, &request, &outcome, &host);
 }
 
 void PluginRegistry::load_directory(const std::string& directory) {
@@ -303,6 +382,12 @@ std::optional<std::string> PluginRegistry::check_and_add(
         if (channel_core_schema().property(key) != nullptr) {
             return "config key '" + key + "' is reserved by the host";
         }
+    }
+    if (covers(d, offsetof(memolib_plugin_descriptor_t, on_answer) + sizeof(d->on_answer)))
+        plugin->shapes_answers = d->on_answer != nullptr;
+    if (covers(d, offsetof(memolib_plugin_descriptor_t, person_facing_providers) +
+                      sizeof(d->person_facing_providers))) {
+        plugin->person_facing_providers = string_list(d->person_facing_providers);
     }
     plugin->descriptor = d;
     plugin->library = std::move(lib);

@@ -34,6 +34,10 @@ struct LoadedPlugin {
     std::uint64_t default_rate_window_ms = 0;
     std::string schema_yaml;
     SchemaNode schema;
+    /// ABI 1.1: providers whose duplicates are answered 409 by default (a person reads them).
+    std::vector<std::string> person_facing_providers;
+    /// ABI 1.1: the plugin shapes answers (on_answer).
+    bool shapes_answers = false;
     const memolib_plugin_descriptor_t* descriptor = nullptr;
     std::shared_ptr<boost::dll::shared_library> library;
 };
@@ -49,8 +53,18 @@ struct NonceScope {
     std::int64_t now_ms = 0;
 };
 
+/// The plugin hook a PluginCallResult belongs to: some callbacks are only valid in some hooks.
+enum class PluginHook { kCreate, kVerify, kHandshake, kParse, kAnswer };
+
 /// What one hook call handed back through the host callbacks.
 struct PluginCallResult {
+    /// Set by ChannelInstance before the call.
+    PluginHook hook = PluginHook::kCreate;
+    /// answer: the outcome's kind, which the status set_response gives must keep.
+    memolib_outcome_kind_t outcome = MEMOLIB_OUTCOME_STORED;
+    /// What the plugin did that the ABI does not allow (set_response outside handshake and
+    /// answer, a status that changes the outcome's class); the host ignored it.
+    std::vector<std::string> violations;
     std::vector<NormalizedMessage> messages;
     std::vector<FieldError> errors;
     std::optional<int> response_status;
@@ -83,6 +97,11 @@ public:
     /// MEMOLIB_NOT_HANDLED when the plugin has no handshake.
     memolib_status_t handshake(const memolib_request_t& request, PluginCallResult& out) const;
     memolib_status_t parse(const memolib_request_t& request, PluginCallResult& out) const;
+    /// ABI 1.1: the plugin's form of the answer to `outcome`, in out.response_* when it set one
+    /// that keeps the outcome's class (a violation otherwise). MEMOLIB_NOT_HANDLED when the
+    /// plugin does not shape answers.
+    memolib_status_t answer(const memolib_request_t& request, const memolib_outcome_t& outcome,
+                            PluginCallResult& out) const;
 
     const LoadedPlugin& plugin() const { return *plugin_; }
 
@@ -122,6 +141,10 @@ private:
     std::map<std::string, std::shared_ptr<const LoadedPlugin>> plugins_;
     std::vector<std::pair<std::string, std::string>> refused_;
 };
+
+/// True when an answer to an `outcome` request may have HTTP status `status` (abi.h,
+/// memolib_host_t::set_response).
+bool answer_status_allowed(memolib_outcome_kind_t outcome, int status);
 
 /// Builds the memolib_host_t whose callbacks fill `out`.
 memolib_host_t make_host_callbacks(PluginCallResult& out);

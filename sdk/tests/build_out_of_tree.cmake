@@ -4,6 +4,8 @@
 # Configures and builds an out-of-tree plugin project against the SDK installed in PREFIX, as a
 # third party would, checks that it found that SDK and no other, then runs the project's own
 # tests. EXPECT_NEEDED names a library the plugin must link (libc++.so.1 for the clang build).
+# With PLUGIN, <PLUGIN>.so must export its entry point and nothing else (the SDK's version
+# script).
 cmake_minimum_required(VERSION 3.22)
 if(NOT BUILD_TYPE)
   set(BUILD_TYPE Debug)
@@ -40,6 +42,15 @@ if(EXPECT_NEEDED)
   string(FIND "${dynamic}" "Shared library: [${EXPECT_NEEDED}]" found)
   if(found EQUAL -1)
     message(FATAL_ERROR "${PLUGIN}.so does not link ${EXPECT_NEEDED}:\n${dynamic}")
+  endif()
+endif()
+if(PLUGIN)
+  execute_process(COMMAND nm -D --defined-only --format=posix ${BINARY}/${PLUGIN}.so
+    OUTPUT_VARIABLE exported RESULT_VARIABLE status)
+  string(REGEX REPLACE " [^\n]*" "" exported "${exported}")
+  string(STRIP "${exported}" exported)
+  if(NOT status EQUAL 0 OR NOT exported STREQUAL "memolib_plugin_v1")
+    message(FATAL_ERROR "${PLUGIN}.so must export memolib_plugin_v1 alone; it exports:\n${exported}")
   endif()
 endif()
 run(${CMAKE_CTEST_COMMAND} --test-dir ${BINARY} --output-on-failure)

@@ -283,6 +283,22 @@ std::vector<std::string> compare_case(const FixtureCase& c, const Outcome& o) {
             }
         }
     }
+    for (const std::string& v : o.violations) out.push_back("ABI violation: " + v);
+    if (c.expect_answer) {
+        const int got = o.answer_status.value_or(0);
+        if (got != c.expect_answer->status) {
+            out.push_back("expected the plugin's answer " +
+                          std::to_string(c.expect_answer->status) + ", got " + std::to_string(got) +
+                          (got == 0 ? " (the host's)" : ""));
+        }
+        if (c.expect_answer->content_type &&
+            *c.expect_answer->content_type != o.answer_content_type)
+            out.push_back("answer content type: expected '" + *c.expect_answer->content_type +
+                          "', got '" + o.answer_content_type + "'");
+        if (c.expect_answer->body && *c.expect_answer->body != o.answer_body)
+            out.push_back("answer body: expected '" + *c.expect_answer->body + "', got '" +
+                          o.answer_body + "'");
+    }
     for (const auto& [field, code] : c.expect_errors) {
         const bool found = std::any_of(o.errors.begin(), o.errors.end(), [&](const auto& e) {
             return e.field == field && e.code == code;

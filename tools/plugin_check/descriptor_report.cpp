@@ -38,8 +38,12 @@ void print_descriptor(const core::LoadedPlugin& p) {
     std::printf("defaults      max_body %llu bytes, rate limit %u per %llu ms\n",
                 static_cast<unsigned long long>(p.default_max_body), p.default_rate_requests,
                 static_cast<unsigned long long>(p.default_rate_window_ms));
-    std::printf("hooks         on_create on_destroy on_verify on_parse%s\n",
-                p.descriptor->on_handshake != nullptr ? " on_handshake" : "");
+    std::printf("hooks         on_create on_destroy on_verify on_parse%s%s\n",
+                p.descriptor->on_handshake != nullptr ? " on_handshake" : "",
+                p.shapes_answers ? " on_answer" : "");
+    std::printf("duplicates    409 for %s, 200 for every other provider\n",
+                p.person_facing_providers.empty() ? "none"
+                                                  : join(p.person_facing_providers).c_str());
     std::printf("config        %zu key(s)\n", p.schema.properties.size());
     for (const auto& [key, node] : p.schema.properties) {
         std::string flags = core::type_name(node.type);

@@ -92,6 +92,21 @@ void read_expect(const rapidjson::Value& expect, FixtureCase& out) {
         }
         out.expect_messages = std::move(list);
     }
+    if (const auto* answer = member(expect, "answer")) {
+        if (!answer->IsObject()) throw std::runtime_error("expect.answer: expected an object");
+        FixtureCase::ExpectedAnswer a;
+        const rapidjson::Value* s = member(*answer, "status");
+        if (s == nullptr || !s->IsInt()) {
+            throw std::runtime_error(
+                "expect.answer.status: required, the plugin's status (0: the host's answer)");
+        }
+        a.status = s->GetInt();
+        if (member(*answer, "content_type") != nullptr)
+            a.content_type = string_or(*answer, "content_type", "expect.answer");
+        if (member(*answer, "body") != nullptr)
+            a.body = string_or(*answer, "body", "expect.answer");
+        out.expect_answer = std::move(a);
+    }
     if (const auto* errors = member(expect, "errors")) {
         if (!errors->IsArray()) throw std::runtime_error("expect.errors: expected an array");
         for (const auto& e : errors->GetArray()) {

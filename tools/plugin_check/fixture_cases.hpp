@@ -38,6 +38,14 @@ struct FixtureCase {
     std::optional<std::vector<ExpectedMessage>> expect_messages;
     /// Each (field, code) must be among the errors the plugin reported.
     std::vector<std::pair<std::string, std::string>> expect_errors;
+    /// expect.answer: the answer the plugin shapes (ABI 1.1 on_answer). Compared when present;
+    /// `status` 0 means "the plugin keeps the host's answer".
+    struct ExpectedAnswer {
+        int status = 0;
+        std::optional<std::string> content_type;
+        std::optional<std::string> body;
+    };
+    std::optional<ExpectedAnswer> expect_answer;
 };
 
 /// Reads every `*.case.json` of `directory`, sorted by name. Throws std::runtime_error naming

@@ -27,6 +27,52 @@ int http_status_of(const Outcome& o) {
     }
 }
 
+// What the gateway would have decided, for the plugin's answer hook (its JSON body is left
+// out: a plugin reads the outcome's kind and messages, not the host's text).
+memolib_outcome_kind_t outcome_kind(const Outcome& o) {
+    if (o.http_status >= 400) return MEMOLIB_OUTCOME_REJECTED;
+    return o.messages.empty() ? MEMOLIB_OUTCOME_ACCEPTED : MEMOLIB_OUTCOME_STORED;
+}
+
+void shape_answer(const core::ChannelInstance& instance, const memolib_request_t& raw,
+                  Outcome& out) {
+    if (out.http_status >= 500 || out.http_status == 401) return;
+    std::vector<std::string> checksums;
+    std::vector<memolib_answer_message_t> messages;
+    for (const core::NormalizedMessage& m : out.messages) checksums.push_back(m.dedup_key);
+    for (std::size_t i = 0; i < out.messages.size(); ++i) {
+        memolib_answer_message_t a{};
+        a.struct_size = sizeof a;
+        a.id = static_cast<std::int64_t>(i + 1);
+        a.checksum = view(checksums[i]);
+        a.status = {"stored", 6};
+        messages.push_back(a);
+    }
+    const std::string reason = out.http_status == 415   ? "unsupported_media_type"
+                               : out.http_status >= 400 ? "invalid_payload"
+                                                        : "";
+    const std::string request_id = "plugin-check";
+    const std::string content_type = "application/json";
+    memolib_outcome_t outcome{};
+    outcome.struct_size = sizeof outcome;
+    outcome.kind = outcome_kind(out);
+    outcome.reason = view(reason);
+    outcome.request_id = view(request_id);
+    outcome.http_status = out.http_status;
+    outcome.content_type = view(content_type);
+    outcome.messages = messages.empty() ? nullptr : messages.data();
+    outcome.message_count = messages.size();
+    core::PluginCallResult answered;
+    if (instance.answer(raw, outcome, answered) == MEMOLIB_NOT_HANDLED) return;
+    out.violations.insert(out.violations.end(), answered.violations.begin(),
+                          answered.violations.end());
+    if (answered.response_status) {
+        out.answer_status = answered.response_status;
+        out.answer_content_type = answered.response_content_type;
+        out.answer_body = answered.response_body;
+    }
+}
+
 }  // namespace
 
 std::string status_name(memolib_status_t status) {
@@ -84,6 +130,10 @@ std::string Outcome::fingerprint() const {
         add("dedup_key", m.dedup_key);
     }
     for (const core::FieldError& e : errors) add("error", e.field + "/" + e.code);
+    if (answer_status) {
+        add("answer", std::to_string(*answer_status) + " " + answer_content_type);
+        add("answer_body", answer_body);
+    }
     return out;
 }
 
@@ -146,6 +196,7 @@ Outcome run_request(const core::ChannelInstance& instance, const std::string& ch
     Outcome out;
     core::PluginCallResult verified;
     out.verify_status = instance.verify(raw, verified);
+    out.violations = std::move(verified.violations);
     if (out.verify_status != MEMOLIB_OK && !always_parse) {
         out.errors = std::move(verified.errors);
         out.http_status = http_status_of(out);
@@ -154,6 +205,7 @@ Outcome run_request(const core::ChannelInstance& instance, const std::string& ch
     core::PluginCallResult parsed;
     out.parse_status = instance.parse(raw, parsed);
     out.errors = std::move(parsed.errors);
+    out.violations.insert(out.violations.end(), parsed.violations.begin(), parsed.violations.end());
     if (out.parse_status == MEMOLIB_OK) {
         out.messages = std::move(parsed.messages);
         for (core::NormalizedMessage& m : out.messages) {
@@ -169,6 +221,7 @@ Outcome run_request(const core::ChannelInstance& instance, const std::string& ch
     } else {
         out.http_status = http_status_of(out);
     }
+    shape_answer(instance, raw, out);
     return out;
 }
 

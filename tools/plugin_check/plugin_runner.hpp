@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,14 @@ struct Outcome {
     /// Each with channel and dedup_key filled as the core fills them.
     std::vector<core::NormalizedMessage> messages;
     std::vector<core::FieldError> errors;
+    /// The answer the plugin shaped for the outcome (ABI 1.1 on_answer), when it set one: the
+    /// outcome is stored with messages, accepted without, rejected for a 400 or 415.
+    std::optional<int> answer_status;
+    std::string answer_content_type;
+    std::string answer_body;
+    /// What the plugin did that the ABI forbids (set_response outside handshake and answer, a
+    /// status that changes the outcome's class): the gateway ignores it, and the check fails.
+    std::vector<std::string> violations;
 
     /// Everything a caller observes, as one text: equal outcomes have equal descriptions.
     std::string fingerprint() const;

@@ -147,18 +147,21 @@ public:
     static const sdk::PluginInfo& info() {
         static constexpr const char* kProviders[] = {"telegram", nullptr};
         static constexpr const char* kContentTypes[] = {"application/json", nullptr};
-        static const sdk::PluginInfo kInfo{
-            "telegram",
-            "1.0.0",
-            "Telegram Bot API webhooks: messages, edits and channel posts sent to a bot",
-            "alpha",
-            kProviders,
-            kContentTypes,
-            256 * 1024,
-            1000,
-            3600 * 1000,
-            kConfigSchema,
-        };
+        static const sdk::PluginInfo kInfo = [] {
+            sdk::PluginInfo i;
+            i.name = "telegram";
+            i.version = "1.0.0";
+            i.description =
+                "Telegram Bot API webhooks: messages, edits and channel posts sent to a bot";
+            i.status = "alpha";
+            i.providers = kProviders;
+            i.content_types = kContentTypes;
+            i.default_max_body_bytes = 256 * 1024;
+            i.default_rate_requests = 1000;
+            i.default_rate_window_ms = 3600 * 1000;
+            i.config_schema_yaml = kConfigSchema;
+            return i;
+        }();
         return kInfo;
     }
 

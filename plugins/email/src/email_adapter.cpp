@@ -176,19 +176,22 @@ EmailAdapter::EmailAdapter(const sdk::Config& config, const sdk::Host& host)
 }
 
 const sdk::PluginInfo& EmailAdapter::info() {
-    static const sdk::PluginInfo kInfo{
-        "email",
-        "1.0.0",
-        "Inbound e-mail: Mailgun routes, SendGrid Inbound Parse, Postmark inbound webhooks and "
-        "raw RFC 822 messages.",
-        "stable",
-        kProviderNames,
-        kContentTypes,
-        10ull * 1024 * 1024,
-        100,
-        3600000,
-        kConfigSchema,
-    };
+    static const sdk::PluginInfo kInfo = [] {
+        sdk::PluginInfo i;
+        i.name = "email";
+        i.version = "1.0.0";
+        i.description =
+            "Inbound e-mail: Mailgun routes, SendGrid Inbound Parse, Postmark inbound webhooks and "
+            "raw RFC 822 messages.";
+        i.status = "stable";
+        i.providers = kProviderNames;
+        i.content_types = kContentTypes;
+        i.default_max_body_bytes = 10ull * 1024 * 1024;
+        i.default_rate_requests = 100;
+        i.default_rate_window_ms = 3600000;
+        i.config_schema_yaml = kConfigSchema;
+        return i;
+    }();
     return kInfo;
 }
 

@@ -28,6 +28,9 @@ constexpr std::size_t kMaxFieldBytes = std::size_t{64} * 1024;
 constexpr std::size_t kMaxMessageBytes = std::size_t{1024} * 1024;
 
 constexpr const char* kProviders[] = {"website", "typeform", nullptr};
+// A person reads the website form's answers (a re-sent form is told it is a duplicate, 409);
+// Typeform is a provider that retries anything but a 2xx.
+constexpr const char* kPersonFacingProviders[] = {"website", nullptr};
 constexpr const char* kContentTypes[] = {"application/json", "application/x-www-form-urlencoded",
                                          "multipart/form-data", nullptr};
 
@@ -195,18 +198,23 @@ FormAdapter::FormAdapter(const sdk::Config& config, const sdk::Host& host)
 }
 
 const sdk::PluginInfo& FormAdapter::info() {
-    static const sdk::PluginInfo kInfo{
-        "form",
-        "1.1.0",
-        "Website contact forms (JSON, urlencoded or multipart/form-data) and Typeform webhooks.",
-        "stable",
-        kProviders,
-        kContentTypes,
-        5ull * 1024 * 1024,
-        50,
-        3600000,
-        kConfigSchema,
-    };
+    static const sdk::PluginInfo kInfo = [] {
+        sdk::PluginInfo i;
+        i.name = "form";
+        i.version = "1.1.0";
+        i.description =
+            "Website contact forms (JSON, urlencoded or multipart/form-data) and Typeform "
+            "webhooks.";
+        i.status = "stable";
+        i.providers = kProviders;
+        i.content_types = kContentTypes;
+        i.default_max_body_bytes = 5ull * 1024 * 1024;
+        i.default_rate_requests = 50;
+        i.default_rate_window_ms = 3600000;
+        i.config_schema_yaml = kConfigSchema;
+        i.person_facing_providers = kPersonFacingProviders;
+        return i;
+    }();
     return kInfo;
 }
 

@@ -105,18 +105,20 @@ SmsAdapter::SmsAdapter(const sdk::Config& config, const sdk::Host& host)
 }
 
 const sdk::PluginInfo& SmsAdapter::info() {
-    static const sdk::PluginInfo kInfo{
-        "sms",
-        "1.0.0",
-        "Inbound SMS and MMS from Twilio and Vonage (JSON, form or GET webhooks).",
-        "stable",
-        kProviders,
-        kContentTypes,
-        50ull * 1024,
-        300,
-        3600000,
-        kConfigSchema,
-    };
+    static const sdk::PluginInfo kInfo = [] {
+        sdk::PluginInfo i;
+        i.name = "sms";
+        i.version = "1.0.0";
+        i.description = "Inbound SMS and MMS from Twilio and Vonage (JSON, form or GET webhooks).";
+        i.status = "stable";
+        i.providers = kProviders;
+        i.content_types = kContentTypes;
+        i.default_max_body_bytes = 50ull * 1024;
+        i.default_rate_requests = 300;
+        i.default_rate_window_ms = 3600000;
+        i.config_schema_yaml = kConfigSchema;
+        return i;
+    }();
     return kInfo;
 }
 

@@ -76,18 +76,21 @@ WhatsAppAdapter::WhatsAppAdapter(const sdk::Config& config, const sdk::Host& hos
 }
 
 const sdk::PluginInfo& WhatsAppAdapter::info() {
-    static const sdk::PluginInfo kInfo{
-        "whatsapp",
-        "1.0.0",
-        "WhatsApp messages from the Meta WhatsApp Cloud API and from Twilio WhatsApp.",
-        "stable",
-        kProviders,
-        kContentTypes,
-        100ull * 1024,
-        500,
-        3600000,
-        kConfigSchema,
-    };
+    static const sdk::PluginInfo kInfo = [] {
+        sdk::PluginInfo i;
+        i.name = "whatsapp";
+        i.version = "1.0.0";
+        i.description =
+            "WhatsApp messages from the Meta WhatsApp Cloud API and from Twilio WhatsApp.";
+        i.status = "stable";
+        i.providers = kProviders;
+        i.content_types = kContentTypes;
+        i.default_max_body_bytes = 100ull * 1024;
+        i.default_rate_requests = 500;
+        i.default_rate_window_ms = 3600000;
+        i.config_schema_yaml = kConfigSchema;
+        return i;
+    }();
     return kInfo;
 }
 

@@ -132,6 +132,49 @@ typedef struct memolib_message_t {
     memolib_str_t metadata_json;
 } memolib_message_t;
 
+/// ABI 1.1. What the host decided for a request: the plugin may shape the answer's form
+/// (on_answer), never the outcome. A plugin ignores a value it does not know.
+typedef enum memolib_outcome_kind_t {
+    /// Every message is stored now (or there was none to store: see ACCEPTED).
+    MEMOLIB_OUTCOME_STORED = 0,
+    /// Every message was stored before: a provider's re-delivery.
+    MEMOLIB_OUTCOME_DUPLICATE = 1,
+    /// The request is kept for re-processing (it was authentic but could not be parsed).
+    MEMOLIB_OUTCOME_QUARANTINED = 2,
+    /// Taken with nothing to store (a status-only ping, a challenge), or committed to a spool.
+    MEMOLIB_OUTCOME_ACCEPTED = 3,
+    /// Refused for a reason the provider cannot fix by retrying (the 4xx answers but 429).
+    MEMOLIB_OUTCOME_REJECTED = 4
+} memolib_outcome_kind_t;
+
+/// ABI 1.1. One message of an answered request, as the host's JSON answer lists it.
+typedef struct memolib_answer_message_t {
+    uint32_t struct_size;
+    /// The row holding the message (the first row, for a duplicate).
+    int64_t id;
+    /// The message's dedup key, as lower-case hex.
+    memolib_str_t checksum;
+    /// "stored" or "duplicate".
+    memolib_str_t status;
+} memolib_answer_message_t;
+
+/// ABI 1.1. The outcome of a request and the answer the host would send, handed to on_answer.
+/// LIFETIME: valid for the duration of the hook call only.
+typedef struct memolib_outcome_t {
+    uint32_t struct_size;
+    memolib_outcome_kind_t kind;
+    /// The typed reason of a duplicate or a refusal ("duplicate", "invalid_payload", …);
+    /// empty otherwise.
+    memolib_str_t reason;
+    memolib_str_t request_id;
+    /// The host's answer: what is sent when the plugin does not call set_response.
+    int http_status;
+    memolib_str_t content_type;
+    memolib_bytes_t body;
+    const memolib_answer_message_t* messages;
+    size_t message_count;
+} memolib_outcome_t;
+
 /// The host's callbacks. The host passes one to every hook; `ctx` identifies the call.
 /// THREADING: a callback may be called only from the thread running the hook it was handed
 /// to, and only before that hook returns.
@@ -146,7 +189,10 @@ typedef struct memolib_host_t {
     /// ("email", "entry[0].changes", a config key), `code` is a short machine-readable reason
     /// ("required", "invalid_format", "bad_signature"), `message` is for people.
     void (*add_error)(void* ctx, memolib_str_t field, memolib_str_t code, memolib_str_t message);
-    /// handshake: set the HTTP answer. The host copies `body`.
+    /// handshake, and (ABI 1.1) on_answer: set the HTTP answer. The host copies `body`. In
+    /// on_answer the status must keep the outcome's class: 2xx for STORED, QUARANTINED
+    /// and ACCEPTED, 2xx or 409 for DUPLICATE, 4xx but 429 for REJECTED; the host refuses (and
+    /// logs) any other. Called from another hook, it does nothing.
     void (*set_response)(void* ctx, int http_status, memolib_str_t content_type,
                          memolib_bytes_t body);
     /// Log one line through the host's logger. Never pass secrets or unmasked addresses.
@@ -161,6 +207,15 @@ typedef struct memolib_host_t {
     /// Outside verify it returns 0 and remembers nothing. Check `struct_size` first: a 1.0
     /// host has no such member.
     int (*claim_nonce)(void* ctx, memolib_str_t nonce, int64_t ttl_ms);
+    /// ABI 1.1. Any hook: the HMAC of `data` keyed with `key`, with the hash named by
+    /// `algorithm` ("sha1", "sha256", "sha512" or "md5"), written to `out`. Returns the digest's
+    /// length, or 0 (nothing written) for an unknown algorithm or an `out_size` too small
+    /// (64 bytes always suffice). Check `struct_size` first: a 1.0 host has no such member.
+    size_t (*hmac)(void* ctx, memolib_str_t algorithm, memolib_bytes_t key, memolib_bytes_t data,
+                   uint8_t* out, size_t out_size);
+    /// ABI 1.1. Any hook: the plain hash of `data` (same algorithms and return as hmac).
+    size_t (*digest)(void* ctx, memolib_str_t algorithm, memolib_bytes_t data, uint8_t* out,
+                     size_t out_size);
 } memolib_host_t;
 
 /// A plugin's validated configuration: every key of its declared schema, with its default
@@ -225,6 +280,20 @@ typedef struct memolib_plugin_descriptor_t {
     /// host->add_error. Same threading rule as on_verify.
     memolib_status_t (*on_parse)(const memolib_instance_t* instance,
                                  const memolib_request_t* request, const memolib_host_t* host);
+    /// ABI 1.1. May be NULL. Shapes the answer to a POST (or message GET) of the channel once
+    /// the host has decided its outcome: call host->set_response with the provider's own form
+    /// of it (TwiML for Twilio, a challenge's echo), or return without calling it to keep the
+    /// host's answer. Not called for answers the provider should retry (429, 5xx), nor for a
+    /// dry run. Returning anything but MEMOLIB_OK keeps the host's answer. Same threading
+    /// rule as on_verify.
+    memolib_status_t (*on_answer)(const memolib_instance_t* instance,
+                                  const memolib_request_t* request,
+                                  const memolib_outcome_t* outcome, const memolib_host_t* host);
+    /// ABI 1.1. May be NULL. The providers whose answers a person reads (a website form),
+    /// NULL-terminated: a request of theirs whose every message is a duplicate is answered 409
+    /// by default. Any other provider's re-delivery is answered 200, since a provider retries
+    /// anything else for hours or days. A channel's `duplicate_status` overrides both.
+    const char* const* person_facing_providers;
 } memolib_plugin_descriptor_t;
 
 /// The signature of the one symbol a plugin exports, named MEMOLIB_PLUGIN_ENTRY_SYMBOL.

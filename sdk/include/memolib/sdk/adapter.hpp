@@ -194,9 +194,88 @@ public:
         return raw_.claim_nonce(raw_.ctx, to_abi(nonce), ttl_ms) == 0 ? NonceClaim::kFresh
                                                                       : NonceClaim::kReplayed;
     }
+    /// The HMAC of `data` keyed with `key` ("sha1", "sha256", "sha512" or "md5"), as raw
+    /// bytes (hex_encode / base64_encode in signing.hpp give its text forms). Computed by the
+    /// host (ABI 1.1), so the plugin links no crypto library. Throws std::runtime_error for an
+    /// unknown algorithm or a host without the callback.
+    std::string hmac(std::string_view algorithm, std::string_view key,
+                     std::string_view data) const {
+        if (!has(offsetof(memolib_host_t, hmac) + sizeof(raw_.hmac)) || raw_.hmac == nullptr) {
+            throw std::runtime_error("the host has no hmac callback (ABI 1.0)");
+        }
+        std::uint8_t out[64];
+        const std::size_t n =
+            raw_.hmac(raw_.ctx, to_abi(algorithm), bytes(key), bytes(data), out, sizeof out);
+        if (n == 0) throw std::runtime_error("hmac: unknown algorithm " + std::string(algorithm));
+        return std::string(reinterpret_cast<const char*>(out), n);
+    }
+    /// The plain hash of `data` (same algorithms and errors as hmac), as raw bytes.
+    std::string digest(std::string_view algorithm, std::string_view data) const {
+        if (!has(offsetof(memolib_host_t, digest) + sizeof(raw_.digest)) ||
+            raw_.digest == nullptr) {
+            throw std::runtime_error("the host has no digest callback (ABI 1.0)");
+        }
+        std::uint8_t out[64];
+        const std::size_t n =
+            raw_.digest(raw_.ctx, to_abi(algorithm), bytes(data), out, sizeof out);
+        if (n == 0) throw std::runtime_error("digest: unknown algorithm " + std::string(algorithm));
+        return std::string(reinterpret_cast<const char*>(out), n);
+    }
+    /// The host's callbacks as the ABI hands them. A callback newer than the host may be
+    /// absent: check `struct_size` covers it before calling one this class has no method for.
+    const memolib_host_t& raw() const noexcept { return raw_; }
 
 private:
+    bool has(std::size_t end) const noexcept { return raw_.struct_size >= end; }
+    static memolib_bytes_t bytes(std::string_view s) noexcept {
+        return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+    }
+
     const memolib_host_t& raw_;
+};
+
+/// What the host decided for a request (ABI 1.1); see memolib_outcome_kind_t.
+enum class OutcomeKind {
+    kStored = MEMOLIB_OUTCOME_STORED,
+    kDuplicate = MEMOLIB_OUTCOME_DUPLICATE,
+    kQuarantined = MEMOLIB_OUTCOME_QUARANTINED,
+    kAccepted = MEMOLIB_OUTCOME_ACCEPTED,
+    kRejected = MEMOLIB_OUTCOME_REJECTED,
+};
+
+/// A read-only view of the outcome handed to Adapter::answer, and of the answer the host
+/// sends unless the adapter shapes its own.
+/// LIFETIME: valid during the hook call only.
+class Outcome {
+public:
+    /// Borrows `raw`, which must outlive this object (it does for the hook's duration).
+    explicit Outcome(const memolib_outcome_t& raw) noexcept : raw_(raw) {}
+
+    OutcomeKind kind() const noexcept { return static_cast<OutcomeKind>(raw_.kind); }
+    /// The typed reason of a duplicate or a refusal ("duplicate", "invalid_payload", …).
+    std::string_view reason() const noexcept { return from_abi(raw_.reason); }
+    std::string_view request_id() const noexcept { return from_abi(raw_.request_id); }
+    /// The host's answer.
+    int http_status() const noexcept { return raw_.http_status; }
+    std::string_view content_type() const noexcept { return from_abi(raw_.content_type); }
+    std::string_view body() const noexcept {
+        return raw_.body.ptr == nullptr
+                   ? std::string_view{}
+                   : std::string_view{reinterpret_cast<const char*>(raw_.body.ptr), raw_.body.len};
+    }
+    /// How many messages the request carried.
+    std::size_t message_count() const noexcept { return raw_.message_count; }
+    /// The id of the row holding message `i` (the first row, for a duplicate).
+    std::int64_t message_id(std::size_t i) const noexcept { return raw_.messages[i].id; }
+    /// Message `i`'s dedup key, as lower-case hex.
+    std::string_view message_checksum(std::size_t i) const noexcept {
+        return from_abi(raw_.messages[i].checksum);
+    }
+    /// The underlying ABI struct.
+    const memolib_outcome_t& raw() const noexcept { return raw_; }
+
+private:
+    const memolib_outcome_t& raw_;
 };
 
 /// Thrown by an adapter's constructor when its configuration cannot work; the host refuses the
@@ -303,30 +382,41 @@ public:
     virtual Status handshake(const Request&, const Host&) const { return Status::kNotHandled; }
     /// Validates and normalizes the request: host.emit() each message, host.error() each problem.
     virtual Status parse(const Request& request, const Host& host) const = 0;
+    /// Shapes the answer once the host decided the outcome (ABI 1.1): host.respond() with the
+    /// provider's own form of it (TwiML, a challenge's echo), or nothing to keep the host's
+    /// JSON. Override it only when the channel needs it: a plugin that does not is described
+    /// without the hook, and the host skips the call.
+    virtual Status answer(const Request&, const Outcome&, const Host&) const { return Status::kOk; }
 };
 
-/// What MEMOLIB_PLUGIN needs to describe a plugin; all pointers are to static storage.
+/// What MEMOLIB_PLUGIN needs to describe a plugin; all pointers are to static storage. Set
+/// the fields by name (C++20: designated initializers; C++17: assign them in a lambda, as
+/// docs/sdk.md shows); those left out keep the defaults below.
 struct PluginInfo {
-    /// The name a channel's `plugin:` refers to: 1-64 of a-z, 0-9, '_' and '-'.
-    const char* name;
-    /// The plugin's own version, shown by /version.
-    const char* version;
+    /// The name a channel's `plugin:` refers to: 1-64 of a-z, 0-9, '_' and '-'. Required.
+    const char* name = nullptr;
+    /// The plugin's own version, shown by /version. Required.
+    const char* version = nullptr;
     /// One line for operators.
-    const char* description;
+    const char* description = "";
     /// "stable" or "alpha".
-    const char* status;
-    /// Providers handled, NULL-terminated.
-    const char* const* providers;
-    /// Media types accepted (no parameters), NULL-terminated.
-    const char* const* content_types;
+    const char* status = "stable";
+    /// Providers handled, NULL-terminated. Required.
+    const char* const* providers = nullptr;
+    /// Media types accepted (no parameters), NULL-terminated: the host answers any other 415
+    /// before parse. Required.
+    const char* const* content_types = nullptr;
     /// Default body limit of a channel, which `max_body` overrides.
-    std::uint64_t default_max_body_bytes;
-    /// Default rate limit: requests per window.
-    std::uint32_t default_rate_requests;
+    std::uint64_t default_max_body_bytes = std::uint64_t{1} << 20;
+    /// Default rate limit: requests per window (0: none).
+    std::uint32_t default_rate_requests = 0;
     /// Default rate-limit window, in milliseconds.
-    std::uint64_t default_rate_window_ms;
-    /// The config schema (see memolib_plugin_descriptor_t::config_schema_yaml).
-    const char* config_schema_yaml;
+    std::uint64_t default_rate_window_ms = 3600000;
+    /// The config schema (see memolib_plugin_descriptor_t::config_schema_yaml); "" for none.
+    const char* config_schema_yaml = "";
+    /// Providers whose answers a person reads (a website form), NULL-terminated, or nullptr:
+    /// their duplicates are answered 409 by default, every other provider's 200 (ABI 1.1).
+    const char* const* person_facing_providers = nullptr;
 };
 
 /// The glue MEMOLIB_PLUGIN instantiates; not for direct use.
@@ -399,6 +489,14 @@ memolib_status_t parse(const memolib_instance_t* i, const memolib_request_t* r,
 }
 
 template <class T>
+memolib_status_t answer(const memolib_instance_t* i, const memolib_request_t* r,
+                        const memolib_outcome_t* o, const memolib_host_t* h) noexcept {
+    return guard<T>(i, r, h, [o](const T& s, const Request& q, const Host& w) {
+        return s.answer(q, Outcome(*o), w);
+    });
+}
+
+template <class T>
 const memolib_plugin_descriptor_t* descriptor() noexcept {
     static const memolib_plugin_descriptor_t kDescriptor = [] {
         const PluginInfo& info = T::info();
@@ -421,6 +519,11 @@ const memolib_plugin_descriptor_t* descriptor() noexcept {
         out.on_verify = &verify<T>;
         out.on_handshake = &handshake<T>;
         out.on_parse = &parse<T>;
+        // Only an adapter that overrides answer() gets the hook: the host skips the call
+        // (and building its outcome) for the others.
+        constexpr bool kAnswers = !std::is_same_v<decltype(&T::answer), decltype(&Adapter::answer)>;
+        out.on_answer = kAnswers ? &answer<T> : nullptr;
+        out.person_facing_providers = info.person_facing_providers;
         return out;
     }();
     return &kDescriptor;

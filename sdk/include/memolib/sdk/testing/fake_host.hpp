@@ -18,7 +18,8 @@
 /// view with a non-zero length, a struct too small for its fields) in FakeResult::violations.
 ///
 /// Depends only on abi.h, adapter.hpp, the standard library and <dlfcn.h> (link with
-/// ${CMAKE_DL_LIBS}).
+/// ${CMAKE_DL_LIBS}). Its hmac and digest callbacks use the system's OpenSSL libcrypto, opened
+/// with dlopen when a plugin first calls one, so a test links no crypto library either.
 #pragma once
 
 #include <dlfcn.h>
@@ -75,6 +76,24 @@ struct FakeRequest {
     std::int64_t received_at_ms = 0;
 };
 
+/// The outcome a test hands to an answer hook (FakeInstance::answer), as the host would.
+struct FakeOutcome {
+    OutcomeKind kind = OutcomeKind::kStored;
+    std::string reason;
+    std::string request_id = "test-request";
+    /// The host's own answer.
+    int http_status = 200;
+    std::string content_type = "application/json";
+    std::string body = R"({"status":"stored"})";
+    /// The messages of the answer: row id, checksum (hex dedup key), "stored" or "duplicate".
+    struct MessageRef {
+        std::int64_t id = 0;
+        std::string checksum;
+        std::string status = "stored";
+    };
+    std::vector<MessageRef> messages;
+};
+
 /// One error detail a hook reported through memolib_host_t::add_error (owned copy).
 struct FakeError {
     std::string field;
@@ -88,7 +107,8 @@ struct FakeLogLine {
     std::string message;
 };
 
-/// The HTTP answer a handshake set through memolib_host_t::set_response (owned copy).
+/// The HTTP answer a handshake or an answer hook set through memolib_host_t::set_response
+/// (owned copy).
 struct FakeResponse {
     int status = 0;
     std::string content_type;
@@ -104,7 +124,7 @@ struct FakeResult {
     std::vector<Message> messages;
     /// The error details added, in order.
     std::vector<FakeError> errors;
-    /// The answer a handshake set, if it set one (the last call wins).
+    /// The answer a handshake or an answer hook set, if it set one (the last call wins).
     std::optional<FakeResponse> response;
     /// The lines logged, in order.
     std::vector<FakeLogLine> logs;
@@ -165,7 +185,7 @@ private:
 };
 
 /// Which hook a callback context belongs to, so that a misplaced callback is a violation.
-enum class FakeHook { kCreate, kVerify, kHandshake, kParse };
+enum class FakeHook { kCreate, kVerify, kHandshake, kParse, kAnswer };
 
 /// The nonces one instance's verify calls claimed through memolib_host_t::claim_nonce: each
 /// with the body that claimed it and when the claim ends, on the requests' own clock
@@ -196,6 +216,8 @@ struct FakeCall {
     const FakeRequest* request;
     /// Hand the plugin a memolib_host_t as a 1.0 host does: without claim_nonce.
     bool host_1_0 = false;
+    /// The outcome an answer hook runs on; null for the other hooks.
+    const FakeOutcome* outcome = nullptr;
 };
 
 /// True when a struct whose writer set `struct_size` covers `end` bytes (a field's offset
@@ -295,6 +317,55 @@ inline Message copy_message(FakeCall& call, const memolib_message_t& m) {
 
 #undef MEMOLIB_FAKE_COVERS
 
+/// True when an answer hook may set `status` for its call's outcome (see set_response).
+inline bool answer_status_allowed(const FakeCall& call, int status) {
+    const bool success = status >= 200 && status <= 299;
+    switch (call.outcome != nullptr ? call.outcome->kind : OutcomeKind::kStored) {
+        case OutcomeKind::kDuplicate:
+            return success || status == 409;
+        case OutcomeKind::kRejected:
+            return status >= 400 && status <= 499 && status != 429;
+        default:
+            return success;
+    }
+}
+
+/// OpenSSL's one-shot HMAC and digest functions, from the system's libcrypto (3 or 1.1),
+/// opened once; all null when it cannot be found.
+struct FakeCrypto {
+    using GetDigest = const void* (*)(const char*);
+    using Hmac = unsigned char* (*)(const void*, const void*, int, const unsigned char*,
+                                    std::size_t, unsigned char*, unsigned int*);
+    using Digest = int (*)(const void*, std::size_t, unsigned char*, unsigned int*, const void*,
+                           void*);
+    GetDigest get_digest = nullptr;
+    Hmac hmac = nullptr;
+    Digest digest = nullptr;
+
+    static const FakeCrypto& get() {
+        static const FakeCrypto kCrypto = [] {
+            FakeCrypto c;
+            void* lib = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
+            if (lib == nullptr) lib = dlopen("libcrypto.so.1.1", RTLD_NOW | RTLD_LOCAL);
+            if (lib == nullptr) return c;
+            c.get_digest = reinterpret_cast<GetDigest>(dlsym(lib, "EVP_get_digestbyname"));
+            c.hmac = reinterpret_cast<Hmac>(dlsym(lib, "HMAC"));
+            c.digest = reinterpret_cast<Digest>(dlsym(lib, "EVP_Digest"));
+            return c;
+        }();
+        return kCrypto;
+    }
+
+    /// The algorithm the ABI names, or null for one it does not.
+    const void* algorithm(std::string_view name) const {
+        static const char* const kNames[] = {"md5", "sha1", "sha256", "sha512"};
+        for (const char* known : kNames) {
+            if (name == known) return get_digest != nullptr ? get_digest(known) : nullptr;
+        }
+        return nullptr;
+    }
+};
+
 /// The fake's callbacks. Each catches everything, since no exception may cross the boundary.
 struct FakeCallbacks {
     /// memolib_host_t::emit_message: copies the message; refuses it outside parse or past
@@ -338,8 +409,15 @@ struct FakeCallbacks {
         try {
             FakeCall& call = *static_cast<FakeCall*>(ctx);
             check_thread(call, "set_response");
-            if (call.hook != FakeHook::kHandshake) {
-                call.result->violations.emplace_back("set_response called outside handshake");
+            if (call.hook != FakeHook::kHandshake && call.hook != FakeHook::kAnswer) {
+                call.result->violations.emplace_back(
+                    "set_response called outside handshake and answer");
+                return;
+            }
+            if (call.hook == FakeHook::kAnswer && !answer_status_allowed(call, http_status)) {
+                call.result->violations.push_back(
+                    "set_response: status " + std::to_string(http_status) +
+                    " changes the outcome's class (the host refuses it)");
                 return;
             }
             FakeResponse response;
@@ -376,6 +454,46 @@ struct FakeCallbacks {
         }
     }
 
+    /// memolib_host_t::hmac: OpenSSL's HMAC; 0 for an unknown algorithm or a small buffer.
+    static std::size_t hmac(void* ctx, memolib_str_t algorithm, memolib_bytes_t key,
+                            memolib_bytes_t data, std::uint8_t* out,
+                            std::size_t out_size) noexcept {
+        try {
+            FakeCall& call = *static_cast<FakeCall*>(ctx);
+            check_thread(call, "hmac");
+            const FakeCrypto& crypto = FakeCrypto::get();
+            const void* md = crypto.algorithm(copy_view(call, algorithm, "hmac.algorithm"));
+            if (md == nullptr || crypto.hmac == nullptr || out_size < 64) return 0;
+            unsigned int n = 0;
+            const unsigned char* k = key.ptr != nullptr ? key.ptr : out;
+            if (crypto.hmac(md, k, static_cast<int>(key.len), data.ptr, data.len, out, &n) ==
+                nullptr) {
+                return 0;
+            }
+            return n;
+        } catch (...) {
+            return 0;
+        }
+    }
+
+    /// memolib_host_t::digest: OpenSSL's EVP_Digest; same returns as hmac.
+    static std::size_t digest(void* ctx, memolib_str_t algorithm, memolib_bytes_t data,
+                              std::uint8_t* out, std::size_t out_size) noexcept {
+        try {
+            FakeCall& call = *static_cast<FakeCall*>(ctx);
+            check_thread(call, "digest");
+            const FakeCrypto& crypto = FakeCrypto::get();
+            const void* md = crypto.algorithm(copy_view(call, algorithm, "digest.algorithm"));
+            if (md == nullptr || crypto.digest == nullptr || out_size < 64) return 0;
+            unsigned int n = 0;
+            static const unsigned char kEmpty = 0;
+            const unsigned char* d = data.ptr != nullptr ? data.ptr : &kEmpty;
+            return crypto.digest(d, data.len, out, &n, md, nullptr) == 1 ? n : 0;
+        } catch (...) {
+            return 0;
+        }
+    }
+
     /// memolib_host_t::log: records the line, in every hook.
     static void log(void* ctx, memolib_log_level_t level, memolib_str_t message) noexcept {
         try {
@@ -400,6 +518,8 @@ inline memolib_host_t make_host(FakeCall& call) noexcept {
     host.set_response = &FakeCallbacks::set_response;
     host.log = &FakeCallbacks::log;
     host.claim_nonce = &FakeCallbacks::claim_nonce;
+    host.hmac = &FakeCallbacks::hmac;
+    host.digest = &FakeCallbacks::digest;
     return host;
 }
 
@@ -465,6 +585,11 @@ public:
     FakeResult parse(const FakeRequest& request) const {
         return call(detail::FakeHook::kParse, request);
     }
+    /// Runs on_answer on `request` with `outcome` (ABI 1.1); kOk and no response when the
+    /// plugin has no answer hook, as the host then keeps its own answer.
+    FakeResult answer(const FakeRequest& request, const FakeOutcome& outcome) const {
+        return call(detail::FakeHook::kAnswer, request, &outcome);
+    }
 
     /// Makes emit_message refuse every message beyond the first `n` of a call, as the host
     /// does past its per-request limit (unlimited by default).
@@ -495,7 +620,8 @@ private:
     }
 
     /// Builds the ABI request and host over `request`, runs `hook` and returns what it did.
-    FakeResult call(detail::FakeHook hook, const FakeRequest& request) const {
+    FakeResult call(detail::FakeHook hook, const FakeRequest& request,
+                    const FakeOutcome* outcome = nullptr) const {
         if (instance_ == nullptr) throw std::logic_error("FakeInstance: no plugin instance");
         std::vector<memolib_pair_t> headers;
         headers.reserve(request.headers.size());
@@ -519,7 +645,29 @@ private:
         FakeResult result;
         detail::FakeCall state{hook,          &result,       std::this_thread::get_id(),
                                max_messages_, nonces_.get(), &request,
-                               host_1_0_};
+                               host_1_0_,     outcome};
+        std::vector<memolib_answer_message_t> answer_messages;
+        memolib_outcome_t raw_outcome{};
+        if (outcome != nullptr) {
+            for (const FakeOutcome::MessageRef& m : outcome->messages) {
+                memolib_answer_message_t abi{};
+                abi.struct_size = sizeof abi;
+                abi.id = m.id;
+                abi.checksum = to_abi(m.checksum);
+                abi.status = to_abi(m.status);
+                answer_messages.push_back(abi);
+            }
+            raw_outcome.struct_size = sizeof raw_outcome;
+            raw_outcome.kind = static_cast<memolib_outcome_kind_t>(outcome->kind);
+            raw_outcome.reason = to_abi(outcome->reason);
+            raw_outcome.request_id = to_abi(outcome->request_id);
+            raw_outcome.http_status = outcome->http_status;
+            raw_outcome.content_type = to_abi(outcome->content_type);
+            raw_outcome.body = {reinterpret_cast<const std::uint8_t*>(outcome->body.data()),
+                                outcome->body.size()};
+            raw_outcome.messages = answer_messages.empty() ? nullptr : answer_messages.data();
+            raw_outcome.message_count = answer_messages.size();
+        }
         const memolib_host_t host = detail::make_host(state);
         const memolib_plugin_descriptor_t& d = library_->descriptor();
         memolib_status_t status = MEMOLIB_INTERNAL_ERROR;
@@ -534,6 +682,11 @@ private:
             case detail::FakeHook::kParse:
                 status = d.on_parse(instance_, &raw, &host);
                 break;
+            case detail::FakeHook::kAnswer:
+                status = answer_hook(d) != nullptr
+                             ? answer_hook(d)(instance_, &raw, &raw_outcome, &host)
+                             : MEMOLIB_OK;
+                break;
             case detail::FakeHook::kCreate:
                 break;
         }
@@ -543,6 +696,15 @@ private:
             result.violations.emplace_back("parse emitted messages but did not return OK");
         }
         return result;
+    }
+
+    /// The descriptor's on_answer, when its struct_size covers it.
+    static decltype(memolib_plugin_descriptor_t::on_answer) answer_hook(
+        const memolib_plugin_descriptor_t& d) noexcept {
+        return d.struct_size >=
+                       offsetof(memolib_plugin_descriptor_t, on_answer) + sizeof(d.on_answer)
+                   ? d.on_answer
+                   : nullptr;
     }
 
     /// Keeps the plugin loaded while the instance exists; null when empty.
@@ -624,7 +786,8 @@ public:
                                0,
                                nullptr,
                                nullptr,
-                               false};
+                               false,
+                               nullptr};
         const memolib_host_t host = detail::make_host(state);
         out.instance_ = library_->descriptor().on_create(&raw, &host);
         if (out.instance_ != nullptr) {
