@@ -20,4 +20,11 @@ std::string twilio_signature(std::string_view url, const FormPairs& params,
     return base64_encode(hmac_sha1(auth_token, data));
 }
 
+void answer_twilio(const sdk::Outcome& outcome, const sdk::Host& host) {
+    static constexpr std::string_view kEmptyTwiml =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+    if (outcome.http_status() < 200 || outcome.http_status() > 299) return;
+    host.respond(200, "text/xml", kEmptyTwiml);
+}
+
 }  // namespace memolib::plugins::common

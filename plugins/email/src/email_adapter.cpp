@@ -367,6 +367,29 @@ sdk::Status EmailAdapter::parse(const sdk::Request& request, const sdk::Host& ho
     return host.emit(message) ? sdk::Status::kOk : sdk::Status::kInvalid;
 }
 
+sdk::Status EmailAdapter::answer(const sdk::Request& request, const sdk::Outcome& outcome,
+                                 const sdk::Host& host) const {
+    if (outcome.kind() != sdk::OutcomeKind::kRejected || outcome.reason() != "invalid_payload")
+        return sdk::Status::kOk;
+    // Whose request it is, read as parse reads it; a body too broken to tell keeps its 400.
+    std::optional<Provider> provider;
+    const Media media = media_of(request);
+    if (media == Media::kJson) {
+        rapidjson::Document json;
+        std::string error;
+        if (parse_json(request.body(), json, error) && looks_like_postmark(json))
+            provider = Provider::kPostmark;
+    } else if (media == Media::kUrlencoded || media == Media::kMultipart) {
+        Problems problems;
+        const std::optional<FormBody> form =
+            read_form(media == Media::kMultipart, request.content_type(), request.body(), problems);
+        if (form) provider = form_provider(*form, media == Media::kMultipart);
+    }
+    if (provider == Provider::kMailgun) host.respond(406, outcome.content_type(), outcome.body());
+    if (provider == Provider::kPostmark) host.respond(403, outcome.content_type(), outcome.body());
+    return sdk::Status::kOk;
+}
+
 }  // namespace memolib::plugins::email
 
 MEMOLIB_PLUGIN(memolib::plugins::email::EmailAdapter)

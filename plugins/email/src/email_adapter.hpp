@@ -27,6 +27,10 @@ public:
 
     sdk::Status verify(const sdk::Request& request, const sdk::Host& host) const override;
     sdk::Status parse(const sdk::Request& request, const sdk::Host& host) const override;
+    // A payload refused as invalid gets its provider's "rejected, do not retry": Mailgun 406,
+    // Postmark 403 (both would retry a 400 for hours, and it would fail the same way).
+    sdk::Status answer(const sdk::Request& request, const sdk::Outcome& outcome,
+                       const sdk::Host& host) const override;
 
 private:
     sdk::Status verify_mailgun(const std::string& timestamp, const std::string& token,

@@ -955,3 +955,43 @@ BOOST_AUTO_TEST_CASE(start_up_logs_each_unsigned_provider_once_without_secrets) 
         BOOST_TEST(e.message.find(kMailgunKey) == std::string::npos);
     }
 }
+
+namespace {
+
+memolib::sdk::testing::FakeOutcome refused(const std::string& reason, int status = 400) {
+    memolib::sdk::testing::FakeOutcome o;
+    o.kind = memolib::sdk::OutcomeKind::kRejected;
+    o.reason = reason;
+    o.http_status = status;
+    o.body = R"({"error":")" + reason + R"(","request_id":"r1"})";
+    return o;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_refused_mailgun_payload_gets_406_which_mailgun_does_not_retry) {
+    const FakeResult r = unsigned_channel().answer(
+        request(kUrlencoded, fixture("mailgun_forward.urlencoded")), refused("invalid_payload"));
+    BOOST_TEST(r.violations.empty(), r.describe());
+    BOOST_REQUIRE(r.response.has_value());
+    BOOST_TEST(r.response->status == 406);
+    BOOST_TEST(r.response->content_type == "application/json");
+    BOOST_TEST(r.response->body == R"({"error":"invalid_payload","request_id":"r1"})");
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_postmark_payload_gets_403_which_postmark_does_not_retry) {
+    const FakeResult r = unsigned_channel().answer(request(kJson, fixture("postmark_inbound.json")),
+                                                   refused("invalid_payload"));
+    BOOST_REQUIRE(r.response.has_value());
+    BOOST_TEST(r.response->status == 403);
+}
+
+BOOST_AUTO_TEST_CASE(other_refusals_and_successes_keep_the_host_s_answer) {
+    const FakeRequest mailgun = request(kUrlencoded, fixture("mailgun_forward.urlencoded"));
+    // A bad signature may be a key the operator has yet to fix: Mailgun's retries must go on.
+    BOOST_TEST(!unsigned_channel().answer(mailgun, refused("verification_failed", 401)).response);
+    BOOST_TEST(!unsigned_channel().answer(mailgun, memolib::sdk::testing::FakeOutcome{}).response);
+    BOOST_TEST(!unsigned_channel()
+                    .answer(request(kUrlencoded, "junk=1"), refused("invalid_payload"))
+                    .response);
+}

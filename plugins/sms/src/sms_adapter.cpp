@@ -5,6 +5,7 @@
 
 #include "memolib/plugins/common/phone.hpp"
 #include "memolib/plugins/common/text.hpp"
+#include "memolib/plugins/common/twilio.hpp"
 #include "request_params.hpp"
 #include "twilio_sms.hpp"
 #include "vonage_sms.hpp"
@@ -167,6 +168,14 @@ sdk::Status SmsAdapter::parse(const sdk::Request& request, const sdk::Host& host
         return sdk::Status::kInvalid;
     }
     return host.emit(message) ? sdk::Status::kOk : sdk::Status::kInvalid;
+}
+
+sdk::Status SmsAdapter::answer(const sdk::Request& request, const sdk::Outcome& outcome,
+                               const sdk::Host& host) const {
+    const ReadResult read = read_params(request);
+    if (read.status == sdk::Status::kOk && detect_provider(read.params) == Provider::kTwilio)
+        common::answer_twilio(outcome, host);
+    return sdk::Status::kOk;
 }
 
 }  // namespace memolib::plugins::sms

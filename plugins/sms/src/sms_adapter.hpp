@@ -18,6 +18,10 @@ public:
 
     sdk::Status verify(const sdk::Request& request, const sdk::Host& host) const override;
     sdk::Status parse(const sdk::Request& request, const sdk::Host& host) const override;
+    // Twilio gets TwiML for every success; Vonage, whose docs ask for 200 or 204, the host's
+    // JSON.
+    sdk::Status answer(const sdk::Request& request, const sdk::Outcome& outcome,
+                       const sdk::Host& host) const override;
 
 private:
     Settings settings_;

@@ -897,3 +897,37 @@ BOOST_AUTO_TEST_CASE(garbage_never_crashes) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+memolib::sdk::testing::FakeOutcome outcome(memolib::sdk::OutcomeKind kind, int status = 200) {
+    memolib::sdk::testing::FakeOutcome o;
+    o.kind = kind;
+    o.http_status = status;
+    return o;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(twilio_gets_empty_twiml_for_every_success) {
+    using memolib::sdk::OutcomeKind;
+    const FakeRequest twilio = post(kForm, fixture("twilio_sms.urlencoded"));
+    for (const OutcomeKind kind : {OutcomeKind::kStored, OutcomeKind::kDuplicate,
+                                   OutcomeKind::kAccepted, OutcomeKind::kQuarantined}) {
+        const FakeResult r = unsigned_sms().answer(twilio, outcome(kind));
+        BOOST_TEST(r.violations.empty(), r.describe());
+        BOOST_REQUIRE(r.response.has_value());
+        BOOST_TEST(r.response->status == 200);
+        BOOST_TEST(r.response->content_type == "text/xml");
+        BOOST_TEST(r.response->body == R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(twilio_refusals_and_vonage_keep_the_host_s_answer) {
+    using memolib::sdk::OutcomeKind;
+    const FakeRequest twilio = post(kForm, fixture("twilio_sms.urlencoded"));
+    BOOST_TEST(!unsigned_sms().answer(twilio, outcome(OutcomeKind::kRejected, 400)).response);
+    BOOST_TEST(!unsigned_sms().answer(twilio, outcome(OutcomeKind::kDuplicate, 409)).response);
+    const FakeRequest vonage = post(kJson, fixture("vonage_inbound.json"));
+    BOOST_TEST(!unsigned_sms().answer(vonage, outcome(OutcomeKind::kStored)).response);
+}

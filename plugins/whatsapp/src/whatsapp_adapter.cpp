@@ -104,6 +104,12 @@ sdk::Status WhatsAppAdapter::verify(const sdk::Request& request, const sdk::Host
     return sdk::Status::kOk;
 }
 
+sdk::Status WhatsAppAdapter::answer(const sdk::Request& request, const sdk::Outcome& outcome,
+                                    const sdk::Host& host) const {
+    if (request.media_type() == kForm) common::answer_twilio(outcome, host);
+    return sdk::Status::kOk;
+}
+
 sdk::Status WhatsAppAdapter::verify_meta(const sdk::Request& request, const sdk::Host& host) const {
     if (app_secret_.empty()) return sdk::Status::kOk;
     const auto header = request.header(kMetaSignatureHeader);

@@ -21,6 +21,10 @@ public:
     sdk::Status verify(const sdk::Request& request, const sdk::Host& host) const override;
     sdk::Status handshake(const sdk::Request& request, const sdk::Host& host) const override;
     sdk::Status parse(const sdk::Request& request, const sdk::Host& host) const override;
+    // Twilio (a form post) gets TwiML for every success; Meta, which wants a 200, the host's
+    // JSON.
+    sdk::Status answer(const sdk::Request& request, const sdk::Outcome& outcome,
+                       const sdk::Host& host) const override;
 
 private:
     sdk::Status verify_meta(const sdk::Request& request, const sdk::Host& host) const;

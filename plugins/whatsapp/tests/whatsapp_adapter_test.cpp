@@ -751,3 +751,16 @@ BOOST_AUTO_TEST_CASE(hooks_run_concurrently) {
     for (auto& thread : threads) thread.join();
     for (int f : failures) BOOST_TEST(f == 0);
 }
+
+BOOST_AUTO_TEST_CASE(twilio_whatsapp_gets_empty_twiml_and_meta_the_host_s_json) {
+    memolib::sdk::testing::FakeOutcome stored;
+    const FakeResult twilio =
+        open_channel().answer(post(kForm, fixture("twilio/text.urlencoded")), stored);
+    BOOST_TEST(twilio.violations.empty(), twilio.describe());
+    BOOST_REQUIRE(twilio.response.has_value());
+    BOOST_TEST(twilio.response->status == 200);
+    BOOST_TEST(twilio.response->content_type == "text/xml");
+    BOOST_TEST(twilio.response->body == R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)");
+    const FakeResult meta = open_channel().answer(post(kJson, fixture("meta/text.json")), stored);
+    BOOST_TEST(!meta.response.has_value());
+}
