@@ -31,6 +31,10 @@ void exercise_window(RateLimiter& limiter, const std::string& prefix) {
     // The oldest request (t0) leaves the window at t0 + 60000.
     BOOST_TEST(refused.retry_after_ms == 59990u);
     BOOST_TEST(hit(limiter, prefix + "b", 3, 60000, t0 + 10).allowed);
+    // One millisecond before the oldest leaves, the window is still full.
+    RateDecision last_moment = hit(limiter, prefix + "a", 3, 60000, t0 + 59999);
+    BOOST_TEST(!last_moment.allowed);
+    BOOST_TEST(last_moment.retry_after_ms == 1u);
     // Refused requests do not count: once the first leaves, exactly one slot frees.
     BOOST_TEST(hit(limiter, prefix + "a", 3, 60000, t0 + 60000).allowed);
     BOOST_TEST(!hit(limiter, prefix + "a", 3, 60000, t0 + 60000).allowed);
@@ -127,8 +131,16 @@ BOOST_AUTO_TEST_CASE(unreachable_redis_lets_requests_through_then_recovers) {
     for (int i = 0; i < 20; ++i) BOOST_TEST(hit(*limiter, "k", 1, 60000, 1000 + i).allowed);
     BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(2)));
     RedisServer redis(port);
-    // Reconnects at most once a second.
-    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    // The link tries a new connection once a second: wait until Redis counts again (a second
+    // request of a key refused), at most 5 s.
+    bool counting = false;
+    for (int i = 0; i < 100 && !counting; ++i) {
+        const std::string key = "probe" + std::to_string(i);
+        hit(*limiter, key, 1, 60000, 1500);
+        counting = !hit(*limiter, key, 1, 60000, 1501).allowed;
+        if (!counting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    BOOST_REQUIRE(counting);
     BOOST_TEST(hit(*limiter, "k2", 1, 60000, 2000).allowed);
     BOOST_TEST(!hit(*limiter, "k2", 1, 60000, 2001).allowed);
     redis.stop();
