@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "observability/metrics.hpp"
+#include "support/database.hpp"
 #include "util/clock.hpp"
 #include "util/time_format.hpp"
 
@@ -34,17 +35,27 @@ struct RemoveTestFiles {
 };
 BOOST_TEST_GLOBAL_FIXTURE(RemoveTestFiles);
 
-// A fresh SQLite database, migrated unless told otherwise.
-StorageConfig sqlite_config(bool migrated = true) {
-    static int n = 0;
-    fs::create_directories(test_dir());
-    StorageConfig c;
-    c.backend = "sqlite";
-    c.url = (test_dir() / ("w" + std::to_string(n++) + ".db")).string();
-    c.batch_max_delay_ms = 10'000;
-    if (migrated) Database::open(c)->migrate();
-    return c;
-}
+// One test's storage: a fresh SQLite file or PostgreSQL database, migrated unless told
+// otherwise. One writer, whatever the backend, so that holding it holds every commit.
+struct Storage {
+    explicit Storage(const std::string& backend, bool migrated = true)
+        : dir(fresh_dir()), test(backend, dir) {
+        config.backend = backend;
+        config.url = test.url();
+        config.pool = 1;
+        config.batch_max_delay_ms = 10'000;
+        if (migrated) Database::open(config)->migrate();
+    }
+    static fs::path fresh_dir() {
+        static int count = 0;
+        fs::path dir = test_dir() / std::to_string(++count);
+        fs::create_directories(dir);
+        return dir;
+    }
+    fs::path dir;
+    memolib::test::TestStorage test;
+    StorageConfig config;
+};
 
 // The retries' delays exactly: no jitter.
 RetryPolicy exact_retry(int attempts) {
@@ -184,10 +195,11 @@ private:
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(batch_writer)
+namespace {
 
-BOOST_AUTO_TEST_CASE(a_request_is_answered_once_its_rows_are_committed) {
-    const StorageConfig config = sqlite_config();
+void a_request_is_answered_once_its_rows_are_committed(const std::string& backend) {
+    const Storage storage(backend);
+    const StorageConfig config = storage.config;
     BatchWriter writer(config, exact_retry(3));
     writer.start();
     Request r;
@@ -202,8 +214,9 @@ BOOST_AUTO_TEST_CASE(a_request_is_answered_once_its_rows_are_committed) {
     BOOST_TEST(writer.healthy());
 }
 
-BOOST_AUTO_TEST_CASE(requests_queued_during_a_commit_share_the_next_transaction) {
-    const StorageConfig config = sqlite_config();
+void requests_queued_during_a_commit_share_the_next_transaction(const std::string& backend) {
+    const Storage storage(backend);
+    const StorageConfig config = storage.config;
     BatchWriter writer(config, exact_retry(3));
     writer.start();
     const Batches before;
@@ -225,8 +238,9 @@ BOOST_AUTO_TEST_CASE(requests_queued_during_a_commit_share_the_next_transaction)
     BOOST_TEST(before.new_sum() == 5);
 }
 
-BOOST_AUTO_TEST_CASE(a_transaction_holds_at_most_max_messages) {
-    StorageConfig config = sqlite_config();
+void a_transaction_holds_at_most_max_messages(const std::string& backend) {
+    const Storage storage(backend);
+    StorageConfig config = storage.config;
     config.batch_max_messages = 3;
     BatchWriter writer(config, exact_retry(3));
     writer.start();
@@ -256,8 +270,9 @@ BOOST_AUTO_TEST_CASE(a_transaction_holds_at_most_max_messages) {
     BOOST_TEST(before.new_sum() == 11);
 }
 
-BOOST_AUTO_TEST_CASE(a_dedup_key_twice_in_one_batch_is_stored_once) {
-    const StorageConfig config = sqlite_config();
+void a_dedup_key_twice_in_one_batch_is_stored_once(const std::string& backend) {
+    const Storage storage(backend);
+    const StorageConfig config = storage.config;
     BatchWriter writer(config, exact_retry(3));
     writer.start();
     const Batches before;
@@ -284,8 +299,9 @@ BOOST_AUTO_TEST_CASE(a_dedup_key_twice_in_one_batch_is_stored_once) {
     BOOST_TEST(row->text == "text of same", "the first one's row");
 }
 
-BOOST_AUTO_TEST_CASE(a_transient_error_is_retried_with_doubling_delays) {
-    const StorageConfig config = sqlite_config();
+void a_transient_error_is_retried_with_doubling_delays() {
+    const Storage storage("sqlite");
+    const StorageConfig config = storage.config;
     ManualClock clock;
     BatchWriter writer(config, exact_retry(5), clock);
     writer.start();
@@ -310,8 +326,9 @@ BOOST_AUTO_TEST_CASE(a_transient_error_is_retried_with_doubling_delays) {
 
 // The retries share the request's time budget (storage.timeout_ms): a retry that would end
 // past it is not made.
-BOOST_AUTO_TEST_CASE(retries_stop_before_the_storage_timeout) {
-    StorageConfig config = sqlite_config();
+void retries_stop_before_the_storage_timeout() {
+    const Storage storage("sqlite");
+    StorageConfig config = storage.config;
     config.timeout_ms = 1000;
     ManualClock clock;
     RetryPolicy retry = exact_retry(10);
@@ -333,8 +350,9 @@ BOOST_AUTO_TEST_CASE(retries_stop_before_the_storage_timeout) {
     BOOST_TEST(!writer.full(), "unavailable is not full");
 }
 
-BOOST_AUTO_TEST_CASE(a_failed_storage_answers_every_request_of_the_batch) {
-    const StorageConfig config = sqlite_config();
+void a_failed_storage_answers_every_request_of_the_batch() {
+    const Storage storage("sqlite");
+    const StorageConfig config = storage.config;
     ManualClock clock;
     BatchWriter writer(config, exact_retry(2), clock);
     writer.start();
@@ -371,8 +389,9 @@ BOOST_AUTO_TEST_CASE(a_failed_storage_answers_every_request_of_the_batch) {
 
 // A refusal (here: no messages table) is not retried; the batch is split so that one request's
 // bad row cannot fail the others, and each request is answered with its own refusal.
-BOOST_AUTO_TEST_CASE(a_refused_batch_answers_each_request_with_its_own_refusal) {
-    const StorageConfig config = sqlite_config(false);
+void a_refused_batch_answers_each_request_with_its_own_refusal(const std::string& backend) {
+    const Storage storage(backend, false);
+    const StorageConfig config = storage.config;
     ManualClock clock;
     BatchWriter writer(config, exact_retry(3), clock);
     writer.start();
@@ -389,7 +408,9 @@ BOOST_AUTO_TEST_CASE(a_refused_batch_answers_each_request_with_its_own_refusal) 
     for (Request& r : waiting) {
         await(r);
         BOOST_TEST((r.outcome == StoreOutcome::kFailed));
-        BOOST_TEST(r.error.find("no such table") != std::string::npos, r.error);
+        const std::string refusal = backend == "sqlite" ? "no such table: messages"
+                                                        : "relation \"messages\" does not exist";
+        BOOST_TEST(r.error.find(refusal) != std::string::npos, r.error);
     }
     BOOST_TEST(metric("memolib_storage_retries_total") - retries == 0);
     BOOST_TEST(metric("memolib_storage_failures_total") - failures == 4,
@@ -398,8 +419,9 @@ BOOST_AUTO_TEST_CASE(a_refused_batch_answers_each_request_with_its_own_refusal) 
 }
 
 // After an idle spell, a request waits for the requests announced after it, at most max_delay.
-BOOST_AUTO_TEST_CASE(an_idle_writer_waits_for_announced_requests_up_to_max_delay) {
-    StorageConfig config = sqlite_config();
+void an_idle_writer_waits_for_announced_requests_up_to_max_delay(const std::string& backend) {
+    const Storage storage(backend);
+    StorageConfig config = storage.config;
     config.batch_max_delay_ms = 300;
     BatchWriter writer(config, exact_retry(3));
     writer.start();
@@ -420,8 +442,9 @@ BOOST_AUTO_TEST_CASE(an_idle_writer_waits_for_announced_requests_up_to_max_delay
     BOOST_TEST(before.new_count() == 1);
 }
 
-BOOST_AUTO_TEST_CASE(an_announced_request_that_arrives_joins_the_waiting_batch) {
-    StorageConfig config = sqlite_config();
+void an_announced_request_that_arrives_joins_the_waiting_batch(const std::string& backend) {
+    const Storage storage(backend);
+    StorageConfig config = storage.config;
     config.batch_max_delay_ms = 10'000;
     BatchWriter writer(config, exact_retry(3));
     writer.start();
@@ -445,8 +468,9 @@ BOOST_AUTO_TEST_CASE(an_announced_request_that_arrives_joins_the_waiting_batch) 
                "the last arrival ends the wait, not max_delay");
 }
 
-BOOST_AUTO_TEST_CASE(a_request_nobody_follows_is_committed_at_once) {
-    StorageConfig config = sqlite_config();
+void a_request_nobody_follows_is_committed_at_once(const std::string& backend) {
+    const Storage storage(backend);
+    StorageConfig config = storage.config;
     config.batch_max_delay_ms = 10'000;
     BatchWriter writer(config, exact_retry(3));
     writer.start();
@@ -460,8 +484,9 @@ BOOST_AUTO_TEST_CASE(a_request_nobody_follows_is_committed_at_once) {
     BOOST_TEST((r.answered_at - submitted < milliseconds(5000)));
 }
 
-BOOST_AUTO_TEST_CASE(after_stop_a_request_is_refused_at_once) {
-    const StorageConfig config = sqlite_config();
+void after_stop_a_request_is_refused_at_once(const std::string& backend) {
+    const Storage storage(backend);
+    const StorageConfig config = storage.config;
     BatchWriter writer(config, exact_retry(3));
     writer.start();
     writer.stop();
@@ -471,6 +496,79 @@ BOOST_AUTO_TEST_CASE(after_stop_a_request_is_refused_at_once) {
     await(r);
     BOOST_TEST((r.outcome == StoreOutcome::kUnavailable));
     BOOST_TEST(r.error == "the gateway is shutting down");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sqlite)
+
+BOOST_AUTO_TEST_CASE(a_request_is_answered_once_its_rows_are_committed) {
+    ::a_request_is_answered_once_its_rows_are_committed("sqlite");
+}
+BOOST_AUTO_TEST_CASE(requests_queued_during_a_commit_share_the_next_transaction) {
+    ::requests_queued_during_a_commit_share_the_next_transaction("sqlite");
+}
+BOOST_AUTO_TEST_CASE(a_transaction_holds_at_most_max_messages) {
+    ::a_transaction_holds_at_most_max_messages("sqlite");
+}
+BOOST_AUTO_TEST_CASE(a_dedup_key_twice_in_one_batch_is_stored_once) {
+    ::a_dedup_key_twice_in_one_batch_is_stored_once("sqlite");
+}
+BOOST_AUTO_TEST_CASE(a_transient_error_is_retried_with_doubling_delays) {
+    ::a_transient_error_is_retried_with_doubling_delays();
+}
+BOOST_AUTO_TEST_CASE(retries_stop_before_the_storage_timeout) {
+    ::retries_stop_before_the_storage_timeout();
+}
+BOOST_AUTO_TEST_CASE(a_failed_storage_answers_every_request_of_the_batch) {
+    ::a_failed_storage_answers_every_request_of_the_batch();
+}
+BOOST_AUTO_TEST_CASE(a_refused_batch_answers_each_request_with_its_own_refusal) {
+    ::a_refused_batch_answers_each_request_with_its_own_refusal("sqlite");
+}
+BOOST_AUTO_TEST_CASE(an_idle_writer_waits_for_announced_requests_up_to_max_delay) {
+    ::an_idle_writer_waits_for_announced_requests_up_to_max_delay("sqlite");
+}
+BOOST_AUTO_TEST_CASE(an_announced_request_that_arrives_joins_the_waiting_batch) {
+    ::an_announced_request_that_arrives_joins_the_waiting_batch("sqlite");
+}
+BOOST_AUTO_TEST_CASE(a_request_nobody_follows_is_committed_at_once) {
+    ::a_request_nobody_follows_is_committed_at_once("sqlite");
+}
+BOOST_AUTO_TEST_CASE(after_stop_a_request_is_refused_at_once) {
+    ::after_stop_a_request_is_refused_at_once("sqlite");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(postgresql)
+
+BOOST_AUTO_TEST_CASE(a_request_is_answered_once_its_rows_are_committed) {
+    ::a_request_is_answered_once_its_rows_are_committed("postgresql");
+}
+BOOST_AUTO_TEST_CASE(requests_queued_during_a_commit_share_the_next_transaction) {
+    ::requests_queued_during_a_commit_share_the_next_transaction("postgresql");
+}
+BOOST_AUTO_TEST_CASE(a_transaction_holds_at_most_max_messages) {
+    ::a_transaction_holds_at_most_max_messages("postgresql");
+}
+BOOST_AUTO_TEST_CASE(a_dedup_key_twice_in_one_batch_is_stored_once) {
+    ::a_dedup_key_twice_in_one_batch_is_stored_once("postgresql");
+}
+BOOST_AUTO_TEST_CASE(a_refused_batch_answers_each_request_with_its_own_refusal) {
+    ::a_refused_batch_answers_each_request_with_its_own_refusal("postgresql");
+}
+BOOST_AUTO_TEST_CASE(an_idle_writer_waits_for_announced_requests_up_to_max_delay) {
+    ::an_idle_writer_waits_for_announced_requests_up_to_max_delay("postgresql");
+}
+BOOST_AUTO_TEST_CASE(an_announced_request_that_arrives_joins_the_waiting_batch) {
+    ::an_announced_request_that_arrives_joins_the_waiting_batch("postgresql");
+}
+BOOST_AUTO_TEST_CASE(a_request_nobody_follows_is_committed_at_once) {
+    ::a_request_nobody_follows_is_committed_at_once("postgresql");
+}
+BOOST_AUTO_TEST_CASE(after_stop_a_request_is_refused_at_once) {
+    ::after_stop_a_request_is_refused_at_once("postgresql");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
