@@ -128,7 +128,7 @@ int cb_claim_nonce(void* ctx, memolib_str_t nonce, std::int64_t ttl_ms) {
         const std::string digest = to_hex(sha256({scope->body}));
         const NonceStore::Claim claim =
             scope->store->claim(scope->channel, std::string_view(nonce.ptr, nonce.len), digest,
-                                std::min(ttl_ms, kMaxNonceTtlMs), scope->now_ms);
+                                std::min(ttl_ms, kMaxNonceTtlMs));
         return claim == NonceStore::Claim::kOtherBody ? 1 : 0;
     } catch (const std::exception& e) {
         // Nothing may unwind into the plugin; an unknown claim lets the request go on.

@@ -46,7 +46,6 @@ struct NonceScope {
     /// The channel: claims of two channels never meet.
     std::string_view channel;
     std::string_view body;
-    std::int64_t now_ms = 0;
 };
 
 /// What one hook call handed back through the host callbacks.

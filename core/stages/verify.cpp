@@ -21,7 +21,7 @@ public:
         const std::string& mode = ex.channel->config.verify_mode;
         if (mode == "off") return StageResult::kContinue;
         PluginCallResult result;
-        const NonceScope nonces{nonces_, ex.channel->config.name, ex.body, ex.received_at_ms};
+        const NonceScope nonces{nonces_, ex.channel->config.name, ex.body};
         if (!ex.dry_run) result.nonces = &nonces;
         RequestView request(ex);
         memolib_status_t status = ex.channel->instance->verify(request.get(), result);
