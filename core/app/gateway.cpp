@@ -67,7 +67,8 @@ std::unique_ptr<LoadedGateway> load_gateway(const std::string& path,
     if (previous != nullptr) {
         for (const auto& [file, reason] : registry.refused()) {
             if (previous->refused.count(file) == 0)
-                errors.push_back("plugin file " + file + " was not taken: " + reason);
+                errors.push_back("plugin file " + file + " was not taken: ");
+            errors.back() += reason;
         }
     }
     if (!config) return nullptr;

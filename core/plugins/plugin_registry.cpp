@@ -252,13 +252,12 @@ void PluginRegistry::load_directory(const std::string& directory, const PluginSc
             }
         }
         if (!chosen) {
-            const std::string reason =
-                "plugin name '" + name + "' is declared by " + std::to_string(candidates.size()) +
-                " files (" + listed + "); " +
-                (previous == nullptr
-                     ? "no file serves a name two files declare at start: remove all but one"
-                     : "more than one of them was dropped in since the last load: remove all "
-                       "but one");
+            std::string reason = "plugin name '" + name + "' is declared by ";
+            reason += std::to_string(candidates.size()) + " files (" + listed + "); ";
+            reason += previous == nullptr
+                          ? "no file serves a name two files declare at start: remove all but one"
+                          : "more than one of them was dropped in since the last load: remove "
+                            "all but one";
             for (const auto& c : candidates) refuse(c->file, reason);
             continue;
         }
