@@ -176,8 +176,9 @@ struct ShutdownFixture : GatewayFixture {
         BOOST_TEST(has("shutdown_started"));
         BOOST_TEST(has("stopped"), "the `stopped` line is logged");
 
-        // Every 2xx is one row, with the id and checksum it was answered with; any other row
-        // belongs to a request whose answer was lost.
+        // Every 2xx is one row, with the id and checksum it was answered with, and there is no
+        // other row: a request the gateway read is answered within the grace, and one it did not
+        // read (a connection it closed or never accepted) stored nothing.
         std::map<std::string, std::vector<std::pair<long long, std::string>>> rows;
         for (const Row& row : database()->query("SELECT id, dedup_key, text FROM messages")) {
             const std::string text = row.at("text").value_or("");
@@ -204,14 +205,12 @@ struct ShutdownFixture : GatewayFixture {
         std::size_t extra = 0;
         for (const auto& [tag, found] : rows) {
             if (out.stored.count(tag) != 0U) continue;
-            extra += found.size();
-            BOOST_TEST(out.lost.count(tag) == 1U,
-                       "row " << tag << " matches neither a 2xx nor a lost answer");
-            BOOST_TEST(found.size() == 1U,
-                       "message " << tag << " is stored " << found.size() << " times");
+            if (++extra <= 10) {
+                BOOST_ERROR("row " << tag << " (" << found.size() << " times) was not answered 2xx"
+                                   << (out.lost.count(tag) == 1U ? ": its answer was lost" : ""));
+            }
         }
-        BOOST_TEST_MESSAGE(extra << " rows stored whose answer was lost");
-        BOOST_TEST(extra <= out.lost.size());
+        BOOST_TEST(extra == 0U, extra << " rows without a 2xx");
     }
 };
 
