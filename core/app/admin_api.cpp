@@ -454,6 +454,24 @@ void AdminApi::reload(Exchange& ex) {
     for (const std::string& key : outcome.restart_required)
         w.String(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
     w.EndArray();
+    w.Key("plugins");
+    w.StartArray();
+    for (const auto& [name, file] : outcome.plugins) {
+        w.StartObject();
+        put(w, "name", name);
+        put(w, "file", file);
+        w.EndObject();
+    }
+    w.EndArray();
+    w.Key("set_aside");
+    w.StartArray();
+    for (const auto& [file, reason] : outcome.set_aside) {
+        w.StartObject();
+        put(w, "file", file);
+        put(w, "reason", reason);
+        w.EndObject();
+    }
+    w.EndArray();
     put(w, "request_id", ex.request_id);
     w.EndObject();
     answer_json(ex, 200, buf);

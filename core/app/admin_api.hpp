@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/gateway_config.hpp"
@@ -26,6 +27,10 @@ struct ReloadOutcome {
     std::vector<std::string> errors;
     /// Changed settings that only a restart applies (they keep their running values).
     std::vector<std::string> restart_required;
+    /// Plugin name → the file serving it, after a reload that took.
+    std::vector<std::pair<std::string, std::string>> plugins;
+    /// Files set aside because a file dropped in took their plugin name, with the reason.
+    std::vector<std::pair<std::string, std::string>> set_aside;
 };
 
 /// The operator's side of the HTTP API: /ready, /dashboard and its JSON, the read API

@@ -43,13 +43,14 @@ RetryPolicy retry_policy(const GatewayConfig& config) {
 }  // namespace
 
 std::unique_ptr<LoadedGateway> load_gateway(const std::string& path,
-                                            std::vector<std::string>& errors) {
+                                            std::vector<std::string>& errors,
+                                            const PluginScan* previous) {
     auto gateway = std::make_unique<LoadedGateway>();
     gateway->registry = std::make_unique<PluginRegistry>();
     std::map<std::string, PluginSchemaInfo> infos;
     PluginRegistry& registry = *gateway->registry;
     PluginLookupFactory plugins = [&](const std::string& directory) {
-        registry.load_directory(directory);
+        registry.load_directory(directory, previous);
         for (const auto& [name, plugin] : registry.plugins()) {
             infos[name] =
                 PluginSchemaInfo{&plugin->schema, plugin->default_max_body,
@@ -63,6 +64,13 @@ std::unique_ptr<LoadedGateway> load_gateway(const std::string& path,
     std::vector<ConfigError> config_errors;
     auto config = load_config(path, plugins, config_errors);
     for (const ConfigError& e : config_errors) errors.push_back(e.to_string());
+    if (previous != nullptr) {
+        for (const auto& [file, reason] : registry.refused()) {
+            if (previous->refused.count(file) == 0)
+                errors.push_back("plugin file " + file + " was not taken: ");
+            errors.back() += reason;
+        }
+    }
     if (!config) return nullptr;
     gateway->config = std::move(*config);
     for (const ChannelConfig& ch : gateway->config.channels) {
@@ -213,10 +221,11 @@ std::chrono::milliseconds dashboard_window(const GatewayConfig& config) {
 // when anything is wrong. Calls are serialized (they come from the admin worker thread).
 class Reloader {
 public:
-    Reloader(std::string path, GatewayConfig started_with, SharedServices services,
-             WebhookHandler& handler)
+    Reloader(std::string path, GatewayConfig started_with, PluginScan plugins,
+             SharedServices services, WebhookHandler& handler)
         : path_(std::move(path)),
           started_with_(std::move(started_with)),
+          plugins_(std::move(plugins)),
           services_(services),
           handler_(handler) {}
 
@@ -224,7 +233,7 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         ReloadOutcome outcome;
         outcome.generation = number_;
-        std::unique_ptr<LoadedGateway> loaded = load_gateway(path_, outcome.errors);
+        std::unique_ptr<LoadedGateway> loaded = load_gateway(path_, outcome.errors, &plugins_);
         std::shared_ptr<const Generation> next;
         if (loaded) {
             outcome.restart_required = restart_required(started_with_, loaded->config);
@@ -245,7 +254,15 @@ public:
             return outcome;
         }
         apply_log_level(next->config());
-        publish_plugins(*next->gateway->registry);
+        const PluginRegistry& registry = *next->gateway->registry;
+        publish_plugins(registry);
+        plugins_ = registry.scan();
+        std::string serving;
+        for (const auto& [name, plugin] : registry.plugins()) {
+            outcome.plugins.emplace_back(name, plugin->file);
+            serving += (serving.empty() ? "" : ",") + name + "=" + plugin->file;
+        }
+        outcome.set_aside = registry.set_aside();
         number_ = next->number;
         outcome.ok = true;
         outcome.generation = number_;
@@ -260,6 +277,7 @@ public:
                                 {"config", path_},
                                 {"generation", number_},
                                 {"channels", channels},
+                                {"plugins", serving},
                                 {"restart_required", pending}});
         return outcome;
     }
@@ -268,6 +286,8 @@ private:
     std::mutex mutex_;
     std::string path_;
     GatewayConfig started_with_;
+    /// What the running configuration's plugins directory scan decided.
+    PluginScan plugins_;
     SharedServices services_;
     WebhookHandler& handler_;
     std::uint64_t number_ = 1;
@@ -320,8 +340,9 @@ int serve(const std::string& config_path) {
     metrics().on_render([&state](Metrics& m) { collect_cache_metrics(*state, m); });
     DashboardStats stats(dashboard_window(started_with));
     const std::size_t channels = gateway->channels.size();
+    PluginScan plugins = gateway->registry->scan();
     WebhookHandler handler(make_generation(std::move(gateway), services, 1), &stats, nullptr);
-    Reloader reloader(config_path, started_with, services, handler);
+    Reloader reloader(config_path, started_with, std::move(plugins), services, handler);
     AdminApi admin(started_with.storage, writer, stats,
                    [&reloader](const std::string& trigger) { return reloader(trigger); });
     handler.set_admin(&admin);
