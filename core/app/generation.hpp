@@ -13,13 +13,15 @@
 
 namespace memolib::core {
 
-/// What outlives a configuration: the storage writer, the caches, the rate-limit windows, the
-/// signature nonces.
-/// A reload keeps them; changing their settings needs a restart.
+class BatchWriter;
+class NonceStore;
+struct StageState;
+
+/// What outlives a configuration: the storage writer, the stages' state (caches, rate-limit
+/// windows), the signature nonces. A reload keeps them; changing their settings needs a restart.
 struct SharedServices {
     BatchWriter* writer = nullptr;
     StageState* state = nullptr;
-    RateLimiter* rate_limiter = nullptr;
     NonceStore* nonces = nullptr;
 };
 
