@@ -189,7 +189,7 @@ std::chrono::milliseconds dashboard_window(const GatewayConfig& config) {
 // when anything is wrong. Calls are serialized (they come from the admin worker thread).
 class Reloader {
 public:
-    Reloader(std::string path, GatewayConfig started_with, SharedServices services,
+    Reloader(std::string path, GatewayConfig started_with, StageContext services,
              WebhookHandler& handler)
         : path_(std::move(path)),
           started_with_(std::move(started_with)),
@@ -244,7 +244,7 @@ private:
     std::mutex mutex_;
     std::string path_;
     GatewayConfig started_with_;
-    SharedServices services_;
+    StageContext services_;
     WebhookHandler& handler_;
     std::uint64_t number_ = 1;
 };
@@ -290,7 +290,7 @@ int serve(const std::string& config_path) {
     StageState state;
     make_stage_states(started_with.root.at("pipeline"), state);
     auto nonces = make_nonce_store(started_with);
-    SharedServices services{&writer, &state, nonces.get()};
+    const StageContext services{&writer, nonces.get(), &state};
     publish_plugins(*gateway->registry);
     metrics().set("memolib_config_generation", {}, 1);
     metrics().on_render([&state](Metrics& m) { collect_cache_metrics(state, m); });

@@ -1,7 +1,5 @@
 #include "app/generation.hpp"
 
-#include "stages/stage_factory.hpp"
-
 namespace memolib::core {
 
 namespace {
@@ -44,16 +42,15 @@ std::vector<std::string> Generation::channel_names() const {
 }
 
 std::shared_ptr<const Generation> make_generation(std::unique_ptr<LoadedGateway> gateway,
-                                                  const SharedServices& services,
+                                                  const StageContext& services,
                                                   std::uint64_t number) {
     auto g = std::make_shared<Generation>();
     g->number = number;
     g->gateway = std::move(gateway);
     const ConfigValue& root = g->gateway->config.root;
     const ConfigValue& pipeline = root.at("pipeline");
-    const StageContext context{services.writer, services.nonces, services.state};
     g->pipeline = std::make_unique<const Pipeline>(
-        build_stages(g->gateway->config.stages, pipeline, context));
+        build_stages(g->gateway->config.stages, pipeline, services));
     for (const auto& c : g->gateway->channels) g->channels.emplace(c->config.name, c);
     const ConfigValue& compression = pipeline.at("compression");
     g->compression.min_bytes = static_cast<std::size_t>(compression.integer("min_bytes"));

@@ -16,7 +16,9 @@ class NonceStore;
 class Stage;
 struct StageState;
 
-/// What the gateway lends the stages it builds.
+/// What the gateway lends the stages it builds: what outlives a configuration (the storage
+/// writer, the stages' state, the signature nonces). A reload keeps them; changing their
+/// settings needs a restart.
 struct StageContext {
     BatchWriter* writer = nullptr;
     /// The signature nonces claimed so far (memolib_host_t::claim_nonce); null for none.
@@ -34,7 +36,8 @@ public:
     virtual ~StageFactory() = default;
     virtual std::string_view name() const = 0;
     /// The key of its settings block under `pipeline` (empty: none); stages sharing one block
-    /// (rate_limit and sender_rate_limit, cache and replay) declare it once, in the first.
+    /// (rate_limit and sender_rate_limit, cache and replay) declare it once, in the stage that
+    /// builds the state they share.
     virtual std::string_view settings_key() const { return {}; }
     /// That block's schema, a YAML object schema.
     virtual std::string_view settings_schema() const { return {}; }
