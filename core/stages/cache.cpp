@@ -36,18 +36,31 @@ void set_raw_fingerprint(Exchange& ex) {
     out.append(reinterpret_cast<const char*>(digest.data()), digest.size());
 }
 
-// Idempotent replay: a request whose messages were all stored by an earlier request in the
-// last `ttl` gets that request's answer again, without touching the database. A
-// byte-identical retry (what providers send) is answered before parse, once verified; a
-// retry that differs in its bytes but not in its messages, after dedup.
-class CacheStage final : public Stage {
+// An idempotent answer, as replayed from the cache.
+StageResult replay(Exchange& ex, const CachedAnswer& hit) {
+    ex.status = 200;
+    ex.reason = "replayed";
+    ex.replayed = true;
+    ex.response_content_type = "application/json";
+    constexpr std::string_view kHead = R"({"status":"stored","request_id":")";
+    constexpr std::string_view kMiddle = R"(","replayed":true,"messages":)";
+    std::string& body = ex.response_body;
+    body.clear();
+    body.reserve(kHead.size() + ex.request_id.size() + kMiddle.size() + hit.messages_json.size() +
+                 1);
+    body.append(kHead).append(ex.request_id).append(kMiddle).append(hit.messages_json) += '}';
+    ex.response_headers.emplace_back("X-Idempotent-Replay", "true");
+    return StageResult::kRespond;
+}
+
+// A byte-identical retry (what providers send) is answered before parse, once verified, from
+// the answers the cache stage keeps.
+class ReplayStage final : public Stage {
 public:
-    explicit CacheStage(ReplayCache& cache) : cache_(cache) {}
-    const char* name() const override { return "cache"; }
+    explicit ReplayStage(ReplayCache& cache) : cache_(cache) {}
+    const char* name() const override { return "replay"; }
 
-    bool wants_before_parse() const override { return true; }
-
-    StageResult before_parse(Exchange& ex, const Resume&) const override {
+    StageResult process(Exchange& ex, const Resume&) const override {
         if (ex.dry_run) return StageResult::kContinue;
         set_raw_fingerprint(ex);
         ex.cache_checked = true;
@@ -58,6 +71,18 @@ public:
         ex.replay_sender_masked = answer.sender_masked;
         return replay(ex, answer);
     }
+
+private:
+    ReplayCache& cache_;
+};
+
+// Idempotent replay: a request whose messages were all stored by an earlier request in the
+// last `ttl` gets that request's answer again, without touching the database: a retry that
+// differs in its bytes but not in its messages, after dedup. Keeps the answers replay reads.
+class CacheStage final : public Stage {
+public:
+    explicit CacheStage(ReplayCache& cache) : cache_(cache) {}
+    const char* name() const override { return "cache"; }
 
     StageResult process(Exchange& ex, const Resume&) const override {
         if (ex.dry_run || ex.messages.empty()) return StageResult::kContinue;
@@ -81,29 +106,40 @@ public:
     }
 
 private:
-    static StageResult replay(Exchange& ex, const CachedAnswer& hit) {
-        ex.status = 200;
-        ex.reason = "replayed";
-        ex.replayed = true;
-        ex.response_content_type = "application/json";
-        constexpr std::string_view kHead = R"({"status":"stored","request_id":")";
-        constexpr std::string_view kMiddle = R"(","replayed":true,"messages":)";
-        std::string& body = ex.response_body;
-        body.clear();
-        body.reserve(kHead.size() + ex.request_id.size() + kMiddle.size() +
-                     hit.messages_json.size() + 1);
-        body.append(kHead).append(ex.request_id).append(kMiddle).append(hit.messages_json) += '}';
-        ex.response_headers.emplace_back("X-Idempotent-Replay", "true");
-        return StageResult::kRespond;
-    }
-
     ReplayCache& cache_;
 };
 
 }  // namespace
 
-std::unique_ptr<Stage> make_cache_stage(ReplayCache& cache) {
-    return std::make_unique<CacheStage>(cache);
+CacheFactory::Settings CacheFactory::settings(const ConfigValue& pipeline) {
+    const ConfigValue& cache = pipeline.at("cache");
+    return {static_cast<std::size_t>(cache.integer("max_entries")),
+            std::chrono::milliseconds(cache.integer("ttl"))};
+}
+
+std::string_view CacheFactory::settings_schema() const {
+    return R"yaml(
+type: object
+properties:
+  max_entries: {type: integer, default: 1000, minimum: 0, description: "Answers kept for idempotent replay"}
+  ttl: {type: duration, default: 60s, description: "How long an answer is replayed"}
+)yaml";
+}
+
+void CacheFactory::make_state(const ConfigValue& pipeline, StageState& state) const {
+    const Settings s = settings(pipeline);
+    // Two keys per answer (its raw form and its messages): room for `max_entries`.
+    state.replay_cache = std::make_unique<ReplayCache>(s.max_entries * 2, s.ttl);
+}
+
+std::unique_ptr<Stage> CacheFactory::make(const ConfigValue&, const StageContext& context) const {
+    if (context.state == nullptr || !context.state->replay_cache) return nullptr;
+    return std::make_unique<CacheStage>(*context.state->replay_cache);
+}
+
+std::unique_ptr<Stage> ReplayFactory::make(const ConfigValue&, const StageContext& context) const {
+    if (context.state == nullptr || !context.state->replay_cache) return nullptr;
+    return std::make_unique<ReplayStage>(*context.state->replay_cache);
 }
 
 }  // namespace memolib::core

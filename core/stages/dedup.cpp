@@ -66,8 +66,28 @@ std::string dedup_key(const NormalizedMessage& m, Authenticity authenticity) {
                           kNul, m.sender, kNul, text, kNul, timestamp}));
 }
 
-std::unique_ptr<Stage> make_dedup_stage(DedupIndex* index) {
-    return std::make_unique<DedupStage>(index);
+DedupFactory::Settings DedupFactory::settings(const ConfigValue& pipeline) {
+    const ConfigValue& dedup = pipeline.at("dedup");
+    return {static_cast<std::size_t>(dedup.integer("cache_entries")),
+            static_cast<int>(dedup.integer("duplicate_status"))};
+}
+
+std::string_view DedupFactory::settings_schema() const {
+    return R"yaml(
+type: object
+properties:
+  cache_entries: {type: integer, default: 100000, minimum: 0, description: "Recent dedup keys kept in memory in front of the database"}
+  duplicate_status: {type: integer, default: 409, enum: ["200", "409"], description: "Status of a request whose every message is a duplicate"}
+)yaml";
+}
+
+void DedupFactory::make_state(const ConfigValue& pipeline, StageState& state) const {
+    state.dedup_index = std::make_unique<DedupIndex>(settings(pipeline).cache_entries);
+}
+
+std::unique_ptr<Stage> DedupFactory::make(const ConfigValue&, const StageContext& context) const {
+    return std::make_unique<DedupStage>(context.state != nullptr ? context.state->dedup_index.get()
+                                                                 : nullptr);
 }
 
 }  // namespace memolib::core

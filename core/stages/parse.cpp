@@ -53,6 +53,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Stage> make_parse_stage() { return std::make_unique<ParseStage>(); }
+std::unique_ptr<Stage> ParseFactory::make(const ConfigValue&, const StageContext&) const {
+    return std::make_unique<ParseStage>();
+}
 
 }  // namespace memolib::core

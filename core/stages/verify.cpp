@@ -50,8 +50,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Stage> make_verify_stage(NonceStore* nonces) {
-    return std::make_unique<VerifyStage>(nonces);
+std::unique_ptr<Stage> VerifyFactory::make(const ConfigValue&, const StageContext& context) const {
+    return std::make_unique<VerifyStage>(context.nonces);
 }
 
 }  // namespace memolib::core
