@@ -35,8 +35,8 @@ struct NormalizedMessage {
     std::string sender_masked;
     std::string language = "unknown";
     std::string priority = "normal";
-    /// The digest itself; it is written as hex only where it leaves the process (the database
-    /// column, JSON answers, logs).
+    /// The dedup key (stages.hpp, dedup_key()) as its 32 bytes; written as hex only where it
+    /// leaves the process: the database column and the JSON answers.
     Sha256Digest dedup_key{};
     std::string request_id;
     std::int64_t received_at_ms = 0;
