@@ -1,10 +1,10 @@
 #include "app/admin_api.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdlib>
 
+#include <boost/beast/core/string.hpp>
 #include <openssl/crypto.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -69,8 +69,8 @@ bool bearer_matches(const Exchange& ex, const std::string& token) {
     static const std::string kBearer = "Bearer ";
     const std::string* auth = ex.header("Authorization");
     return !token.empty() && auth != nullptr && auth->size() > kBearer.size() &&
-           std::equal(kBearer.begin(), kBearer.end(), auth->begin(),
-                      [](char a, char b) { return std::tolower(a) == std::tolower(b); }) &&
+           boost::beast::iequals(boost::beast::string_view(*auth).substr(0, kBearer.size()),
+                                 kBearer) &&
            token_matches(auth->substr(kBearer.size()), token);
 }
 

@@ -14,6 +14,7 @@
 #include "observability/metrics.hpp"
 #include "plugins/request_view.hpp"
 #include "storage/row_encoding.hpp"
+#include "util/encoding.hpp"
 #include "util/time_format.hpp"
 
 namespace memolib::core {
@@ -54,7 +55,7 @@ void write_normalized(JsonWriter& w, const NormalizedMessage& m) {
     put(w, "received_at", format_rfc3339_ms(m.received_at_ms));
     put(w, "language", m.language);
     put(w, "priority", m.priority);
-    put(w, "dedup_key", m.dedup_key);
+    put(w, "dedup_key", to_hex(m.dedup_key));
     put(w, "request_id", m.request_id);
     w.EndObject();
 }
@@ -64,11 +65,14 @@ std::string messages_json(const Exchange& ex) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
     w.StartArray();
+    std::string checksum;
     for (const NormalizedMessage& m : ex.messages) {
         w.StartObject();
         w.Key("id");
         w.Int64(m.id);
-        put(w, "checksum", m.dedup_key);
+        checksum.clear();
+        append_hex(checksum, digest_bytes(m.dedup_key));
+        put(w, "checksum", checksum);
         put(w, "status", status_name(m.status));
         w.EndObject();
     }

@@ -1,9 +1,8 @@
 #include "pipeline/exchange.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-
-#include "memolib/sdk/adapter.hpp"
 
 namespace memolib::core {
 
@@ -16,8 +15,9 @@ void Exchange::reset() {
 }
 
 const std::string* Exchange::header(std::string_view name) const {
+    const boost::beast::string_view wanted(name.data(), name.size());
     for (const auto& [k, v] : headers) {
-        if (sdk::iequals(k, name)) return &v;
+        if (boost::beast::iequals(k, wanted)) return &v;
     }
     return nullptr;
 }

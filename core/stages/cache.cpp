@@ -7,15 +7,21 @@ namespace memolib::core {
 
 namespace {
 
-// The fingerprint of a request: its channel and the sorted dedup keys of its messages, so a
-// provider's retry of the same webhook finds the first answer whatever the order inside.
+// The fingerprint of a request: its channel and the sorted dedup keys of its messages (their
+// bytes), so a provider's retry of the same webhook finds the first answer whatever the order
+// inside.
 std::string fingerprint(const Exchange& ex) {
-    std::vector<std::string> keys;
+    std::vector<const Sha256Digest*> keys;
     keys.reserve(ex.messages.size());
-    for (const NormalizedMessage& m : ex.messages) keys.push_back(m.dedup_key);
-    std::sort(keys.begin(), keys.end());
+    for (const NormalizedMessage& m : ex.messages) keys.push_back(&m.dedup_key);
+    std::sort(keys.begin(), keys.end(),
+              [](const Sha256Digest* a, const Sha256Digest* b) { return *a < *b; });
     std::string out = ex.channel ? ex.channel->config.name : std::string();
-    for (const std::string& k : keys) out += ":" + k;
+    out.reserve(out.size() + keys.size() * (1 + sizeof(Sha256Digest)));
+    for (const Sha256Digest* k : keys) {
+        out += ':';
+        out.append(digest_bytes(*k));
+    }
     return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include "stages/stages.hpp"
 #include "stages/test_config.hpp"
+#include "util/sha256.hpp"
 
 using namespace memolib::core;
 
@@ -31,7 +32,7 @@ struct ReplayStages {
         NormalizedMessage m;
         m.provider = "form";
         m.sender_masked = "j***@example.org";
-        m.dedup_key = key;
+        m.dedup_key = sha256({key});
         m.status = NormalizedMessage::Status::kStored;
         ex.messages.push_back(m);
         ex.status = 200;

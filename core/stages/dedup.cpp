@@ -48,7 +48,7 @@ private:
 
 }  // namespace
 
-std::string dedup_key(const NormalizedMessage& m, Authenticity authenticity) {
+Sha256Digest dedup_key(const NormalizedMessage& m, Authenticity authenticity) {
     // Fields are separated by NUL, which no field holds, so no two inputs share a preimage.
     // The provider is part of the key, and so is a failed verification, so that no request a
     // provider did not sign can take the place of one it did.
@@ -57,13 +57,13 @@ std::string dedup_key(const NormalizedMessage& m, Authenticity authenticity) {
                                          : std::string_view("v2\0", 3);
     constexpr std::string_view kNul("\0", 1);
     if (!m.external_id.empty()) {
-        return to_hex(sha256({version, std::string_view("id\0", 3), m.channel, kNul, m.provider,
-                              kNul, m.external_id}));
+        return sha256({version, std::string_view("id\0", 3), m.channel, kNul, m.provider, kNul,
+                       m.external_id});
     }
     const std::string text = normalize_text(m.text);
     const std::string timestamp = std::to_string(m.provider_timestamp_ms);
-    return to_hex(sha256({version, std::string_view("content\0", 8), m.channel, kNul, m.provider,
-                          kNul, m.sender, kNul, text, kNul, timestamp}));
+    return sha256({version, std::string_view("content\0", 8), m.channel, kNul, m.provider, kNul,
+                   m.sender, kNul, text, kNul, timestamp});
 }
 
 DedupFactory::Settings DedupFactory::settings(const ConfigValue& pipeline) {

@@ -14,11 +14,11 @@ namespace memolib::core {
 /// as whole words.
 std::string fold_for_keywords(std::string_view text);
 
-/// The dedup key of a message: SHA-256 (hex) of the channel, the provider and the provider's
+/// The dedup key of a message: SHA-256 of the channel, the provider and the provider's
 /// message id, or, when there is none, of the channel, provider, sender, whitespace-normalized
 /// text and provider time; a message whose request failed verification (and was let through by
 /// `verify: report`) gets a key of its own kind, so that it never suppresses a signed one.
-std::string dedup_key(const NormalizedMessage& message,
-                      Authenticity authenticity = Authenticity::kNotFailed);
+Sha256Digest dedup_key(const NormalizedMessage& message,
+                       Authenticity authenticity = Authenticity::kNotFailed);
 
 }  // namespace memolib::core

@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "observability/metrics.hpp"
+#include "util/sha256.hpp"
 #include "support/database.hpp"
 #include "util/clock.hpp"
 #include "util/time_format.hpp"
@@ -73,7 +74,7 @@ NormalizedMessage message(const std::string& key) {
     m.provider = "website";
     m.sender = "jane@example.org";
     m.text = "text of " + key;
-    m.dedup_key = key;
+    m.dedup_key = sha256({key});
     m.request_id = "req-" + key;
     m.received_at_ms = now_ms();
     return m;

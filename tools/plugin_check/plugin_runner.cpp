@@ -81,7 +81,7 @@ std::string Outcome::fingerprint() const {
             add("attachment", a.name + "|" + a.content_type + "|" + std::to_string(a.size) + "|" +
                                   a.url + "|" + a.provider_id);
         }
-        add("dedup_key", m.dedup_key);
+        add("dedup_key", core::to_hex(m.dedup_key));
     }
     for (const core::FieldError& e : errors) add("error", e.field + "/" + e.code);
     return out;
