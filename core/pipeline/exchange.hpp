@@ -16,6 +16,7 @@
 namespace memolib::core {
 
 class ChannelInstance;
+class RequestView;
 class StoreArrival;
 struct Generation;
 
@@ -43,6 +44,9 @@ struct Exchange {
     std::int64_t received_at_ms = 0;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     bool dry_run = false;
+    /// The plugins' view of this request (plugins/request_view.hpp), built by the first hook
+    /// that needs it and shared by the next ones.
+    std::shared_ptr<RequestView> request_view;
     /// True when the replay cache was consulted, and when it answered.
     bool cache_checked = false;
     bool replayed = false;

@@ -1,5 +1,7 @@
 #include "plugins/request_view.hpp"
 
+#include <memory>
+
 namespace memolib::core {
 
 namespace {
@@ -36,6 +38,16 @@ RequestView::RequestView(const Exchange& ex) {
     request_.body = {reinterpret_cast<const uint8_t*>(ex.body.data()), ex.body.size()};
     request_.remote_address = view(ex.remote_address);
     request_.received_at_ms = ex.received_at_ms;
+}
+
+const memolib_request_t& RequestView::with_body(const std::string& body) {
+    request_.body = {reinterpret_cast<const uint8_t*>(body.data()), body.size()};
+    return request_;
+}
+
+const memolib_request_t& plugin_request(Exchange& ex) {
+    if (!ex.request_view) ex.request_view = std::make_shared<RequestView>(ex);
+    return ex.request_view->with_body(ex.body);
 }
 
 }  // namespace memolib::core
