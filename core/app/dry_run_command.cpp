@@ -6,7 +6,7 @@
 
 #include "app/gateway.hpp"
 #include "app/generation.hpp"
-#include "app/webhook_handler.hpp"
+#include "app/router.hpp"
 #include "stages/rate_limiter.hpp"
 #include "storage/batch_writer.hpp"
 #include "util/time_format.hpp"
@@ -72,7 +72,7 @@ int dry_run(const std::string& config_path, const std::string& channel, const st
     BatchWriter writer(gateway->config.storage, RetryPolicy{});
     auto limiter = make_memory_rate_limiter();
     StageState state(0, 0, std::chrono::milliseconds(0));
-    WebhookHandler handler(
+    Router handler(
         make_generation(std::move(gateway), SharedServices{&writer, &state, limiter.get()}, 1),
         nullptr, nullptr);
     if (handler.admit(*ex)) {

@@ -13,7 +13,7 @@
 #include "app/admin_api.hpp"
 #include "app/generation.hpp"
 #include "app/plugins_command.hpp"
-#include "app/webhook_handler.hpp"
+#include "app/router.hpp"
 #include "http/server.hpp"
 #include "observability/dashboard_stats.hpp"
 #include "observability/logger.hpp"
@@ -213,8 +213,7 @@ std::chrono::milliseconds dashboard_window(const GatewayConfig& config) {
 // when anything is wrong. Calls are serialized (they come from the admin worker thread).
 class Reloader {
 public:
-    Reloader(std::string path, GatewayConfig started_with, SharedServices services,
-             WebhookHandler& handler)
+    Reloader(std::string path, GatewayConfig started_with, SharedServices services, Router& handler)
         : path_(std::move(path)),
           started_with_(std::move(started_with)),
           services_(services),
@@ -269,7 +268,7 @@ private:
     std::string path_;
     GatewayConfig started_with_;
     SharedServices services_;
-    WebhookHandler& handler_;
+    Router& handler_;
     std::uint64_t number_ = 1;
 };
 
@@ -320,7 +319,7 @@ int serve(const std::string& config_path) {
     metrics().on_render([&state](Metrics& m) { collect_cache_metrics(*state, m); });
     DashboardStats stats(dashboard_window(started_with));
     const std::size_t channels = gateway->channels.size();
-    WebhookHandler handler(make_generation(std::move(gateway), services, 1), &stats, nullptr);
+    Router handler(make_generation(std::move(gateway), services, 1), &stats, nullptr);
     Reloader reloader(config_path, started_with, services, handler);
     AdminApi admin(started_with.storage, writer, stats,
                    [&reloader](const std::string& trigger) { return reloader(trigger); });
