@@ -49,8 +49,9 @@ struct Exchange {
     const Route* route = nullptr;
     std::string route_param;
     /// The plugins' view of this request (plugins/request_view.hpp), built by the first hook
-    /// that needs it and shared by the next ones.
+    /// that needs it and shared by the next ones; reset() keeps it for its buffers, unbuilt.
     std::shared_ptr<RequestView> request_view;
+    bool request_view_built = false;
     /// True when the replay cache was consulted, and when it answered.
     bool cache_checked = false;
     bool replayed = false;
