@@ -8,7 +8,7 @@ namespace memolib::core {
 namespace {
 
 // None of the operator's routes takes a body: whatever is sent is read and ignored, up to this.
-constexpr std::uint64_t kIgnoredBodyLimit = 64 * 1024;
+constexpr std::uint64_t kIgnoredBodyLimit = std::uint64_t{64} * 1024;
 
 // The value of the pattern's {param} (empty when it has none), or nullopt when `path` does not
 // match.

@@ -80,15 +80,12 @@ std::optional<std::uint64_t> Router::admit(Exchange& ex) {
         return std::nullopt;
     }
     if (route.needs_token && !check_token(ex)) return std::nullopt;
-    switch (route.runs_on) {
-        case RunsOn::kHeaders:
-            answer_from_headers(ex);
-            return std::nullopt;
-        case RunsOn::kPipeline:
-            return admit_webhook(ex);
-        default:
-            return route.body_limit;
+    if (route.runs_on == RunsOn::kHeaders) {
+        answer_from_headers(ex);
+        return std::nullopt;
     }
+    if (route.runs_on == RunsOn::kPipeline && !admit_webhook(ex)) return std::nullopt;
+    return route.body_limit == kChannelBodyLimit ? ex.channel->config.max_body : route.body_limit;
 }
 
 void Router::handle(const std::shared_ptr<Exchange>& ex, std::function<void()> done) {

@@ -47,13 +47,12 @@ bool find_channel(Exchange& ex) {
     return true;
 }
 
-std::optional<std::uint64_t> admit_webhook(Exchange& ex) {
+bool admit_webhook(Exchange& ex) {
     // A GET the plugin does not take as a handshake is a message in its query string (Vonage
     // sends inbound SMS that way): it goes through the pipeline like a POST.
-    if (ex.method == "GET" && answer_handshake(ex)) return std::nullopt;
+    if (ex.method == "GET" && answer_handshake(ex)) return false;
     ex.dry_run = query_flag(ex.query, "dry_run");
-    if (!ex.generation->pipeline->run_headers(ex)) return std::nullopt;
-    return ex.channel->config.max_body;
+    return ex.generation->pipeline->run_headers(ex);
 }
 
 void run_webhook(const std::shared_ptr<Exchange>& ex, std::function<void()> done) {

@@ -1,9 +1,7 @@
 #pragma once
 
-#include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 
 #include "pipeline/exchange.hpp"
 
@@ -14,9 +12,9 @@ namespace memolib::core {
 bool find_channel(Exchange& ex);
 
 /// Admits a request to a found channel once its headers are read: the plugin's handshake for
-/// a GET it takes as one, then the pipeline's header steps. Returns the channel's body limit,
-/// or nullopt when `ex` is answered already.
-std::optional<std::uint64_t> admit_webhook(Exchange& ex);
+/// a GET it takes as one, then the pipeline's header steps. False when `ex` is answered
+/// already.
+bool admit_webhook(Exchange& ex);
 
 /// Runs the channel's pipeline on an admitted webhook; `done` runs once, when it is answered.
 void run_webhook(const std::shared_ptr<Exchange>& ex, std::function<void()> done);
