@@ -6,7 +6,7 @@
 
 #include "app/gateway.hpp"
 #include "app/generation.hpp"
-#include "app/webhook_handler.hpp"
+#include "app/router.hpp"
 #include "stages/stage_state.hpp"
 #include "storage/batch_writer.hpp"
 #include "util/time_format.hpp"
@@ -74,7 +74,7 @@ int dry_run(const std::string& config_path, const std::string& channel, const st
     state.dedup_index = std::make_unique<DedupIndex>(0);
     state.replay_cache = std::make_unique<ReplayCache>(0, std::chrono::milliseconds(0));
     state.rate_limiter = make_memory_rate_limiter();
-    WebhookHandler handler(
+    Router handler(
         make_generation(std::move(gateway), StageContext{&writer, nullptr, &state}, 1), nullptr,
         nullptr);
     if (handler.admit(*ex)) {

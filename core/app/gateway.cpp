@@ -13,7 +13,7 @@
 #include "app/admin_api.hpp"
 #include "app/generation.hpp"
 #include "app/plugins_command.hpp"
-#include "app/webhook_handler.hpp"
+#include "app/router.hpp"
 #include "http/server.hpp"
 #include "observability/dashboard_stats.hpp"
 #include "observability/logger.hpp"
@@ -198,7 +198,7 @@ std::chrono::milliseconds dashboard_window(const GatewayConfig& config) {
 class Reloader {
 public:
     Reloader(std::string path, GatewayConfig started_with, PluginScan plugins,
-             StageContext services, WebhookHandler& handler)
+             StageContext services, Router& handler)
         : path_(std::move(path)),
           started_with_(std::move(started_with)),
           plugins_(std::move(plugins)),
@@ -265,7 +265,7 @@ private:
     /// What the running configuration's plugins directory scan decided.
     PluginScan plugins_;
     StageContext services_;
-    WebhookHandler& handler_;
+    Router& handler_;
     std::uint64_t number_ = 1;
 };
 
@@ -317,7 +317,7 @@ int serve(const std::string& config_path) {
     DashboardStats stats(dashboard_window(started_with));
     const std::size_t channels = gateway->channels.size();
     PluginScan plugins = gateway->registry->scan();
-    WebhookHandler handler(make_generation(std::move(gateway), services, 1), &stats, nullptr);
+    Router handler(make_generation(std::move(gateway), services, 1), &stats, nullptr);
     Reloader reloader(config_path, started_with, std::move(plugins), services, handler);
     AdminApi admin(started_with.storage, writer, stats,
                    [&reloader](const std::string& trigger) { return reloader(trigger); });

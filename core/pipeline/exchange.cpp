@@ -10,7 +10,9 @@ void Exchange::reset() {
     // Copy-assigning an empty exchange keeps every string's and vector's capacity, and cannot
     // forget a member the way a list of clear() calls would once a member is added.
     static const Exchange kBlank;
+    std::shared_ptr<RequestView> view = std::move(request_view);
     *this = kBlank;
+    request_view = std::move(view);
     started = std::chrono::steady_clock::now();
 }
 

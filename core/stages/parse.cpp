@@ -15,8 +15,7 @@ public:
 
     StageResult process(Exchange& ex, const Resume&) const override {
         PluginCallResult result;
-        RequestView request(ex);
-        memolib_status_t status = ex.channel->instance->parse(request.get(), result);
+        memolib_status_t status = ex.channel->instance->parse(plugin_request(ex), result);
         switch (status) {
             case MEMOLIB_OK:
                 // Errors beside OK mean the host refused a message: answering 2xx would lose it.

@@ -23,8 +23,7 @@ public:
         PluginCallResult result;
         const NonceScope nonces{nonces_, ex.channel->config.name, ex.body};
         if (!ex.dry_run) result.nonces = &nonces;
-        RequestView request(ex);
-        memolib_status_t status = ex.channel->instance->verify(request.get(), result);
+        memolib_status_t status = ex.channel->instance->verify(plugin_request(ex), result);
         if (status == MEMOLIB_OK) return StageResult::kContinue;
         if (status == MEMOLIB_UNAUTHORIZED) {
             metrics().add("memolib_verification_failures_total",
