@@ -74,9 +74,8 @@ int dry_run(const std::string& config_path, const std::string& channel, const st
     state.dedup_index = std::make_unique<DedupIndex>(0);
     state.replay_cache = std::make_unique<ReplayCache>(0, std::chrono::milliseconds(0));
     state.rate_limiter = make_memory_rate_limiter();
-    Router handler(
-        make_generation(std::move(gateway), StageContext{&writer, nullptr, &state}, 1), nullptr,
-        nullptr);
+    Router handler(make_generation(std::move(gateway), StageContext{&writer, nullptr, &state}, 1),
+                   nullptr, nullptr);
     if (handler.admit(*ex)) {
         bool done = false;
         handler.handle(ex, [&done] { done = true; });

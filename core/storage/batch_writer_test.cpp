@@ -11,9 +11,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include "observability/metrics.hpp"
-#include "util/sha256.hpp"
 #include "support/database.hpp"
 #include "util/clock.hpp"
+#include "util/sha256.hpp"
 #include "util/time_format.hpp"
 
 using namespace memolib::core;
@@ -173,6 +173,14 @@ private:
     bool released_ = false;
 };
 
+// One message each, "<prefix>0", "<prefix>1"…, submitted to `writer` in order.
+void submit_each(BatchWriter& writer, std::vector<Request>& requests, const std::string& prefix) {
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        requests[i].messages = {message(prefix + std::to_string(i))};
+        submit(writer, requests[i]);
+    }
+}
+
 // Turns the database file into a directory and back, so that opening it fails as SQLite's
 // "unable to open database file" (a transient error) until it is restored.
 class BlockedPath {
@@ -249,10 +257,7 @@ void a_transaction_holds_at_most_max_messages(const std::string& backend) {
     std::vector<Request> requests(5);
     {
         HeldWriter held(writer);
-        for (std::size_t i = 0; i < requests.size(); ++i) {
-            requests[i].messages = {message("m" + std::to_string(i))};
-            submit(writer, requests[i]);
-        }
+        submit_each(writer, requests, "m");
     }
     for (Request& r : requests) {
         await(r);
@@ -361,10 +366,7 @@ void a_failed_storage_answers_every_request_of_the_batch() {
     std::optional<BlockedPath> blocked(std::in_place, config.url);
     {
         HeldWriter held(writer);
-        for (std::size_t i = 0; i < waiting.size(); ++i) {
-            waiting[i].messages = {message("w" + std::to_string(i))};
-            submit(writer, waiting[i]);
-        }
+        submit_each(writer, waiting, "w");
         held.release();
         BOOST_TEST((held.first().outcome == StoreOutcome::kUnavailable));
     }
@@ -401,10 +403,7 @@ void a_refused_batch_answers_each_request_with_its_own_refusal(const std::string
     std::vector<Request> waiting(3);
     {
         HeldWriter held(writer);
-        for (std::size_t i = 0; i < waiting.size(); ++i) {
-            waiting[i].messages = {message("r" + std::to_string(i))};
-            submit(writer, waiting[i]);
-        }
+        submit_each(writer, waiting, "r");
     }
     for (Request& r : waiting) {
         await(r);
