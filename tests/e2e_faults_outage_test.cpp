@@ -89,23 +89,29 @@ BOOST_AUTO_TEST_CASE(outage_under_load_is_503_then_recovers_and_stores_each_mess
     const auto ms = [](Clock::duration d) {
         return std::chrono::duration_cast<milliseconds>(d).count();
     };
+    // Each answer by when it was sent and read: before the outage, during it and after the
+    // recovery exactly one status is right. A request that straddles the stop or the restart
+    // meets whichever its commit met first, which the test cannot see: for those the
+    // exactly-once check below (a 200 is one row) and the retries hold.
     std::size_t unavailable = 0;
     std::size_t after_recovery = 0;
+    std::size_t straddling = 0;
     for (const auto& [tag, answer] : record.answered) {
         BOOST_TEST_CONTEXT(tag << " answered " << answer.status << " " << answer.body) {
-            BOOST_TEST((answer.status == 200 || answer.status == 503));
             if (answer.status == 503) {
                 ++unavailable;
                 BOOST_TEST(answer.outcome == "storage_unavailable");
                 BOOST_TEST(!answer.retry_after.empty(), "a 503 has a Retry-After");
             }
-            // Sent once the server was down and answered before it was started again.
-            if (answer.sent_at > paused && answer.answered_at < resume_began) {
+            if (answer.answered_at < pause_began) {
+                BOOST_TEST(answer.status == 200, "before the outage");
+            } else if (answer.sent_at > paused && answer.answered_at < resume_began) {
                 BOOST_TEST(answer.status == 503, "during the outage");
-            }
-            if (answer.sent_at > recovered) {
+            } else if (answer.sent_at > recovered) {
                 ++after_recovery;
                 BOOST_TEST(answer.status == 200, "after the recovery");
+            } else {
+                ++straddling;
             }
         }
     }
@@ -117,9 +123,11 @@ BOOST_AUTO_TEST_CASE(outage_under_load_is_503_then_recovers_and_stores_each_mess
                                      << ms(recovered - resume_began)
                                      << " ms after the resume began; " << record.successes()
                                      << " answered 2xx, " << unavailable << " answered 503, "
-                                     << after_recovery << " after the recovery");
+                                     << after_recovery << " after the recovery, " << straddling
+                                     << " across the stop or the restart");
 
-    for (const auto& problem : check_stored_once(record, rows_by_tag(*database()))) {
+    const auto rows_before_retry = rows_by_tag(*database());
+    for (const auto& problem : check_stored_once(record, rows_before_retry)) {
         BOOST_ERROR("before any retry: " << problem);
     }
 
@@ -131,8 +139,11 @@ BOOST_AUTO_TEST_CASE(outage_under_load_is_503_then_recovers_and_stores_each_mess
     for (const std::string& tag : retried) {
         try {
             const Answer answer = post_tagged(port, tag);
-            BOOST_TEST((answer.status == 200 || answer.status == 409),
-                       "retry of " << tag << ": " << answer.status << " " << answer.body);
+            // A message committed although its answer did not say so is a duplicate now.
+            const bool stored = rows_before_retry.count(tag) == 1;
+            BOOST_TEST(answer.status == (stored ? 409 : 200),
+                       "retry of " << tag << (stored ? " (stored)" : " (not stored)") << ": "
+                                   << answer.status << " " << answer.body);
             record.unanswered.erase(tag);
             record.answered[tag] = answer;
         } catch (const HttpError& e) {

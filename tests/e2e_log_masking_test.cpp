@@ -462,6 +462,9 @@ std::vector<std::string> post_every_fixture(std::uint16_t port,
                                             const std::vector<FixtureFile>& fixtures,
                                             ProbeSet& probes) {
     std::vector<std::string> phones;
+    std::set<std::string> stored;
+    std::set<std::string> replayable_requests;
+    std::set<std::set<std::string>> replayable_sets;
     for (const FixtureFile& f : fixtures) {
         BOOST_TEST_CONTEXT("fixture " << f.origin()) {
             const HttpResponse dry = send(port, request_for(f, true));
@@ -482,10 +485,37 @@ std::vector<std::string> post_every_fixture(std::uint16_t port,
                     }
                 }
             }
-            const HttpResponse real = send(port, request_for(f, false));
-            // The Vonage fixtures are one message in three encodings: the later ones are 409.
-            BOOST_TEST((real.status == 200 || real.status == 409),
-                       "post: " << real.status << " " << real.body);
+            // What the replay cache and dedup answer follows from what was stored before: the
+            // same request again, or the same set of messages (Vonage's one message in three
+            // encodings) gets the first answer again (200, `replayed`); messages all stored by
+            // requests holding other sets are duplicates (409); anything new is stored (200).
+            const HttpRequest request = request_for(f, false);
+            const std::string raw = request.target + "\n" + request.body;
+            std::set<std::string> keys;
+            if (json.IsObject() && json.HasMember("messages") && json["messages"].IsArray()) {
+                for (const auto& m : json["messages"].GetArray())
+                    keys.insert(string_member(m, "dedup_key"));
+            }
+            const bool all_stored =
+                !keys.empty() && std::all_of(keys.begin(), keys.end(), [&](const std::string& k) {
+                    return stored.count(k) == 1;
+                });
+            const HttpResponse real = send(port, request);
+            BOOST_TEST_INFO("post: " << real.status << " " << real.body);
+            if (replayable_requests.count(raw) == 1 || replayable_sets.count(keys) == 1) {
+                BOOST_TEST(real.status == 200);
+                BOOST_TEST(real.body.find(R"("replayed":true)") != std::string::npos);
+            } else if (all_stored) {
+                check_error(real, 409, "duplicate");
+            } else {
+                BOOST_TEST(real.status == 200);
+                BOOST_TEST(real.body.find(R"("replayed")") == std::string::npos);
+                if (!keys.empty()) {
+                    replayable_requests.insert(raw);
+                    replayable_sets.insert(keys);
+                    stored.insert(keys.begin(), keys.end());
+                }
+            }
         }
     }
     return phones;
@@ -568,7 +598,8 @@ void post_bad_requests(std::uint16_t port, const std::vector<FixtureFile>& fixtu
     const std::string mime = std::string("From: Leak Probe <") + kProbeEmail +
                              ">\r\nTo: " + kProbeEmail2 + "\r\nSubject: no body, no id\r\n";
     const auto bad_mime = http_post(port, "/webhooks/email", "message/rfc822", mime);
-    BOOST_TEST((bad_mime.status == 400 || bad_mime.status == 200), bad_mime.body);
+    // From and To are all an e-mail needs: it is stored, and its log lines are masked too.
+    BOOST_TEST(bad_mime.status == 200, bad_mime.body);
     check_error(http_post(port, "/webhooks/whatsapp", kJson,
                           std::string(R"({"entry":[{"changes":[{"value":{"contacts":[{"wa_id":")") +
                               kProbeMsisdn + R"("}],"messages":[{"from":")" + kProbeMsisdn +

@@ -297,6 +297,56 @@ BOOST_AUTO_TEST_CASE(one_message_is_read_by_id_with_its_raw_payload) {
     check_error(http_get(port, "/api/messages/x1", bearer()), 404, "not_found");
 }
 
+// The dry run shows a message as the read API will show it once stored: one writer makes both.
+// Only the read API's own fields (the row id, the list's cut flags, metadata and the raw
+// request) and the arrival time of each request may differ.
+BOOST_AUTO_TEST_CASE(the_dry_run_and_the_read_api_show_a_message_alike) {
+    config.extra_yaml = monitoring();
+    start();
+    const std::string body = form_json("alike");
+    const Headers same_id = {{"X-Request-Id", "alike-1"}};
+    const HttpResponse dry = http_post(port, "/webhooks/form?dry_run=1", kJson, body, same_id);
+    BOOST_REQUIRE_EQUAL(dry.status, 200);
+    const HttpResponse stored = http_post(port, "/webhooks/form", kJson, body, same_id);
+    BOOST_REQUIRE_EQUAL(stored.status, 200);
+    const long long id = parse_json(stored.body)["messages"][0]["id"].GetInt64();
+    const HttpResponse by_id = http_get(port, "/api/messages/" + std::to_string(id), bearer());
+    BOOST_REQUIRE_EQUAL(by_id.status, 200);
+    const HttpResponse list = http_get(port, "/api/messages?channel=form", bearer());
+    BOOST_REQUIRE_EQUAL(list.status, 200);
+
+    auto dry_json = parse_json(dry.body);
+    BOOST_REQUIRE_EQUAL(dry_json["messages"].Size(), 1U);
+    const rapidjson::Value& shown = dry_json["messages"][0];
+    auto one = parse_json(by_id.body);
+    auto page = parse_json(list.body);
+    BOOST_REQUIRE_EQUAL(page["messages"].Size(), 1U);
+    const std::set<std::string> read_api_only = {"id", "text_truncated", "html_truncated",
+                                                 "metadata", "raw"};
+    const rapidjson::Value& listed = page["messages"][0];
+    for (const rapidjson::Value* read : {static_cast<const rapidjson::Value*>(&one), &listed}) {
+        for (const auto& field : shown.GetObject()) {
+            const std::string name = field.name.GetString();
+            BOOST_TEST_CONTEXT("field " << name) {
+                BOOST_REQUIRE(read->HasMember(name.c_str()));
+                const rapidjson::Value& value = (*read)[name.c_str()];
+                if (name == "received_at") {
+                    BOOST_TEST(value.GetStringLength() == field.value.GetStringLength());
+                } else {
+                    BOOST_TEST((value == field.value));
+                }
+            }
+        }
+        for (const auto& field : read->GetObject()) {
+            const std::string name = field.name.GetString();
+            BOOST_TEST((shown.HasMember(name.c_str()) || read_api_only.count(name) == 1),
+                       "the read API's field " << name << " is missing from the dry run");
+        }
+    }
+    BOOST_TEST(string_member(shown, "text") == "Bonjour alike");
+    BOOST_TEST(string_member(shown, "request_id") == "alike-1");
+}
+
 // Large e-mails made the list answer as large as all of them together. A list answer holds
 // at most 1 MiB of JSON (at least one message), cuts text and html to 65,536 characters
 // (`text_truncated`), and its cursor goes on from the last message it holds; the message by

@@ -17,7 +17,9 @@
 #include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/json.hpp"
+#include "support/process.hpp"
 #include "support/redis_server.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace memolib::test;
 
@@ -25,6 +27,10 @@ namespace {
 
 const std::vector<std::string> kAllStages = {"size_limit", "rate_limit", "verify", "parse",
                                              "enrich",     "dedup",      "cache",  "persist"};
+// The same pipeline with its replay and per-sender steps named (what kAllStages is read as).
+const std::vector<std::string> kAllStagesNamed = {
+    "size_limit",        "rate_limit", "verify", "replay", "parse",
+    "sender_rate_limit", "enrich",     "dedup",  "cache",  "persist"};
 
 std::string form_json(const std::string& tag, const std::string& subject = "Rendez-vous",
                       const std::string& text = "Bonjour, je voudrais un rendez-vous.") {
@@ -401,6 +407,55 @@ BOOST_AUTO_TEST_CASE(dry_run_command_normalizes_a_file_offline) {
     BOOST_TEST(string_member(parse_json(refused.out), "error") == "invalid_payload");
     // Offline means offline: the SQLite file was not created (PostgreSQL: nothing to check).
     if (storage.backend() == "sqlite") BOOST_TEST(!std::filesystem::exists(storage.url()));
+}
+
+// The eight-stage list of old and the list naming replay and sender_rate_limit run the same
+// steps: a byte-identical retry is replayed before parse (so before the per-sender count),
+// and a second message from the same sender is refused after parse.
+void replay_and_sender_limit_run_as_before(GatewayFixture& f,
+                                           const std::vector<std::string>& stages) {
+    f.config.stages = stages;
+    f.config.channels = {form_with({{"rate_limit", "{requests: 1, window: 1h, key: sender}"}})};
+    f.start();
+    const std::string body = form_json("o1", "a", "first");
+    HttpResponse first = post(f.port, body);
+    BOOST_REQUIRE_EQUAL(first.status, 200);
+    HttpResponse retry = post(f.port, body);
+    BOOST_TEST(retry.status == 200);
+    BOOST_TEST(retry.header("X-Idempotent-Replay").value_or("") == "true");
+    check_error(post(f.port, form_json("o1", "a", "second")), 429, "rate_limited");
+    BOOST_TEST(post(f.port, form_json("o2", "a", "first")).status == 200);
+    BOOST_TEST(count_messages(f) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(the_old_eight_stage_list_runs_replay_and_the_sender_limit_as_before) {
+    replay_and_sender_limit_run_as_before(*this, kAllStages);
+    // Said once, at start, with what is run.
+    const std::string log = gateway->log();
+    const std::size_t at = log.find("pipeline_stages_read_as");
+    BOOST_REQUIRE(at != std::string::npos);
+    BOOST_TEST(log.find("pipeline_stages_read_as", at + 1) == std::string::npos);
+    BOOST_TEST(log.find("size_limit, rate_limit, verify, replay, parse, sender_rate_limit, "
+                        "enrich, dedup, cache, persist") != std::string::npos,
+               log);
+}
+
+BOOST_AUTO_TEST_CASE(the_list_naming_every_step_runs_the_same_and_is_taken_as_written) {
+    replay_and_sender_limit_run_as_before(*this, kAllStagesNamed);
+    BOOST_TEST(gateway->log().find("pipeline_stages_read_as") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(validate_shows_how_an_old_list_is_read) {
+    config.stages = kAllStages;
+    write_file(config_file(), config.to_yaml());
+    const auto result = run_process(
+        {gateway_binary().string(), "validate", "-c", config_file().string()}, dir.path());
+    BOOST_TEST(result.status.clean(), result.err);
+    BOOST_TEST(result.out.find("pipeline.stages [size_limit, rate_limit, verify, parse, enrich, "
+                               "dedup, cache, persist] is read as [size_limit, rate_limit, "
+                               "verify, replay, parse, sender_rate_limit, enrich, dedup, cache, "
+                               "persist]") != std::string::npos,
+               result.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,18 +1,18 @@
 #include "app/admin_api.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdlib>
 
-#include <openssl/crypto.h>
-#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "app/bearer_token.hpp"
 #include "app/dashboard_page.hpp"
 #include "app/generation.hpp"
 #include "app/json_fields.hpp"
+#include "app/message_json.hpp"
+#include "app/route_table.hpp"
 #include "app/worker_thread.hpp"
 #include "http/query_string.hpp"
 #include "observability/dashboard_stats.hpp"
@@ -20,7 +20,6 @@
 #include "storage/batch_writer.hpp"
 #include "storage/database.hpp"
 #include "storage/storage_probe.hpp"
-#include "util/sha256.hpp"
 #include "util/time_format.hpp"
 #include "util/utf8.hpp"
 
@@ -28,9 +27,6 @@ namespace memolib::core {
 
 namespace {
 
-constexpr const char* kMessagesPath = "/api/messages";
-constexpr const char* kReloadPath = "/api/admin/reload";
-constexpr const char* kDashboardJsonPath = "/api/monitoring/metrics-dashboard";
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 // A page of the list stops before its JSON passes this (it holds at least one message), so an
@@ -47,104 +43,6 @@ constexpr int kRowsPerRead = 16;
 constexpr std::chrono::milliseconds kReadyProbeWait{1000};
 // The longest a read API query may take (at least storage.timeout).
 constexpr std::uint64_t kReadTimeoutMs = 30000;
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-    return s.compare(0, prefix.size(), prefix) == 0;
-}
-
-bool needs_token(const std::string& path) {
-    return path == kMessagesPath || starts_with(path, std::string(kMessagesPath) + "/") ||
-           starts_with(path, "/api/admin/");
-}
-
-// Both sides are hashed first, so the comparison takes the same time whatever the lengths.
-bool token_matches(const std::string& given, const std::string& expected) {
-    const Sha256Digest a = sha256({given});
-    const Sha256Digest b = sha256({expected});
-    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-// True when the request carries the configured admin token as a bearer token.
-bool bearer_matches(const Exchange& ex, const std::string& token) {
-    static const std::string kBearer = "Bearer ";
-    const std::string* auth = ex.header("Authorization");
-    return !token.empty() && auth != nullptr && auth->size() > kBearer.size() &&
-           std::equal(kBearer.begin(), kBearer.end(), auth->begin(),
-                      [](char a, char b) { return std::tolower(a) == std::tolower(b); }) &&
-           token_matches(auth->substr(kBearer.size()), token);
-}
-
-// Stored JSON columns are embedded as JSON when they parse, and as text when they do not.
-void put_json(JsonWriter& w, const char* key, const std::string& json, bool array) {
-    w.Key(key);
-    if (json.empty()) {
-        if (array) {
-            w.StartArray();
-            w.EndArray();
-        } else {
-            w.Null();
-        }
-        return;
-    }
-    rapidjson::Document doc;
-    doc.Parse(json.c_str(), json.size());
-    if (doc.HasParseError())
-        w.String(json.c_str(), static_cast<rapidjson::SizeType>(json.size()));
-    else
-        doc.Accept(w);
-}
-
-// Which texts a list entry shows cut (the list says so for each entry).
-struct ListCuts {
-    bool text = false;
-    bool html = false;
-};
-
-void write_message(JsonWriter& w, const StoredMessage& m, bool with_raw,
-                   const ListCuts* cuts = nullptr) {
-    w.StartObject();
-    w.Key("id");
-    w.Int64(m.id);
-    put(w, "channel", m.channel);
-    put(w, "provider", m.provider);
-    put_opt(w, "external_id", m.external_id);
-    put_opt(w, "sender", m.sender);
-    put_opt(w, "sender_masked", m.sender_masked);
-    put_opt(w, "sender_name", m.sender_name);
-    put_opt(w, "recipient", m.recipient);
-    put_opt(w, "subject", m.subject);
-    put_opt(w, "text", m.text);
-    put_opt(w, "html", m.html);
-    if (cuts != nullptr) {
-        w.Key("text_truncated");
-        w.Bool(cuts->text);
-        w.Key("html_truncated");
-        w.Bool(cuts->html);
-    }
-    put_json(w, "attachments", m.attachments_json, true);
-    put_opt(w, "provider_timestamp", m.provider_timestamp);
-    put(w, "received_at", m.received_at);
-    put(w, "language", m.language);
-    put(w, "priority", m.priority);
-    put(w, "dedup_key", m.dedup_key);
-    put(w, "request_id", m.request_id);
-    put_json(w, "metadata", m.metadata_json, false);
-    if (with_raw) {
-        w.Key("raw");
-        w.StartObject();
-        put_opt(w, "content_type", m.raw_content_type);
-        put(w, "encoding", m.raw_encoding);
-        put(w, "payload", m.raw_payload);
-        w.EndObject();
-    }
-    w.EndObject();
-}
-
-void answer_json(Exchange& ex, int status, const rapidjson::StringBuffer& buf) {
-    ex.status = status;
-    ex.response_content_type = "application/json";
-    ex.response_body.assign(buf.GetString(), buf.GetSize());
-}
 
 void invalid_parameter(Exchange& ex, const std::string& field, const std::string& message) {
     ex.fail(400, "invalid_parameter", "a query parameter is not valid",
@@ -172,84 +70,54 @@ AdminApi::~AdminApi() {
     ready_worker_.reset();
 }
 
-bool AdminApi::serves(const std::string& path) {
-    return path == "/ready" || path == "/dashboard" || starts_with(path, "/api/");
-}
-
-std::optional<std::uint64_t> AdminApi::admit(Exchange& ex) const {
-    const bool post = ex.path == kReloadPath;
-    const bool known = ex.path == "/ready" || ex.path == "/dashboard" ||
-                       ex.path == kDashboardJsonPath || ex.path == kReloadPath ||
-                       ex.path == kMessagesPath ||
-                       starts_with(ex.path, std::string(kMessagesPath) + "/");
-    if (!known) {
-        ex.fail(404, "not_found", "no route for " + ex.path);
-        return std::nullopt;
-    }
-    const bool method_ok = post ? ex.method == "POST" : (ex.method == "GET" || ex.method == "HEAD");
-    if (!method_ok) {
-        ex.response_headers.emplace_back("Allow", post ? "POST" : "GET, HEAD");
-        ex.fail(405, "method_not_allowed",
-                std::string("use ") + (post ? "POST" : "GET") + " on " + ex.path);
-        return std::nullopt;
-    }
-    if (needs_token(ex.path)) {
-        const std::string& token = ex.generation->admin_token;
-        if (token.empty()) {
-            ex.fail(403, "admin_disabled",
-                    "set monitoring.admin_token to use the admin and read APIs");
-            return std::nullopt;
-        }
-        if (!bearer_matches(ex, token)) {
-            ex.response_headers.emplace_back("WWW-Authenticate", "Bearer realm=\"memolib\"");
-            ex.fail(401, "unauthorized", "a valid 'Authorization: Bearer <token>' is required");
-            return std::nullopt;
-        }
-    }
-    // None of these routes takes a body: whatever is sent is read and ignored, up to 64 KiB.
-    return 64 * 1024;
-}
-
 void AdminApi::handle(const std::shared_ptr<Exchange>& ex, std::function<void()> done) {
-    if (ex->path == "/dashboard") {
-        ex->status = 200;
-        ex->response_content_type = "text/html; charset=utf-8";
-        ex->response_body = dashboard_page();
-        ex->response_headers.emplace_back("Cache-Control", "no-store");
-        return done();
-    }
-    if (ex->path == kDashboardJsonPath) {
-        ex->status = 200;
-        ex->response_content_type = "application/json";
-        ex->response_body = stats_.to_json(ex->generation->channel_names(), ex->generation->alerts);
-        ex->response_headers.emplace_back("Cache-Control", "no-store");
+    const RunsOn runs_on = ex->route->runs_on;
+    if (runs_on == RunsOn::kIoThread) {
+        answer(*ex);
         return done();
     }
     if (!worker_ || !ready_worker_) {
         ex->fail(503, "shutting_down", "this instance is shutting down; retry");
         return done();
     }
-    if (ex->path == "/ready") {
-        ready_worker_->post([this, ex, done = std::move(done)] {
-            ready(*ex);
-            done();
-        });
-        return;
-    }
-    worker_->post([this, ex, done = std::move(done)] {
+    WorkerThread& worker = runs_on == RunsOn::kReadyWorker ? *ready_worker_ : *worker_;
+    worker.post([this, ex, done = std::move(done)] {
         try {
-            if (ex->path == kReloadPath)
-                reload(*ex);
-            else if (ex->path == kMessagesPath)
-                list_messages(*ex);
-            else
-                get_message(*ex, ex->path.substr(std::string(kMessagesPath).size() + 1));
+            answer(*ex);
         } catch (const std::exception& e) {
             log().error("admin_failed", {{"request_id", ex->request_id}, {"error", e.what()}});
             ex->fail(500, "internal_error", "the request failed; see the log for its request id");
         }
         done();
     });
+}
+
+void AdminApi::answer(Exchange& ex) {
+    switch (ex.route->id) {
+        case RouteId::kReady:
+            return ready(ex);
+        case RouteId::kDashboard:
+            ex.status = 200;
+            ex.response_content_type = "text/html; charset=utf-8";
+            ex.response_body = dashboard_page();
+            ex.response_headers.emplace_back("Cache-Control", "no-store");
+            return;
+        case RouteId::kDashboardJson:
+            ex.status = 200;
+            ex.response_content_type = "application/json";
+            ex.response_body =
+                stats_.to_json(ex.generation->channel_names(), ex.generation->alerts);
+            ex.response_headers.emplace_back("Cache-Control", "no-store");
+            return;
+        case RouteId::kMessages:
+            return list_messages(ex);
+        case RouteId::kMessage:
+            return get_message(ex, ex.route_param);
+        case RouteId::kReload:
+            return reload(ex);
+        default:
+            ex.fail(404, "not_found", "no route for " + ex.path);
+    }
 }
 
 void AdminApi::reload_in_background(const std::string& trigger) {
@@ -376,12 +244,15 @@ void AdminApi::list_messages(Exchange& ex) {
                 more = true;
                 break;
             }
-            ListCuts cuts;
-            cuts.text = cut_to_chars(m.text, kListTextChars);
-            cuts.html = cut_to_chars(m.html, kListTextChars);
+            ReadApiFields fields;
+            fields.id = true;
+            fields.list_cuts = true;
+            fields.text_cut = cut_to_chars(m.text, kListTextChars);
+            fields.html_cut = cut_to_chars(m.html, kListTextChars);
+            fields.metadata = true;
             one.Clear();
             JsonWriter mw(one);
-            write_message(mw, m, false, &cuts);
+            write_message_json(mw, m, fields);
             // The comma before it, and room for the cursor and request id after the array.
             if (written > 0 &&
                 buf.GetSize() + one.GetSize() + 1 + kPageTailBytes > kPageBudgetBytes) {
@@ -430,7 +301,11 @@ void AdminApi::get_message(Exchange& ex, const std::string& id) {
     }
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
-    write_message(w, *m, true);
+    ReadApiFields fields;
+    fields.id = true;
+    fields.metadata = true;
+    fields.raw = true;
+    write_message_json(w, *m, fields);
     answer_json(ex, 200, buf);
 }
 
@@ -453,6 +328,24 @@ void AdminApi::reload(Exchange& ex) {
     w.StartArray();
     for (const std::string& key : outcome.restart_required)
         w.String(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
+    w.EndArray();
+    w.Key("plugins");
+    w.StartArray();
+    for (const auto& [name, file] : outcome.plugins) {
+        w.StartObject();
+        put(w, "name", name);
+        put(w, "file", file);
+        w.EndObject();
+    }
+    w.EndArray();
+    w.Key("set_aside");
+    w.StartArray();
+    for (const auto& [file, reason] : outcome.set_aside) {
+        w.StartObject();
+        put(w, "file", file);
+        put(w, "reason", reason);
+        w.EndObject();
+    }
     w.EndArray();
     put(w, "request_id", ex.request_id);
     w.EndObject();

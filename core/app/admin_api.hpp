@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/gateway_config.hpp"
@@ -26,12 +26,17 @@ struct ReloadOutcome {
     std::vector<std::string> errors;
     /// Changed settings that only a restart applies (they keep their running values).
     std::vector<std::string> restart_required;
+    /// Plugin name → the file serving it, after a reload that took.
+    std::vector<std::pair<std::string, std::string>> plugins;
+    /// Files set aside because a file dropped in took their plugin name, with the reason.
+    std::vector<std::pair<std::string, std::string>> set_aside;
 };
 
 /// The operator's side of the HTTP API: /ready, /dashboard and its JSON, the read API
-/// (/api/messages) and POST /api/admin/reload. Database reads and reloads run on one worker
-/// thread of its own, never on an I/O thread; /ready on another, where it waits a bounded time
-/// for a storage probe, so that it answers even while the storage hangs.
+/// (/api/messages) and POST /api/admin/reload (app/route_table.cpp says which runs where).
+/// Database reads and reloads run on one worker thread of its own, never on an I/O thread;
+/// /ready on another, where it waits a bounded time for a storage probe, so that it answers
+/// even while the storage hangs.
 class AdminApi {
 public:
     using Reload = std::function<ReloadOutcome(const std::string& trigger)>;
@@ -41,12 +46,8 @@ public:
     AdminApi(const AdminApi&) = delete;
     AdminApi& operator=(const AdminApi&) = delete;
 
-    /// True for the paths this API serves.
-    static bool serves(const std::string& path);
-    /// Checks the method and the bearer token; nullopt when `ex` is answered already, else
-    /// the largest body to read.
-    std::optional<std::uint64_t> admit(Exchange& ex) const;
-    /// Answers; `done` runs once, possibly on the worker thread.
+    /// Answers a request the router matched to one of the operator's routes, on the thread
+    /// its route names; `done` runs once, possibly on a worker thread.
     void handle(const std::shared_ptr<Exchange>& ex, std::function<void()> done);
     /// Reloads on the worker thread (SIGHUP), after whatever it is doing.
     void reload_in_background(const std::string& trigger);
@@ -56,6 +57,7 @@ public:
     void stop();
 
 private:
+    void answer(Exchange& ex);
     void ready(Exchange& ex);
     void list_messages(Exchange& ex);
     void get_message(Exchange& ex, const std::string& id);

@@ -6,8 +6,8 @@
 
 #include "app/gateway.hpp"
 #include "app/generation.hpp"
-#include "app/webhook_handler.hpp"
-#include "stages/rate_limiter.hpp"
+#include "app/router.hpp"
+#include "stages/stage_state.hpp"
 #include "storage/batch_writer.hpp"
 #include "util/time_format.hpp"
 
@@ -70,11 +70,12 @@ int dry_run(const std::string& config_path, const std::string& channel, const st
     // Offline: a writer that is never started (a dry run stores nothing) and an in-memory
     // rate limiter, so no database or Redis is needed.
     BatchWriter writer(gateway->config.storage, RetryPolicy{});
-    auto limiter = make_memory_rate_limiter();
-    StageState state(0, 0, std::chrono::milliseconds(0));
-    WebhookHandler handler(
-        make_generation(std::move(gateway), SharedServices{&writer, &state, limiter.get()}, 1),
-        nullptr, nullptr);
+    StageState state;
+    state.dedup_index = std::make_unique<DedupIndex>(0);
+    state.replay_cache = std::make_unique<ReplayCache>(0, std::chrono::milliseconds(0));
+    state.rate_limiter = make_memory_rate_limiter();
+    Router handler(make_generation(std::move(gateway), StageContext{&writer, nullptr, &state}, 1),
+                   nullptr, nullptr);
     if (handler.admit(*ex)) {
         bool done = false;
         handler.handle(ex, [&done] { done = true; });

@@ -13,14 +13,15 @@
 #include "app/admin_api.hpp"
 #include "app/generation.hpp"
 #include "app/plugins_command.hpp"
-#include "app/webhook_handler.hpp"
+#include "app/router.hpp"
 #include "http/server.hpp"
 #include "observability/dashboard_stats.hpp"
 #include "observability/logger.hpp"
 #include "observability/metrics.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugins/nonce_store.hpp"
-#include "stages/rate_limiter.hpp"
+#include "stages/stage_factory.hpp"
+#include "stages/stage_state.hpp"
 #include "storage/batch_writer.hpp"
 
 namespace memolib::core {
@@ -29,27 +30,25 @@ namespace {
 
 RetryPolicy retry_policy(const GatewayConfig& config) {
     RetryPolicy policy;
-    const ConfigValue* pipeline = config.root.find("pipeline");
-    const ConfigValue* retry = pipeline != nullptr ? pipeline->find("retry") : nullptr;
-    if (retry != nullptr) {
-        policy.max_attempts = static_cast<int>(retry->get_int("max_attempts", 3));
-        policy.base_delay_ms = retry->get_int("base_delay", 100);
-        policy.max_delay_ms = retry->get_int("max_delay", 5000);
-        policy.full_jitter = retry->get("jitter", "full") == "full";
-    }
+    const ConfigValue& retry = config.root.at("pipeline").at("retry");
+    policy.max_attempts = static_cast<int>(retry.integer("max_attempts"));
+    policy.base_delay_ms = retry.integer("base_delay");
+    policy.max_delay_ms = retry.integer("max_delay");
+    policy.full_jitter = retry.text("jitter") == "full";
     return policy;
 }
 
 }  // namespace
 
 std::unique_ptr<LoadedGateway> load_gateway(const std::string& path,
-                                            std::vector<std::string>& errors) {
+                                            std::vector<std::string>& errors,
+                                            const PluginScan* previous) {
     auto gateway = std::make_unique<LoadedGateway>();
     gateway->registry = std::make_unique<PluginRegistry>();
     std::map<std::string, PluginSchemaInfo> infos;
     PluginRegistry& registry = *gateway->registry;
     PluginLookupFactory plugins = [&](const std::string& directory) {
-        registry.load_directory(directory);
+        registry.load_directory(directory, previous);
         for (const auto& [name, plugin] : registry.plugins()) {
             infos[name] =
                 PluginSchemaInfo{&plugin->schema, plugin->default_max_body,
@@ -63,6 +62,13 @@ std::unique_ptr<LoadedGateway> load_gateway(const std::string& path,
     std::vector<ConfigError> config_errors;
     auto config = load_config(path, plugins, config_errors);
     for (const ConfigError& e : config_errors) errors.push_back(e.to_string());
+    if (previous != nullptr) {
+        for (const auto& [file, reason] : registry.refused()) {
+            if (previous->refused.count(file) == 0)
+                errors.push_back("plugin file " + file + " was not taken: ");
+            errors.back() += reason;
+        }
+    }
     if (!config) return nullptr;
     gateway->config = std::move(*config);
     for (const ChannelConfig& ch : gateway->config.channels) {
@@ -95,6 +101,12 @@ int validate(const std::string& config_path) {
         std::fprintf(stderr, "%s: invalid (%zu problem%s)\n", config_path.c_str(), errors.size(),
                      errors.size() == 1 ? "" : "s");
         return 1;
+    }
+    const GatewayConfig& config = gateway->config;
+    if (!config.stages_as_written.empty()) {
+        std::printf("%s: pipeline.stages [%s] is read as [%s]\n", config_path.c_str(),
+                    joined_names(config.stages_as_written).c_str(),
+                    joined_names(config.stages).c_str());
     }
     std::printf("%s: ok (%zu channel%s, %zu plugin%s loaded)\n", config_path.c_str(),
                 gateway->channels.size(), gateway->channels.size() == 1 ? "" : "s",
@@ -165,58 +177,31 @@ void collect_cache_metrics(const StageState& state, Metrics& m) {
         m.set("memolib_cache_evictions_total", {{"cache", cache}},
               static_cast<double>(lru.evictions()));
     };
-    publish("dedup", state.dedup_index);
-    publish("replay", state.replay_cache);
-}
-
-std::unique_ptr<StageState> make_stage_state(const GatewayConfig& config) {
-    const ConfigValue* pipeline = config.root.find("pipeline");
-    const ConfigValue* dedup = pipeline != nullptr ? pipeline->find("dedup") : nullptr;
-    const ConfigValue* cache = pipeline != nullptr ? pipeline->find("cache") : nullptr;
-    return std::make_unique<StageState>(
-        static_cast<std::size_t>(dedup != nullptr ? dedup->get_int("cache_entries", 100000)
-                                                  : 100000),
-        static_cast<std::size_t>(cache != nullptr ? cache->get_int("max_entries", 1000) : 1000),
-        std::chrono::milliseconds(cache != nullptr ? cache->get_int("ttl", 60000) : 60000));
-}
-
-std::unique_ptr<RateLimiter> make_rate_limiter(const GatewayConfig& config) {
-    const ConfigValue* pipeline = config.root.find("pipeline");
-    const ConfigValue* rate = pipeline != nullptr ? pipeline->find("rate_limit") : nullptr;
-    if (rate != nullptr && rate->get("backend", "memory") == "redis") {
-        return make_redis_rate_limiter(rate->get("redis_url", "redis://127.0.0.1:6379"),
-                                       static_cast<std::uint64_t>(rate->get_int("timeout", 200)));
-    }
-    return make_memory_rate_limiter(
-        static_cast<std::size_t>(rate != nullptr ? rate->get_int("max_keys", 100000) : 100000));
+    publish("dedup", *state.dedup_index);
+    publish("replay", *state.replay_cache);
 }
 
 // The nonce memory is shared where the rate-limit windows are: in Redis when instances share
 // them, else in this process.
 std::unique_ptr<NonceStore> make_nonce_store(const GatewayConfig& config) {
-    const ConfigValue* pipeline = config.root.find("pipeline");
-    const ConfigValue* rate = pipeline != nullptr ? pipeline->find("rate_limit") : nullptr;
-    if (rate != nullptr && rate->get("backend", "memory") == "redis") {
-        return make_redis_nonce_store(rate->get("redis_url", "redis://127.0.0.1:6379"),
-                                      static_cast<std::uint64_t>(rate->get_int("timeout", 200)));
-    }
+    const RateLimitFactory::Settings rate = RateLimitFactory::settings(config.root.at("pipeline"));
+    if (rate.backend == "redis") return make_redis_nonce_store(rate.redis_url, rate.timeout_ms);
     return make_memory_nonce_store();
 }
 
 std::chrono::milliseconds dashboard_window(const GatewayConfig& config) {
-    const ConfigValue* monitoring = config.root.find("monitoring");
-    return std::chrono::milliseconds(monitoring != nullptr ? monitoring->get_int("window", 300000)
-                                                           : 300000);
+    return std::chrono::milliseconds(config.root.at("monitoring").integer("window"));
 }
 
 // Builds a new generation from the config file and swaps it in; the running one stays
 // when anything is wrong. Calls are serialized (they come from the admin worker thread).
 class Reloader {
 public:
-    Reloader(std::string path, GatewayConfig started_with, SharedServices services,
-             WebhookHandler& handler)
+    Reloader(std::string path, GatewayConfig started_with, PluginScan plugins,
+             StageContext services, Router& handler)
         : path_(std::move(path)),
           started_with_(std::move(started_with)),
+          plugins_(std::move(plugins)),
           services_(services),
           handler_(handler) {}
 
@@ -224,7 +209,7 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         ReloadOutcome outcome;
         outcome.generation = number_;
-        std::unique_ptr<LoadedGateway> loaded = load_gateway(path_, outcome.errors);
+        std::unique_ptr<LoadedGateway> loaded = load_gateway(path_, outcome.errors, &plugins_);
         std::shared_ptr<const Generation> next;
         if (loaded) {
             outcome.restart_required = restart_required(started_with_, loaded->config);
@@ -245,7 +230,15 @@ public:
             return outcome;
         }
         apply_log_level(next->config());
-        publish_plugins(*next->gateway->registry);
+        const PluginRegistry& registry = *next->gateway->registry;
+        publish_plugins(registry);
+        plugins_ = registry.scan();
+        std::string serving;
+        for (const auto& [name, plugin] : registry.plugins()) {
+            outcome.plugins.emplace_back(name, plugin->file);
+            serving += (serving.empty() ? "" : ",") + name + "=" + plugin->file;
+        }
+        outcome.set_aside = registry.set_aside();
         number_ = next->number;
         outcome.ok = true;
         outcome.generation = number_;
@@ -260,6 +253,7 @@ public:
                                 {"config", path_},
                                 {"generation", number_},
                                 {"channels", channels},
+                                {"plugins", serving},
                                 {"restart_required", pending}});
         return outcome;
     }
@@ -268,8 +262,10 @@ private:
     std::mutex mutex_;
     std::string path_;
     GatewayConfig started_with_;
-    SharedServices services_;
-    WebhookHandler& handler_;
+    /// What the running configuration's plugins directory scan decided.
+    PluginScan plugins_;
+    StageContext services_;
+    Router& handler_;
     std::uint64_t number_ = 1;
 };
 
@@ -311,17 +307,18 @@ int serve(const std::string& config_path) {
     const GatewayConfig started_with = gateway->config;
     BatchWriter writer(started_with.storage, retry_policy(started_with));
     writer.start();
-    auto state = make_stage_state(started_with);
-    auto limiter = make_rate_limiter(started_with);
+    StageState state;
+    make_stage_states(started_with.root.at("pipeline"), state);
     auto nonces = make_nonce_store(started_with);
-    SharedServices services{&writer, state.get(), limiter.get(), nonces.get()};
+    const StageContext services{&writer, nonces.get(), &state};
     publish_plugins(*gateway->registry);
     metrics().set("memolib_config_generation", {}, 1);
-    metrics().on_render([&state](Metrics& m) { collect_cache_metrics(*state, m); });
+    metrics().on_render([&state](Metrics& m) { collect_cache_metrics(state, m); });
     DashboardStats stats(dashboard_window(started_with));
     const std::size_t channels = gateway->channels.size();
-    WebhookHandler handler(make_generation(std::move(gateway), services, 1), &stats, nullptr);
-    Reloader reloader(config_path, started_with, services, handler);
+    PluginScan plugins = gateway->registry->scan();
+    Router handler(make_generation(std::move(gateway), services, 1), &stats, nullptr);
+    Reloader reloader(config_path, started_with, std::move(plugins), services, handler);
     AdminApi admin(started_with.storage, writer, stats,
                    [&reloader](const std::string& trigger) { return reloader(trigger); });
     handler.set_admin(&admin);
@@ -333,6 +330,11 @@ int serve(const std::string& config_path) {
         return 1;
     }
     server.on_hangup([&admin] { admin.reload_in_background("signal"); });
+    if (!started_with.stages_as_written.empty()) {
+        const std::string written = joined_names(started_with.stages_as_written);
+        const std::string stages = joined_names(started_with.stages);
+        log().info("pipeline_stages_read_as", {{"written", written}, {"stages", stages}});
+    }
     log().info("started", {{"version", MEMOLIB_GATEWAY_VERSION},
                            {"config", config_path},
                            {"channels", channels},
@@ -357,7 +359,7 @@ int serve(const std::string& config_path) {
         std::_Exit(0);
     }
     // Its thread may hold the last reference to a connection too (a Redis check's callback).
-    limiter.reset();
+    state.rate_limiter.reset();
     // The collector above refers to this function's state.
     metrics().reset();
     log().info("stopped", {});

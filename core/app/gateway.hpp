@@ -19,8 +19,11 @@ struct LoadedGateway {
 
 /// Loads the config file, the plugins it points at, and one instance per channel. Returns
 /// nullptr and fills `errors` ("file:line:col: key '…': problem") when anything is wrong.
+/// A reload passes the scan the running configuration came from: a plugin file it did not
+/// refuse and that is refused now (a file dropped in and not taken) is then wrong too.
 std::unique_ptr<LoadedGateway> load_gateway(const std::string& path,
-                                            std::vector<std::string>& errors);
+                                            std::vector<std::string>& errors,
+                                            const PluginScan* previous = nullptr);
 
 /// `memolib-gateway serve`: runs until SIGINT/SIGTERM; returns the exit code.
 int serve(const std::string& config_path);

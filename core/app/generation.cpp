@@ -42,40 +42,41 @@ std::vector<std::string> Generation::channel_names() const {
 }
 
 std::shared_ptr<const Generation> make_generation(std::unique_ptr<LoadedGateway> gateway,
-                                                  const SharedServices& services,
+                                                  const StageContext& services,
                                                   std::uint64_t number) {
     auto g = std::make_shared<Generation>();
     g->number = number;
     g->gateway = std::move(gateway);
     const ConfigValue& root = g->gateway->config.root;
-    const ConfigValue* pipeline = root.find("pipeline");
-    StageContext context{services.writer, services.state, services.rate_limiter, pipeline,
-                         services.nonces};
-    g->pipeline = std::make_unique<const Pipeline>(g->gateway->config.stages, context);
+    const ConfigValue& pipeline = root.at("pipeline");
+    g->pipeline = std::make_unique<const Pipeline>(
+        build_stages(g->gateway->config.stages, pipeline, services));
     for (const auto& c : g->gateway->channels) g->channels.emplace(c->config.name, c);
-    if (const ConfigValue* c = pipeline != nullptr ? pipeline->find("compression") : nullptr) {
-        g->compression.min_bytes = static_cast<std::size_t>(c->get_int("min_bytes", 1024));
-        g->compression.level = static_cast<int>(c->get_int("level", 6));
-        g->compression.min_savings = c->get_number("min_savings", 0.20);
-    }
-    if (const ConfigValue* monitoring = root.find("monitoring")) {
-        g->admin_token = monitoring->get("admin_token");
-        if (const ConfigValue* a = monitoring->find("alerts")) {
-            g->alerts.error_rate = a->get_number("error_rate", g->alerts.error_rate);
-            g->alerts.duplicate_rate = a->get_number("duplicate_rate", g->alerts.duplicate_rate);
-            g->alerts.p99_ms = a->get_number("p99", g->alerts.p99_ms);
-        }
-    }
+    const ConfigValue& compression = pipeline.at("compression");
+    g->compression.min_bytes = static_cast<std::size_t>(compression.integer("min_bytes"));
+    g->compression.level = static_cast<int>(compression.integer("level"));
+    g->compression.min_savings = compression.number("min_savings");
+    const ConfigValue& monitoring = root.at("monitoring");
+    g->admin_token = monitoring.get("admin_token");
+    const ConfigValue& alerts = monitoring.at("alerts");
+    g->alerts.error_rate = alerts.number("error_rate");
+    g->alerts.duplicate_rate = alerts.number("duplicate_rate");
+    g->alerts.p99_ms = alerts.number("p99");
     return g;
 }
 
 std::vector<std::string> restart_required(const GatewayConfig& running,
                                           const GatewayConfig& loaded) {
-    static const char* const kPaths[] = {
-        "server",         "storage",        "pipeline.rate_limit", "pipeline.dedup.cache_entries",
-        "pipeline.retry", "pipeline.cache", "monitoring.window"};
+    // The listener, the storage writer and the dashboard window are built once at start, and
+    // so is the state each stage keeps across reloads.
+    std::vector<std::string> paths = {"server", "storage"};
+    for (const StageFactory* factory : stage_factories()) {
+        for (std::string& key : factory->restart_keys()) paths.push_back(std::move(key));
+    }
+    paths.emplace_back("pipeline.retry");
+    paths.emplace_back("monitoring.window");
     std::vector<std::string> out;
-    for (const char* path : kPaths) {
+    for (const std::string& path : paths) {
         const ConfigValue* a = at(running.root, path);
         const ConfigValue* b = at(loaded.root, path);
         if ((a == nullptr) != (b == nullptr) || (a != nullptr && !same(*a, *b)))

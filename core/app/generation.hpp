@@ -10,18 +10,9 @@
 #include "http/compression.hpp"
 #include "observability/dashboard_stats.hpp"
 #include "pipeline/pipeline.hpp"
+#include "stages/stage_factory.hpp"
 
 namespace memolib::core {
-
-/// What outlives a configuration: the storage writer, the caches, the rate-limit windows, the
-/// signature nonces.
-/// A reload keeps them; changing their settings needs a restart.
-struct SharedServices {
-    BatchWriter* writer = nullptr;
-    StageState* state = nullptr;
-    RateLimiter* rate_limiter = nullptr;
-    NonceStore* nonces = nullptr;
-};
 
 /// One loaded configuration and everything built from it. A request takes the current one
 /// when its headers arrive and keeps it (Exchange::generation) until its answer is written,
@@ -41,7 +32,7 @@ struct Generation {
 
 /// Builds the pipeline and settings of `gateway` over `services`.
 std::shared_ptr<const Generation> make_generation(std::unique_ptr<LoadedGateway> gateway,
-                                                  const SharedServices& services,
+                                                  const StageContext& services,
                                                   std::uint64_t number);
 
 /// The settings that differ between two configs but only take effect at a restart (the

@@ -107,6 +107,11 @@ std::string markdown_table(const std::vector<KeyRow>& rows) {
         std::string type = type_text(n);
         if (n.secret) type += " (secret)";
         std::string value = n.default_value ? *n.default_value : "";
+        if (n.default_items) {
+            for (const std::string& item : *n.default_items)
+                value += (value.empty() ? "" : ", ") + item;
+            value = "[" + value + "]";
+        }
         if (n.required) value = "(required)";
         out += "| `" + row.path + "` | " + markdown_cell(type) + " | " + markdown_cell(value) +
                " | " + markdown_cell(allowed_text(n)) + " | " + markdown_cell(n.description) +
@@ -131,6 +136,13 @@ void write_rows(Writer& w, const std::vector<KeyRow>& rows) {
         write_string(w, "type", type_name(n.type));
         if (n.items) write_string(w, "items", type_name(n.items->type));
         if (n.default_value) write_string(w, "default", *n.default_value);
+        if (n.default_items) {
+            w.Key("default");
+            w.StartArray();
+            for (const std::string& v : *n.default_items)
+                w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+            w.EndArray();
+        }
         if (!allowed_values(n).empty()) {
             w.Key("enum");
             w.StartArray();

@@ -1,6 +1,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/gateway_config.hpp"
+#include "stages/stage_factory.hpp"
 
 namespace memolib::core {
 
@@ -45,22 +46,6 @@ properties:
   pipeline:
     type: object
     properties:
-      stages:
-        type: list
-        items: {type: string, enum: [size_limit, rate_limit, verify, parse, enrich, dedup, cache, persist]}
-        description: "The stages every webhook goes through, in order"
-      rate_limit:
-        type: object
-        properties:
-          backend: {type: string, default: memory, enum: [memory, redis], description: "memory (one instance) or redis (windows shared by every instance)"}
-          redis_url: {type: string, default: "redis://127.0.0.1:6379", description: "redis://host:port/db of the redis backend"}
-          timeout: {type: duration, default: 200ms, description: "Connect and command timeout of the redis backend; past it the request is let through"}
-          max_keys: {type: integer, default: 100000, minimum: 1, description: "Keys the memory backend holds at most (about 250 bytes each); keys whose window has passed are dropped, and past the cap the key hit least recently makes room"}
-      dedup:
-        type: object
-        properties:
-          cache_entries: {type: integer, default: 100000, minimum: 0, description: "Recent dedup keys kept in memory in front of the database"}
-          duplicate_status: {type: integer, default: 409, enum: ["200", "409"], description: "Status of a request whose every message is a duplicate"}
       retry:
         type: object
         properties:
@@ -68,22 +53,12 @@ properties:
           base_delay: {type: duration, default: 100ms, description: "First retry delay"}
           max_delay: {type: duration, default: 5s, description: "Longest retry delay"}
           jitter: {type: string, default: full, enum: [full, none], description: "Full jitter spreads retries of concurrent requests"}
-      cache:
-        type: object
-        properties:
-          max_entries: {type: integer, default: 1000, minimum: 0, description: "Answers kept for idempotent replay"}
-          ttl: {type: duration, default: 60s, description: "How long an answer is replayed"}
       compression:
         type: object
         properties:
           min_bytes: {type: size, default: 1KiB, description: "Smallest body compressed"}
           level: {type: integer, default: 6, minimum: 1, maximum: 9, description: "gzip level"}
           min_savings: {type: number, default: 0.20, minimum: 0, maximum: 1, description: "Compression is skipped when it saves less"}
-      priority:
-        type: object
-        properties:
-          high: {type: list, items: {type: string}, description: "Keywords that make a message high priority"}
-          low: {type: list, items: {type: string}, description: "Keywords that make a message low priority"}
   channels:
     type: map
     description: "One entry per channel: its URL is /webhooks/{name}"
@@ -111,17 +86,50 @@ properties:
   duplicate_status: {type: integer, enum: ["200", "409"], description: "Status when every message is a duplicate (default: pipeline.dedup.duplicate_status)"}
   rate_limit:
     type: object
-    description: "Sliding-window limit (used by the rate_limit stage)"
+    description: "Sliding-window limit (counted by the rate_limit stage, or by sender_rate_limit for key sender)"
     properties:
       requests: {type: integer, minimum: 1, description: "Requests allowed per window"}
       window: {type: duration, description: "Window length (default: the plugin's)"}
       key: {type: string, default: ip, enum: [ip, sender, channel], description: "What the window counts per"}
 )yaml";
 
+// The core's schema with the stages' part assembled from their factories: the names
+// `pipeline.stages` accepts (all of them, in order, by default) and each settings block.
+SchemaNode assemble_core_schema() {
+    SchemaNode schema = parse_schema(YAML::Load(kCoreSchema));
+    SchemaNode* pipeline = nullptr;
+    for (auto& [key, node] : schema.properties) {
+        if (key == "pipeline") pipeline = &node;
+    }
+    SchemaNode stages;
+    stages.type = SchemaNode::Type::kList;
+    stages.items = std::make_shared<SchemaNode>();
+    stages.default_items.emplace();
+    for (const StageFactory* factory : stage_factories()) {
+        stages.items->enum_values.emplace_back(factory->name());
+        stages.default_items->emplace_back(factory->name());
+    }
+    stages.description =
+        "The stages every webhook goes through, in order (a list naming neither replay nor "
+        "sender_rate_limit is read as before them: see the stage list)";
+    std::vector<std::pair<std::string, SchemaNode>> properties;
+    properties.emplace_back("stages", std::move(stages));
+    for (const StageFactory* factory : stage_factories()) {
+        if (factory->settings_key().empty()) continue;
+        const std::string key(factory->settings_key());
+        properties.emplace_back(
+            key,
+            parse_schema(YAML::Load(std::string(factory->settings_schema())), "pipeline." + key));
+    }
+    for (auto& property : pipeline->properties) properties.push_back(std::move(property));
+    pipeline->properties = std::move(properties);
+    return schema;
+}
+
 }  // namespace
 
 const SchemaNode& core_schema() {
-    static const SchemaNode kSchema = parse_schema(YAML::Load(kCoreSchema));
+    static const SchemaNode kSchema = assemble_core_schema();
     return kSchema;
 }
 

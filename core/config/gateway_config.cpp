@@ -6,13 +6,9 @@
 
 #include <yaml-cpp/yaml.h>
 
-namespace memolib::core {
+#include "stages/stage_factory.hpp"
 
-const std::vector<std::string>& available_stages() {
-    static const std::vector<std::string> kStages = {
-        "size_limit", "rate_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
-    return kStages;
-}
+namespace memolib::core {
 
 namespace {
 
@@ -35,16 +31,40 @@ bool parse_listen(const std::string& text, std::string& host, std::uint16_t& por
     return true;
 }
 
-void check_stages(const ConfigValue& pipeline, Validator& v, std::vector<std::string>& out) {
-    const ConfigValue* stages = pipeline.find("stages");
-    if (stages == nullptr || stages->kind != ConfigValue::Kind::kList || stages->items.empty()) {
-        out = available_stages();
+// A list naming neither replay nor sender_rate_limit was written before they were steps of
+// their own, when listing cache also ran its replay right before parse and listing rate_limit
+// also counted senders right after it: it is read that way.
+std::vector<std::string> expand_old_form(const std::vector<std::string>& names) {
+    auto has = [&](std::string_view name) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    if (has(ReplayFactory::kName) || has(SenderRateLimitFactory::kName)) return names;
+    std::vector<std::string> out;
+    for (const std::string& name : names) {
+        if (name == ParseFactory::kName && has(CacheFactory::kName))
+            out.emplace_back(ReplayFactory::kName);
+        out.push_back(name);
+        if (name == ParseFactory::kName && has(RateLimitFactory::kName))
+            out.emplace_back(SenderRateLimitFactory::kName);
+    }
+    return out;
+}
+
+// The stages run in the order of the factory table; some need another one to work.
+void check_stages(const ConfigValue& pipeline, Validator& v, GatewayConfig& cfg) {
+    const ConfigValue* list = pipeline.find("stages");
+    std::vector<std::string> order;
+    for (const StageFactory* factory : stage_factories()) order.emplace_back(factory->name());
+    // An empty list means the default one, as it always did.
+    if (list == nullptr || list->kind != ConfigValue::Kind::kList || list->items.empty()) {
+        cfg.stages = order;
         return;
     }
-    const auto& order = available_stages();
+    const ConfigValue& stages = *list;
+    std::vector<std::string> written;
     std::ptrdiff_t last = -1;
-    for (std::size_t i = 0; i < stages->items.size(); ++i) {
-        const ConfigValue& s = stages->items[i];
+    for (std::size_t i = 0; i < stages.items.size(); ++i) {
+        const ConfigValue& s = stages.items[i];
         std::string key = "pipeline.stages[" + std::to_string(i) + "]";
         auto pos = std::find(order.begin(), order.end(), s.scalar) - order.begin();
         if (pos == static_cast<std::ptrdiff_t>(order.size())) continue;  // enum error already given
@@ -55,29 +75,40 @@ void check_stages(const ConfigValue& pipeline, Validator& v, std::vector<std::st
         if (pos < last) {
             v.error(s.mark, key,
                     "stage '" + s.scalar + "' cannot run after '" + order[last] +
-                        "' (order: size_limit, rate_limit, verify, parse, enrich, dedup, cache, "
-                        "persist)");
+                        "' (order: " + joined_names(order) + ")");
             continue;
         }
         last = pos;
-        out.push_back(s.scalar);
+        written.push_back(s.scalar);
     }
-    auto has = [&](const char* name) {
-        return std::find(out.begin(), out.end(), name) != out.end();
+    auto has = [&](std::string_view name) {
+        return std::find(written.begin(), written.end(), name) != written.end();
     };
-    for (const char* required : {"parse", "persist"}) {
+    for (std::string_view required : {ParseFactory::kName, PersistFactory::kName}) {
         if (!has(required)) {
-            v.error(stages->mark, "pipeline.stages",
-                    std::string("stage '") + required + "' is required");
+            v.error(stages.mark, "pipeline.stages",
+                    "stage '" + std::string(required) + "' is required");
         }
     }
-    if (has("persist") && !has("dedup")) {
-        v.error(stages->mark, "pipeline.stages",
+    if (has(PersistFactory::kName) && !has(DedupFactory::kName)) {
+        v.error(stages.mark, "pipeline.stages",
                 "stage 'persist' needs 'dedup' before it (it stores by dedup key)");
     }
+    if (has(ReplayFactory::kName) && !has(CacheFactory::kName)) {
+        v.error(stages.mark, "pipeline.stages",
+                "stage 'replay' needs 'cache' after it (it replays the answers cache keeps)");
+    }
+    cfg.stages = expand_old_form(written);
+    if (cfg.stages != written) cfg.stages_as_written = std::move(written);
 }
 
 }  // namespace
+
+std::string joined_names(const std::vector<std::string>& names) {
+    std::string out;
+    for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
 
 std::optional<GatewayConfig> load_config(const std::string& path,
                                          const PluginLookupFactory& plugins,
@@ -100,45 +131,47 @@ std::optional<GatewayConfig> load_config(const std::string& path,
     Validator v(path, errors);
     GatewayConfig cfg;
     cfg.file = path;
+    const std::size_t before = errors.size();
     cfg.root = v.validate(root, core_schema(), "");
     const std::size_t core_errors = errors.size();
+    // Defaults are filled wherever the schema validated; only then may the code rely on them.
+    const bool core_valid = core_errors == before;
 
-    const ConfigValue* server = cfg.root.find("server");
-    if (server != nullptr) {
+    if (const ConfigValue* server = cfg.root.find("server")) {
         const ConfigValue* listen = server->find("listen");
         if (listen != nullptr && !parse_listen(listen->scalar, cfg.server.host, cfg.server.port)) {
             v.error(listen->mark, "server.listen",
                     "expected host:port, got '" + listen->scalar + "'");
         }
-        cfg.server.threads = static_cast<int>(server->get_int("threads", 2));
-        cfg.server.header_timeout_ms = server->get_int("header_timeout", 10000);
-        cfg.server.body_timeout_ms = server->get_int("body_timeout", 30000);
-        cfg.server.idle_timeout_ms = server->get_int("idle_timeout", 60000);
-        cfg.server.max_header_bytes = server->get_int("max_header_bytes", 16384);
-        cfg.server.shutdown_grace_ms = server->get_int("shutdown_grace", 10000);
-        cfg.server.max_connections = server->get_int("max_connections", 0);
     }
-    if (const ConfigValue* logging = cfg.root.find("logging"))
-        cfg.log_level = logging->get("level", "info");
+    if (const ConfigValue* s = cfg.root.find("storage")) {
+        const ConfigValue* url = s->find("url");
+        if (url != nullptr && url->scalar.empty())
+            v.error(s->mark, "storage.url", "must not be empty");
+    }
     if (const ConfigValue* p = cfg.root.find("plugins"))
         cfg.plugins_directory = p->get("directory");
-    if (const ConfigValue* s = cfg.root.find("storage")) {
-        cfg.storage.backend = s->get("backend", "sqlite");
-        cfg.storage.url = s->get("url");
-        cfg.storage.pool = static_cast<int>(s->get_int("pool", 4));
-        cfg.storage.timeout_ms = s->get_int("timeout", 5000);
-        if (const ConfigValue* b = s->find("batch")) {
-            cfg.storage.batch_max_messages = static_cast<int>(b->get_int("max_messages", 256));
-            cfg.storage.batch_max_delay_ms = b->get_int("max_delay", 2);
-        }
-        if (cfg.storage.url.empty()) v.error(s->mark, "storage.url", "must not be empty");
-    }
-    int default_duplicate_status = 409;
-    if (const ConfigValue* p = cfg.root.find("pipeline")) {
-        check_stages(*p, v, cfg.stages);
-        if (const ConfigValue* d = p->find("dedup")) {
-            default_duplicate_status = static_cast<int>(d->get_int("duplicate_status", 409));
-        }
+    if (const ConfigValue* p = cfg.root.find("pipeline")) check_stages(*p, v, cfg);
+    int default_duplicate_status = 0;
+    if (core_valid) {
+        const ConfigValue& server = cfg.root.at("server");
+        cfg.server.threads = static_cast<int>(server.integer("threads"));
+        cfg.server.header_timeout_ms = server.integer("header_timeout");
+        cfg.server.body_timeout_ms = server.integer("body_timeout");
+        cfg.server.idle_timeout_ms = server.integer("idle_timeout");
+        cfg.server.max_header_bytes = server.integer("max_header_bytes");
+        cfg.server.shutdown_grace_ms = server.integer("shutdown_grace");
+        cfg.server.max_connections = server.integer("max_connections");
+        cfg.log_level = cfg.root.at("logging").text("level");
+        const ConfigValue& storage = cfg.root.at("storage");
+        cfg.storage.backend = storage.text("backend");
+        cfg.storage.url = storage.text("url");
+        cfg.storage.pool = static_cast<int>(storage.integer("pool"));
+        cfg.storage.timeout_ms = storage.integer("timeout");
+        cfg.storage.batch_max_messages =
+            static_cast<int>(storage.at("batch").integer("max_messages"));
+        cfg.storage.batch_max_delay_ms = storage.at("batch").integer("max_delay");
+        default_duplicate_status = DedupFactory::settings(cfg.root.at("pipeline")).duplicate_status;
     }
 
     // Channel blocks are validated against core's channel keys plus their plugin's schema,
@@ -168,10 +201,12 @@ std::optional<GatewayConfig> load_config(const std::string& path,
                             cfg.plugins_directory + "'");
                 continue;
             }
+            const std::size_t errors_before = errors.size();
             ch.block = v.validate_merged(kv.second, {&channel_core_schema(), info->schema}, key);
+            if (errors.size() != errors_before) continue;
             ch.max_body = static_cast<std::uint64_t>(
                 ch.block.get_int("max_body", static_cast<long long>(info->default_max_body)));
-            ch.verify_mode = ch.block.get("verify", "enforce");
+            ch.verify_mode = ch.block.text("verify");
             ch.public_url = ch.block.get("public_url");
             ch.rate_requests = info->default_rate_requests;
             ch.rate_window_ms = info->default_rate_window_ms;
@@ -180,7 +215,7 @@ std::optional<GatewayConfig> load_config(const std::string& path,
                     rate->get_int("requests", static_cast<long long>(ch.rate_requests)));
                 ch.rate_window_ms = static_cast<std::uint64_t>(
                     rate->get_int("window", static_cast<long long>(ch.rate_window_ms)));
-                ch.rate_key = rate->get("key", "ip");
+                ch.rate_key = rate->text("key");
             }
             ch.duplicate_status =
                 static_cast<int>(ch.block.get_int("duplicate_status", default_duplicate_status));

@@ -57,7 +57,11 @@ struct GatewayConfig {
     std::string log_level = "info";
     std::string plugins_directory;
     StorageConfig storage;
+    /// The stages run, in order.
     std::vector<std::string> stages;
+    /// `pipeline.stages` as written, when it was read in the form that predates the replay and
+    /// sender_rate_limit steps (then `stages` names them); empty otherwise.
+    std::vector<std::string> stages_as_written;
     std::vector<ChannelConfig> channels;
     ConfigValue root;
 };
@@ -75,8 +79,8 @@ struct PluginSchemaInfo {
 using PluginLookupFactory =
     std::function<std::function<const PluginSchemaInfo*(const std::string&)>(const std::string&)>;
 
-/// Every stage name, in the only order the stages can run (also the default list).
-const std::vector<std::string>& available_stages();
+/// Names joined with ", ", as stage lists are shown in messages and the log.
+std::string joined_names(const std::vector<std::string>& names);
 
 /// The core's own schema (also printed by the docs generator).
 const SchemaNode& core_schema();

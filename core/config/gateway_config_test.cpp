@@ -56,7 +56,11 @@ BOOST_AUTO_TEST_CASE(the_design_defaults_apply_to_a_minimal_file) {
     BOOST_TEST(cfg->channels[0].max_body == 5u * 1024 * 1024);
     BOOST_TEST(cfg->channels[0].duplicate_status == 409);
     BOOST_TEST(cfg->channels[0].block.get("default_region") == "FR");
-    BOOST_TEST((cfg->stages == available_stages()));
+    const std::vector<std::string> all = {
+        "size_limit",        "rate_limit", "verify", "replay", "parse",
+        "sender_rate_limit", "enrich",     "dedup",  "cache",  "persist"};
+    BOOST_TEST(cfg->stages == all, boost::test_tools::per_element());
+    BOOST_TEST(cfg->stages_as_written.empty());
 }
 
 BOOST_AUTO_TEST_CASE(channel_keys_override_and_plugin_keys_validate) {
@@ -101,6 +105,72 @@ BOOST_AUTO_TEST_CASE(a_stage_order_that_cannot_work_is_refused) {
     BOOST_TEST(
         !load("pipeline: {stages: [size_limit, teleport, parse, dedup, persist]}\n", errors));
     BOOST_TEST(!errors.empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_eight_stage_list_of_old_runs_replay_and_sender_rate_limit_as_it_did) {
+    std::vector<ConfigError> errors;
+    auto cfg = load(
+        "pipeline: {stages: [size_limit, rate_limit, verify, parse, enrich, dedup, cache, "
+        "persist]}\n",
+        errors);
+    BOOST_REQUIRE(cfg);
+    const std::vector<std::string> runs = {
+        "size_limit",        "rate_limit", "verify", "replay", "parse",
+        "sender_rate_limit", "enrich",     "dedup",  "cache",  "persist"};
+    BOOST_TEST(cfg->stages == runs, boost::test_tools::per_element());
+    const std::vector<std::string> written = {"size_limit", "rate_limit", "verify", "parse",
+                                              "enrich",     "dedup",      "cache",  "persist"};
+    BOOST_TEST(cfg->stages_as_written == written, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(an_old_list_gains_only_the_steps_its_stages_used_to_run) {
+    std::vector<ConfigError> errors;
+    auto cfg = load("pipeline: {stages: [verify, parse, dedup, cache, persist]}\n", errors);
+    BOOST_REQUIRE(cfg);
+    const std::vector<std::string> with_replay = {"verify", "replay", "parse",
+                                                  "dedup",  "cache",  "persist"};
+    BOOST_TEST(cfg->stages == with_replay, boost::test_tools::per_element());
+    cfg = load("pipeline: {stages: [rate_limit, parse, dedup, persist]}\n", errors);
+    BOOST_REQUIRE(cfg);
+    const std::vector<std::string> with_senders = {"rate_limit", "parse", "sender_rate_limit",
+                                                   "dedup", "persist"};
+    BOOST_TEST(cfg->stages == with_senders, boost::test_tools::per_element());
+    // Nothing to add: nothing noted.
+    cfg = load("pipeline: {stages: [verify, parse, dedup, persist]}\n", errors);
+    BOOST_REQUIRE(cfg);
+    BOOST_TEST(cfg->stages_as_written.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_list_naming_a_new_step_runs_as_written) {
+    std::vector<ConfigError> errors;
+    auto cfg = load(
+        "pipeline: {stages: [size_limit, verify, parse, sender_rate_limit, dedup, cache, "
+        "persist]}\n",
+        errors);
+    BOOST_REQUIRE(cfg);
+    const std::vector<std::string> written = {"size_limit", "verify", "parse",  "sender_rate_limit",
+                                              "dedup",      "cache",  "persist"};
+    BOOST_TEST(cfg->stages == written, boost::test_tools::per_element());
+    BOOST_TEST(cfg->stages_as_written.empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_new_steps_have_order_rules_of_their_own) {
+    std::vector<ConfigError> errors;
+    BOOST_TEST(
+        !load("pipeline:\n  stages: [verify, sender_rate_limit, parse, dedup, persist]\n", errors));
+    BOOST_REQUIRE(!errors.empty());
+    BOOST_TEST(errors[0].key == "pipeline.stages[2]");
+    BOOST_TEST(errors[0].mark.line == 2);
+    BOOST_TEST(errors[0].message.find("'parse' cannot run after 'sender_rate_limit'") !=
+               std::string::npos);
+    errors.clear();
+    BOOST_TEST(!load("pipeline: {stages: [verify, replay, parse, dedup, persist]}\n", errors));
+    BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+    BOOST_TEST(errors[0].message.find("'replay' needs 'cache'") != std::string::npos);
+    errors.clear();
+    BOOST_TEST(!load("pipeline: {stages: [parse, replay, dedup, cache, persist]}\n", errors));
+    BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+    BOOST_TEST(errors[0].message.find("'replay' cannot run after 'parse'") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(wrong_types_and_bad_yaml_are_located) {

@@ -43,6 +43,31 @@ double ConfigValue::get_number(std::string_view key, double fallback) const {
     return std::strtod(v->scalar.c_str(), nullptr);
 }
 
+const ConfigValue& ConfigValue::at(std::string_view key) const {
+    const ConfigValue* v = find(key);
+    if (v == nullptr) {
+        throw std::logic_error("config key '" + std::string(key) +
+                               "' has no value: its schema gives it no default");
+    }
+    return *v;
+}
+
+const std::string& ConfigValue::text(std::string_view key) const { return at(key).scalar; }
+
+long long ConfigValue::integer(std::string_view key) const {
+    return std::strtoll(at(key).scalar.c_str(), nullptr, 10);
+}
+
+double ConfigValue::number(std::string_view key) const {
+    return std::strtod(at(key).scalar.c_str(), nullptr);
+}
+
+std::vector<std::string> ConfigValue::strings(std::string_view key) const {
+    std::vector<std::string> out;
+    for (const ConfigValue& item : at(key).items) out.push_back(item.scalar);
+    return out;
+}
+
 const SchemaNode* SchemaNode::property(std::string_view key) const {
     for (const auto& [k, v] : properties) {
         if (k == key) return &v;
@@ -126,9 +151,21 @@ SchemaNode parse_schema(const YAML::Node& node, const std::string& path) {
         } else if (key == "secret") {
             out.secret = v.as<bool>();
         } else if (key == "default") {
-            if (!v.IsScalar())
-                throw std::runtime_error("schema key '" + path + "': default must be a scalar");
-            out.default_value = v.as<std::string>();
+            if (v.IsSequence()) {
+                out.default_items.emplace();
+                for (const auto& item : v) {
+                    if (!item.IsScalar()) {
+                        throw std::runtime_error("schema key '" + path +
+                                                 "': a list default holds scalars");
+                    }
+                    out.default_items->push_back(item.as<std::string>());
+                }
+            } else if (v.IsScalar()) {
+                out.default_value = v.as<std::string>();
+            } else {
+                throw std::runtime_error("schema key '" + path +
+                                         "': default must be a scalar or a list");
+            }
         } else if (key == "enum") {
             for (const auto& e : v) out.enum_values.push_back(e.as<std::string>());
         } else if (key == "minimum") {
@@ -155,6 +192,10 @@ SchemaNode parse_schema(const YAML::Node& node, const std::string& path) {
     }
     if ((out.type == SchemaNode::Type::kList || out.type == SchemaNode::Type::kMap) && !out.items) {
         throw std::runtime_error("schema key '" + path + "': a list or map needs items");
+    }
+    if ((out.default_items && out.type != SchemaNode::Type::kList) ||
+        (out.default_value && out.type == SchemaNode::Type::kList)) {
+        throw std::runtime_error("schema key '" + path + "': only a list has a list default");
     }
     return out;
 }
@@ -317,6 +358,16 @@ ConfigValue Validator::default_value(const SchemaNode& schema, SourceMark mark,
         return out;
     }
     if (schema.default_value) return validate_scalar(*schema.default_value, mark, schema, path);
+    if (schema.default_items) {
+        ConfigValue out;
+        out.kind = ConfigValue::Kind::kList;
+        out.mark = mark;
+        for (std::size_t i = 0; i < schema.default_items->size(); ++i) {
+            out.items.push_back(validate_scalar((*schema.default_items)[i], mark, *schema.items,
+                                                path + "[" + std::to_string(i) + "]"));
+        }
+        return out;
+    }
     return {};
 }
 

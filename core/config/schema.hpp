@@ -44,6 +44,14 @@ struct ConfigValue {
     std::string get(std::string_view key, const std::string& fallback = {}) const;
     long long get_int(std::string_view key, long long fallback) const;
     double get_number(std::string_view key, double fallback) const;
+    /// The scalar, integer, number or list of strings at `key` when its schema gives it a
+    /// default (the validator applied it): code reads it without restating the default.
+    /// Throws std::logic_error when absent.
+    const ConfigValue& at(std::string_view key) const;
+    const std::string& text(std::string_view key) const;
+    long long integer(std::string_view key) const;
+    double number(std::string_view key) const;
+    std::vector<std::string> strings(std::string_view key) const;
 };
 
 /// A node of the schema language shared by core and plugins (see docs/configuration.md).
@@ -63,6 +71,8 @@ struct SchemaNode {
     bool required = false;
     bool secret = false;
     std::optional<std::string> default_value;
+    /// The default of a list (`default: [a, b]`), validated as its items are.
+    std::optional<std::vector<std::string>> default_items;
     std::vector<std::string> enum_values;
     std::optional<double> minimum;
     std::optional<double> maximum;

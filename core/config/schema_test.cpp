@@ -37,6 +37,37 @@ BOOST_AUTO_TEST_CASE(defaults_are_applied_and_units_normalized) {
     BOOST_TEST(v.find("count") == nullptr);
 }
 
+BOOST_AUTO_TEST_CASE(a_list_default_is_filled_also_under_an_absent_object) {
+    const SchemaNode schema = parse_schema(YAML::Load(R"(
+type: object
+properties:
+  limits:
+    type: object
+    properties:
+      sizes: {type: list, items: {type: size}, default: [1KiB, 2KiB]}
+      words: {type: list, items: {type: string}, default: [urgent, "au plus vite"]}
+)"));
+    std::vector<ConfigError> errors;
+    Validator v("test.yaml", errors);
+    const ConfigValue filled = v.validate(YAML::Load("{}"), schema, "");
+    BOOST_TEST(errors.empty());
+    BOOST_TEST(filled.at("limits").strings("sizes") == (std::vector<std::string>{"1024", "2048"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(filled.at("limits").strings("words") ==
+                   (std::vector<std::string>{"urgent", "au plus vite"}),
+               boost::test_tools::per_element());
+    const ConfigValue given = v.validate(YAML::Load("limits: {words: [vite]}"), schema, "");
+    BOOST_TEST(given.at("limits").strings("words") == std::vector<std::string>{"vite"},
+               boost::test_tools::per_element());
+    BOOST_CHECK_THROW(filled.at("limits").integer("absent"), std::logic_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_list_default_belongs_to_a_list) {
+    BOOST_CHECK_THROW(parse_flat_schema("a: {type: string, default: [x]}"), std::runtime_error);
+    BOOST_CHECK_THROW(parse_flat_schema("a: {type: list, items: {type: string}, default: x}"),
+                      std::runtime_error);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_key_is_refused_with_its_line) {
     std::vector<ConfigError> errors;
     check("secret: s3\n\ncolour: blue\n", errors);

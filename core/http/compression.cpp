@@ -4,44 +4,30 @@
 
 #include <cstdlib>
 
+#include <boost/beast/core/string.hpp>
+
+#include "util/encoding.hpp"
+
 namespace memolib::core {
 
-namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (x != b[i]) return false;
-    }
-    return true;
-}
-
-}  // namespace
-
-bool accepts_gzip(std::string_view accept_encoding) {
+bool accepts_gzip(std::string_view header) {
+    namespace beast = boost::beast;
+    beast::string_view accept_encoding(header.data(), header.size());
     bool star = false;
     bool gzip = false;
     bool gzip_refused = false;
     while (!accept_encoding.empty()) {
         const std::size_t comma = accept_encoding.find(',');
-        std::string_view item = accept_encoding.substr(0, comma);
-        accept_encoding = comma == std::string_view::npos ? std::string_view{}
-                                                          : accept_encoding.substr(comma + 1);
-        std::string_view coding = trim(item.substr(0, item.find(';')));
+        beast::string_view item = accept_encoding.substr(0, comma);
+        accept_encoding = comma == beast::string_view::npos ? beast::string_view{}
+                                                            : accept_encoding.substr(comma + 1);
+        beast::string_view coding = trim_ows(item.substr(0, item.find(';')));
         bool zero = false;
-        if (std::size_t q = item.find("q="); q != std::string_view::npos) {
-            std::string value(trim(item.substr(q + 2)));
+        if (std::size_t q = item.find("q="); q != beast::string_view::npos) {
+            std::string value(trim_ows(item.substr(q + 2)));
             zero = std::strtod(value.c_str(), nullptr) <= 0.0;
         }
-        if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) {
+        if (beast::iequals(coding, "gzip") || beast::iequals(coding, "x-gzip")) {
             if (zero)
                 gzip_refused = true;
             else

@@ -25,6 +25,7 @@
 #include <boost/beast/http.hpp>
 
 #include "observability/logger.hpp"
+#include "util/encoding.hpp"
 #include "util/time_format.hpp"
 
 namespace memolib::core {
@@ -46,13 +47,9 @@ void assign_request_id(std::string& id, const std::string* candidate) {
         }
     }
     thread_local std::mt19937_64 rng{std::random_device{}()};
-    static const char* const kHex = "0123456789abcdef";
-    char out[32];
-    for (int half = 0; half < 2; ++half) {
-        std::uint64_t r = rng();
-        for (int i = 0; i < 16; ++i, r >>= 4) out[half * 16 + i] = kHex[r & 0xf];
-    }
-    id.assign(out, sizeof out);
+    const std::array<std::uint64_t, 2> random{rng(), rng()};
+    id.clear();
+    append_hex(id, std::string_view(reinterpret_cast<const char*>(random.data()), sizeof random));
 }
 
 namespace {
@@ -135,12 +132,6 @@ struct Shared {
     std::function<void()> slot_freed;
 };
 
-beast::string_view trim_ows(beast::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // Checks what decides how the request is framed and whom it is for, before anything acts on
 // it (RFC 9112 §3.2, §6.1, §6.3). False, with `ex` answered, when the request must be refused;
 // the connection is then closed, since what follows it cannot be trusted to be a request.
@@ -167,7 +158,8 @@ bool acceptable_framing(Exchange& ex, unsigned version, bool body_follows) {
                 if (!item.empty()) codings.push_back(item);
             }
         } else if (beast::iequals(name, "Content-Encoding") &&
-                   !beast::iequals(trim_ows(value), "identity") && !trim_ows(value).empty()) {
+                   !beast::iequals(trim_ows(beast::string_view(value)), "identity") &&
+                   !trim_ows(beast::string_view(value)).empty()) {
             content_encoding = &value;
         }
     }

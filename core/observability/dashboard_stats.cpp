@@ -6,8 +6,6 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "util/time_format.hpp"
-
 namespace memolib::core {
 
 namespace {
@@ -129,10 +127,11 @@ void write_totals(Writer& w, const Totals& t) {
 
 }  // namespace
 
-DashboardStats::DashboardStats(std::chrono::milliseconds window, std::size_t slots)
+DashboardStats::DashboardStats(std::chrono::milliseconds window, std::size_t slots, Clock& clock)
     : window_ms_(std::max<std::int64_t>(window.count(), 1)),
       slot_ms_(std::max<std::int64_t>(window_ms_ / static_cast<std::int64_t>(slots), 1)),
-      slots_(std::max<std::size_t>(slots, 1)) {}
+      slots_(std::max<std::size_t>(slots, 1)),
+      clock_(clock) {}
 
 double DashboardStats::bucket_value_ms(std::size_t bucket) {
     if (bucket == 0) return kSmallestMs;
@@ -147,17 +146,7 @@ std::size_t DashboardStats::bucket_of(double latency_ms) {
 }
 
 void DashboardStats::record(const std::string& channel, const RequestOutcome& outcome) {
-    record_at(steady_ms(), channel, outcome);
-}
-
-std::string DashboardStats::to_json(const std::vector<std::string>& channels,
-                                    const AlertThresholds& thresholds) {
-    return to_json_at(steady_ms(), channels, thresholds);
-}
-
-void DashboardStats::record_at(std::int64_t now_ms, const std::string& channel,
-                               const RequestOutcome& outcome) {
-    const std::int64_t index = now_ms / slot_ms_;
+    const std::int64_t index = clock_.now_ms() / slot_ms_;
     std::lock_guard<std::mutex> lock(mutex_);
     Ring& ring = channels_[channel];
     if (ring.empty()) ring.resize(slots_);
@@ -181,10 +170,9 @@ void DashboardStats::record_at(std::int64_t now_ms, const std::string& channel,
     slot.latency[bucket_of(outcome.latency_ms)] += 1;
 }
 
-std::string DashboardStats::to_json_at(std::int64_t now_ms,
-                                       const std::vector<std::string>& channels,
-                                       const AlertThresholds& thresholds) {
-    const std::int64_t newest = now_ms / slot_ms_;
+std::string DashboardStats::to_json(const std::vector<std::string>& channels,
+                                    const AlertThresholds& thresholds) {
+    const std::int64_t newest = clock_.now_ms() / slot_ms_;
     const std::int64_t oldest = newest - static_cast<std::int64_t>(slots_) + 1;
     std::map<std::string, Totals> totals;
     for (const std::string& c : channels) totals[c];

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "util/clock.hpp"
+
 namespace memolib::core {
 
 /// monitoring.alerts: a channel is in alert above any of these over the window.
@@ -30,21 +32,18 @@ struct RequestOutcome {
 /// Per-channel rates and latency percentiles over a sliding window, for
 /// /api/monitoring/metrics-dashboard. The window is a ring of time slots, each with counts and
 /// a log-scale latency histogram (buckets 10 % wide), so memory is fixed and a percentile is
-/// exact to within its bucket. Thread-safe.
+/// exact to within its bucket. A request counts from its slot's start until `window` later,
+/// so it leaves the window between `window - window / slots` and `window` after it was
+/// recorded. Thread-safe.
 class DashboardStats {
 public:
     explicit DashboardStats(std::chrono::milliseconds window = std::chrono::minutes(5),
-                            std::size_t slots = 60);
+                            std::size_t slots = 60, Clock& clock = real_clock());
 
     void record(const std::string& channel, const RequestOutcome& outcome);
     /// The dashboard JSON, with an entry for each of `channels` (idle ones too).
     std::string to_json(const std::vector<std::string>& channels,
                         const AlertThresholds& thresholds);
-
-    /// The same with an explicit clock (milliseconds), for tests.
-    void record_at(std::int64_t now_ms, const std::string& channel, const RequestOutcome& outcome);
-    std::string to_json_at(std::int64_t now_ms, const std::vector<std::string>& channels,
-                           const AlertThresholds& thresholds);
 
     /// The latency a histogram bucket stands for (its geometric middle), in milliseconds.
     static double bucket_value_ms(std::size_t bucket);
@@ -62,6 +61,7 @@ private:
     std::int64_t window_ms_;
     std::int64_t slot_ms_;
     std::size_t slots_;
+    Clock& clock_;
     std::mutex mutex_;
     std::map<std::string, Ring> channels_;
 };

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "util/encoding.hpp"
 #include "util/time_format.hpp"
 
 namespace memolib::core {
@@ -123,7 +124,6 @@ bool word_needs_escape(std::uint64_t w) {
 }  // namespace
 
 void append_json_escaped(std::string& out, std::string_view text) {
-    static const char* const kHex = "0123456789abcdef";
     const char* p = text.data();
     const char* const end = p + text.size();
     while (p < end) {
@@ -153,10 +153,9 @@ void append_json_escaped(std::string& out, std::string_view text) {
             case '\t':
                 out += "\\t";
                 break;
-            default: {
-                const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
-                out.append(escaped, sizeof escaped);
-            }
+            default:
+                out += "\\u00";
+                append_hex(out, std::string_view(run, 1));
         }
     }
 }

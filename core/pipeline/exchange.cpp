@@ -1,9 +1,8 @@
 #include "pipeline/exchange.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-
-#include "memolib/sdk/adapter.hpp"
 
 namespace memolib::core {
 
@@ -11,13 +10,16 @@ void Exchange::reset() {
     // Copy-assigning an empty exchange keeps every string's and vector's capacity, and cannot
     // forget a member the way a list of clear() calls would once a member is added.
     static const Exchange kBlank;
+    std::shared_ptr<RequestView> view = std::move(request_view);
     *this = kBlank;
+    request_view = std::move(view);
     started = std::chrono::steady_clock::now();
 }
 
 const std::string* Exchange::header(std::string_view name) const {
+    const boost::beast::string_view wanted(name.data(), name.size());
     for (const auto& [k, v] : headers) {
-        if (sdk::iequals(k, name)) return &v;
+        if (boost::beast::iequals(k, wanted)) return &v;
     }
     return nullptr;
 }

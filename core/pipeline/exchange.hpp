@@ -16,8 +16,10 @@
 namespace memolib::core {
 
 class ChannelInstance;
+class RequestView;
 class StoreArrival;
 struct Generation;
+struct Route;
 
 /// A configured channel: its settings and its plugin instance.
 struct Channel {
@@ -43,6 +45,13 @@ struct Exchange {
     std::int64_t received_at_ms = 0;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     bool dry_run = false;
+    /// The route the router matched (app/route_table.hpp), and its `{param}`.
+    const Route* route = nullptr;
+    std::string route_param;
+    /// The plugins' view of this request (plugins/request_view.hpp), built by the first hook
+    /// that needs it and shared by the next ones; reset() keeps it for its buffers, unbuilt.
+    std::shared_ptr<RequestView> request_view;
+    bool request_view_built = false;
     /// True when the replay cache was consulted, and when it answered.
     bool cache_checked = false;
     bool replayed = false;

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "util/sha256.hpp"
+
 namespace memolib::core {
 
 struct AttachmentDescriptor {
@@ -33,7 +35,9 @@ struct NormalizedMessage {
     std::string sender_masked;
     std::string language = "unknown";
     std::string priority = "normal";
-    std::string dedup_key;
+    /// The dedup key (stages.hpp, dedup_key()) as its 32 bytes; written as hex only where it
+    /// leaves the process: the database column and the JSON answers.
+    Sha256Digest dedup_key{};
     std::string request_id;
     std::int64_t received_at_ms = 0;
 

@@ -1,31 +1,10 @@
 #include "pipeline/pipeline.hpp"
 
-#include <stdexcept>
+#include <utility>
 
 namespace memolib::core {
 
-Pipeline::Pipeline(const std::vector<std::string>& names, const StageContext& context) {
-    for (const std::string& name : names) {
-        auto stage = make_stage(name, context);
-        if (!stage) throw std::invalid_argument("unknown stage '" + name + "'");
-        stages_.push_back(std::move(stage));
-    }
-    for (std::size_t i = 0; i < stages_.size(); ++i) {
-        const bool parse = std::string(stages_[i]->name()) == "parse";
-        if (parse) {
-            for (std::size_t j = i + 1; j < stages_.size(); ++j) {
-                if (stages_[j]->wants_before_parse())
-                    steps_.push_back({stages_[j].get(), StepKind::kBeforeParse});
-            }
-        }
-        steps_.push_back({stages_[i].get(), StepKind::kProcess});
-        if (!parse) continue;
-        for (std::size_t j = 0; j < i; ++j) {
-            if (stages_[j]->wants_after_parse())
-                steps_.push_back({stages_[j].get(), StepKind::kAfterParse});
-        }
-    }
-}
+Pipeline::Pipeline(std::vector<std::unique_ptr<Stage>> stages) : stages_(std::move(stages)) {}
 
 bool Pipeline::run_headers(Exchange& ex) const {
     for (const auto& stage : stages_) {
@@ -56,14 +35,10 @@ void Resume::operator()(StageResult result) const {
 }
 
 void Pipeline::run_from(const std::shared_ptr<PipelineRun>& run, std::size_t index) {
-    const std::vector<Step>& steps = run->pipeline->steps_;
+    const std::vector<std::unique_ptr<Stage>>& stages = run->pipeline->stages_;
     Exchange& ex = *run->ex;
-    for (std::size_t i = index; i < steps.size(); ++i) {
-        const Resume resume(run, i + 1);
-        const Step& step = steps[i];
-        StageResult r = step.kind == StepKind::kAfterParse    ? step.stage->after_parse(ex, resume)
-                        : step.kind == StepKind::kBeforeParse ? step.stage->before_parse(ex, resume)
-                                                              : step.stage->process(ex, resume);
+    for (std::size_t i = index; i < stages.size(); ++i) {
+        const StageResult r = stages[i]->process(ex, Resume(run, i + 1));
         if (r == StageResult::kSuspend) return;
         if (r == StageResult::kRespond) break;
     }

@@ -3,7 +3,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <string>
 #include <vector>
 
 #include "pipeline/stage.hpp"
@@ -25,10 +24,10 @@ struct PipelineRun {
     }
 };
 
-/// The configured chain of stages, run in order for every webhook request.
+/// The configured chain of stages, run in the order given for every webhook request.
 class Pipeline {
 public:
-    Pipeline(const std::vector<std::string>& names, const StageContext& context);
+    explicit Pipeline(std::vector<std::unique_ptr<Stage>> stages);
 
     /// Runs every stage's on_headers; false when one of them answered already.
     bool run_headers(Exchange& ex) const;
@@ -42,16 +41,7 @@ private:
     friend class Resume;
     static void run_from(const std::shared_ptr<PipelineRun>& run, std::size_t index);
 
-    /// One step: a stage's process, an earlier stage's after_parse (right after parse), or
-    /// a later stage's before_parse (right before parse).
-    enum class StepKind { kProcess, kAfterParse, kBeforeParse };
-    struct Step {
-        const Stage* stage;
-        StepKind kind;
-    };
-
     std::vector<std::unique_ptr<Stage>> stages_;
-    std::vector<Step> steps_;
 };
 
 }  // namespace memolib::core

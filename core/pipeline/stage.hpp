@@ -5,14 +5,8 @@
 #include <string>
 
 #include "pipeline/exchange.hpp"
-#include "stages/dedup_index.hpp"
-#include "stages/lru_cache.hpp"
 
 namespace memolib::core {
-
-class BatchWriter;
-class NonceStore;
-class RateLimiter;
 
 /// What a stage tells the pipeline.
 enum class StageResult {
@@ -41,8 +35,8 @@ private:
 };
 
 /// One step of the webhook pipeline: one small class with one job (Envoy's filters,
-/// userver's middlewares). Stages are built once per configuration and shared by every
-/// request, so they keep no per-request state.
+/// userver's middlewares), run where `pipeline.stages` lists it. Stages are built once per
+/// configuration and shared by every request, so they keep no per-request state.
 class Stage {
 public:
     virtual ~Stage() = default;
@@ -51,58 +45,8 @@ public:
     virtual StageResult on_headers(Exchange&) const { return StageResult::kContinue; }
     /// Runs once the body is read. A stage returning kSuspend calls `resume` later.
     virtual StageResult process(Exchange& ex, const Resume& resume) const = 0;
-    /// True when the stage also has an after_parse step.
-    virtual bool wants_after_parse() const { return false; }
-    /// For a stage placed before parse: runs right after parse, once the messages are known
-    /// (rate limits per sender). Same contract as process.
-    virtual StageResult after_parse(Exchange&, const Resume&) const {
-        return StageResult::kContinue;
-    }
-    /// True when the stage also has a before_parse step.
-    virtual bool wants_before_parse() const { return false; }
-    /// For a stage placed after parse: runs right before parse, once the request is verified,
-    /// to answer from the raw request alone (the replay cache). Same contract as process.
-    virtual StageResult before_parse(Exchange&, const Resume&) const {
-        return StageResult::kContinue;
-    }
     /// Runs once the answer is final, whichever stage decided it (the replay cache records it).
     virtual void on_complete(const Exchange&) const {}
 };
-
-/// An answer the replay cache keeps (only 200s are): its `messages` array as JSON.
-struct CachedAnswer {
-    std::string messages_json;
-    /// What the request log line names for a replay answered before parse.
-    std::string provider;
-    std::string sender_masked;
-};
-
-/// Answers are shared, not copied, out of the cache: a replay reads one and lets it go.
-using ReplayCache = LruCache<std::shared_ptr<const CachedAnswer>>;
-
-/// State the stages share across requests, owned by the gateway.
-struct StageState {
-    StageState(std::size_t dedup_entries, std::size_t cache_entries, std::chrono::milliseconds ttl)
-        : dedup_index(dedup_entries),
-          // Two keys per answer (its raw form and its messages): room for `cache_entries`.
-          replay_cache(cache_entries * 2, ttl) {}
-    /// dedup key → id of the row holding it: the fast path in front of the UNIQUE constraint.
-    DedupIndex dedup_index;
-    ReplayCache replay_cache;
-};
-
-/// What stages may need from the gateway.
-struct StageContext {
-    BatchWriter* writer = nullptr;
-    StageState* state = nullptr;
-    RateLimiter* rate_limiter = nullptr;
-    /// The validated `pipeline` block (stage settings).
-    const ConfigValue* pipeline = nullptr;
-    /// The signature nonces claimed so far (memolib_host_t::claim_nonce); null for none.
-    NonceStore* nonces = nullptr;
-};
-
-/// Builds the stage called `name` (one of available_stages()); nullptr when unknown.
-std::unique_ptr<Stage> make_stage(const std::string& name, const StageContext& context);
 
 }  // namespace memolib::core

@@ -28,10 +28,12 @@ std::string claim_key(std::string_view scope, std::string_view nonce) {
 
 class MemoryNonceStore final : public NonceStore {
 public:
-    explicit MemoryNonceStore(std::size_t max_entries) : max_entries_(max_entries) {}
+    MemoryNonceStore(std::size_t max_entries, Clock& clock)
+        : max_entries_(max_entries), clock_(clock) {}
 
     Claim claim(std::string_view scope, std::string_view nonce, std::string_view body_digest,
-                std::int64_t ttl_ms, std::int64_t now_ms) override {
+                std::int64_t ttl_ms) override {
+        const std::int64_t now_ms = clock_.now_ms();
         std::string key = claim_key(scope, nonce);
         std::lock_guard<std::mutex> lock(mutex_);
         drop_expired(now_ms);
@@ -69,6 +71,7 @@ private:
     }
 
     const std::size_t max_entries_;
+    Clock& clock_;
     std::mutex mutex_;
     std::unordered_map<std::string, Entry> claims_;
     std::deque<std::pair<std::int64_t, std::string>> order_;
@@ -83,7 +86,7 @@ public:
                 "replayed signatures are not detected until Redis answers again") {}
 
     Claim claim(std::string_view scope, std::string_view nonce, std::string_view body_digest,
-                std::int64_t ttl_ms, std::int64_t) override {
+                std::int64_t ttl_ms) override {
         const std::string key = "memolib:nonce:" + to_hex(claim_digest(scope, nonce));
         const std::string digest(body_digest);
         const std::string ttl = std::to_string(ttl_ms);
@@ -123,8 +126,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<NonceStore> make_memory_nonce_store(std::size_t max_entries) {
-    return std::make_unique<MemoryNonceStore>(max_entries);
+std::unique_ptr<NonceStore> make_memory_nonce_store(std::size_t max_entries, Clock& clock) {
+    return std::make_unique<MemoryNonceStore>(max_entries, clock);
 }
 
 std::unique_ptr<NonceStore> make_redis_nonce_store(const std::string& url,

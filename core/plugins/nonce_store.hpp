@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/clock.hpp"
+
 namespace memolib::core {
 
 /// The one-time values of provider signatures that do not cover the body (Mailgun's tokens),
@@ -24,15 +26,17 @@ public:
     };
     virtual ~NonceStore() = default;
     /// Claims `nonce` within `scope` (a channel) with `body_digest` (the body's SHA-256 in hex)
-    /// for `ttl_ms` from `now_ms`,
-    /// unless an unexpired claim holds it: then says whether it came with the same digest.
+    /// for `ttl_ms` from now, unless an unexpired claim holds it: then says whether it came
+    /// with the same digest.
     virtual Claim claim(std::string_view scope, std::string_view nonce,
-                        std::string_view body_digest, std::int64_t ttl_ms, std::int64_t now_ms) = 0;
+                        std::string_view body_digest, std::int64_t ttl_ms) = 0;
 };
 
 /// One instance's memory: at most `max_entries` claims (the expired ones are dropped first,
-/// then the oldest), about 100 bytes each. Time is the callers' `now_ms`, so tests pin it.
-std::unique_ptr<NonceStore> make_memory_nonce_store(std::size_t max_entries = 100000);
+/// then the oldest), about 100 bytes each. A claim lasts `ttl_ms` on `clock`, whatever the
+/// wall clock does meanwhile.
+std::unique_ptr<NonceStore> make_memory_nonce_store(std::size_t max_entries = 100000,
+                                                    Clock& clock = real_clock());
 
 /// Claims shared by every instance using the same Redis (`SET key digest NX PX ttl`, then GET
 /// and compare), one connection behind a mutex. When Redis cannot be reached the claim is

@@ -139,7 +139,7 @@ int cb_claim_nonce(void* ctx, memolib_str_t nonce, std::int64_t ttl_ms) {
         const std::string digest = to_hex(sha256({scope->body}));
         const NonceStore::Claim claim =
             scope->store->claim(scope->channel, std::string_view(nonce.ptr, nonce.len), digest,
-                                std::min(ttl_ms, kMaxNonceTtlMs), scope->now_ms);
+                                std::min(ttl_ms, kMaxNonceTtlMs));
         return claim == NonceStore::Claim::kOtherBody ? 1 : 0;
     } catch (const std::exception& e) {
         // Nothing may unwind into the plugin; an unknown claim lets the request go on.
@@ -284,7 +284,7 @@ memolib_status_t ChannelInstance::answer(const memolib_request_t& request,
     return plugin_->descriptor->on_answer(instance_, &request, &outcome, &host);
 }
 
-void PluginRegistry::load_directory(const std::string& directory) {
+void PluginRegistry::load_directory(const std::string& directory, const PluginScan* previous) {
     namespace fs = std::filesystem;
     std::error_code ec;
     if (!fs::is_directory(directory, ec)) {
@@ -296,21 +296,113 @@ void PluginRegistry::load_directory(const std::string& directory) {
         if (entry.path().extension() == ".so") files.push_back(entry.path().string());
     }
     std::sort(files.begin(), files.end());
-    for (const std::string& f : files) load_file(f);
+    std::map<std::string, std::vector<std::shared_ptr<LoadedPlugin>>> by_name;
+    for (const std::string& f : files) {
+        std::string reason;
+        if (auto plugin = open(f, reason)) {
+            by_name[plugin->name].push_back(std::move(plugin));
+        } else {
+            refuse(f, reason);
+        }
+    }
+    for (auto& [name, candidates] : by_name) {
+        if (candidates.size() == 1) {
+            add(std::move(candidates.front()));
+            continue;
+        }
+        std::string listed;
+        for (const auto& c : candidates) listed += (listed.empty() ? "" : ", ") + c->file;
+        // Only a reload can tell an upgrade from a stray copy: the file it has not seen before
+        // is the one the operator just dropped in.
+        std::shared_ptr<LoadedPlugin> chosen;
+        if (previous != nullptr) {
+            std::vector<std::shared_ptr<LoadedPlugin>> fresh;
+            for (const auto& c : candidates) {
+                if (!previous->knows(c->file)) fresh.push_back(c);
+            }
+            if (fresh.size() == 1) {
+                chosen = fresh.front();
+            } else if (fresh.empty()) {
+                const auto serving = previous->serving.find(name);
+                for (const auto& c : candidates) {
+                    if (serving != previous->serving.end() && c->file == serving->second)
+                        chosen = c;
+                }
+            }
+        }
+        if (!chosen) {
+            std::string reason = "plugin name '" + name + "' is declared by ";
+            reason += std::to_string(candidates.size()) + " files (" + listed + "); ";
+            reason += previous == nullptr
+                          ? "no file serves a name two files declare at start: remove all but one"
+                          : "more than one of them was dropped in since the last load: remove "
+                            "all but one";
+            for (const auto& c : candidates) refuse(c->file, reason);
+            continue;
+        }
+        for (const auto& c : candidates) {
+            if (c == chosen) continue;
+            const std::string reason = "plugin name '" + name + "' is served by " + chosen->file +
+                                       ", dropped in since the last load; remove this file: at " +
+                                       "start, two files declaring one name are both refused";
+            set_aside_.emplace_back(c->file, reason);
+            log().warn("plugin_set_aside",
+                       {{"file", c->file}, {"plugin", name}, {"reason", reason}});
+        }
+        add(std::move(chosen));
+    }
 }
 
 std::optional<std::string> PluginRegistry::load_file(const std::string& path) {
-    // Before anything maps the file: dlopen of a file cut short dies of SIGBUS.
-    std::optional<std::string> reason = check_elf_file(path);
-    if (!reason) reason = load_checked_file(path);
-    if (reason) {
-        refused_.emplace_back(path, *reason);
-        log().error("plugin_refused", {{"file", path}, {"reason", *reason}});
+    std::string reason;
+    auto plugin = open(path, reason);
+    if (plugin) {
+        if (auto it = plugins_.find(plugin->name); it != plugins_.end()) {
+            reason = "plugin name '" + plugin->name + "' is already served by " + it->second->file;
+        } else {
+            add(std::move(plugin));
+            return std::nullopt;
+        }
     }
+    refuse(path, reason);
     return reason;
 }
 
-std::optional<std::string> PluginRegistry::load_checked_file(const std::string& path) {
+PluginScan PluginRegistry::scan() const {
+    PluginScan out;
+    for (const auto& [name, plugin] : plugins_) out.serving.emplace(name, plugin->file);
+    for (const auto& [file, reason] : set_aside_) out.set_aside.insert(file);
+    for (const auto& [file, reason] : refused_) out.refused.insert(file);
+    return out;
+}
+
+void PluginRegistry::refuse(const std::string& path, const std::string& reason) {
+    refused_.emplace_back(path, reason);
+    log().error("plugin_refused", {{"file", path}, {"reason", reason}});
+}
+
+void PluginRegistry::add(std::shared_ptr<LoadedPlugin> plugin) {
+    log().info("plugin_loaded", {{"file", plugin->file},
+                                 {"plugin", plugin->name},
+                                 {"version", plugin->version},
+                                 {"abi", std::to_string(plugin->abi_major) + "." +
+                                             std::to_string(plugin->abi_minor)}});
+    const std::string name = plugin->name;
+    plugins_.emplace(name, std::move(plugin));
+}
+
+std::shared_ptr<LoadedPlugin> PluginRegistry::open(const std::string& path,
+                                                   std::string& reason) const {
+    // Before anything maps the file: dlopen of a file cut short dies of SIGBUS.
+    if (auto bad = check_elf_file(path)) {
+        reason = *bad;
+        return nullptr;
+    }
+    return open_checked(path, reason);
+}
+
+std::shared_ptr<LoadedPlugin> PluginRegistry::open_checked(const std::string& path,
+                                                           std::string& reason) const {
     try {
         boost::dll::fs::error_code ec;
         auto lib = std::make_shared<boost::dll::shared_library>();
@@ -318,46 +410,49 @@ std::optional<std::string> PluginRegistry::load_checked_file(const std::string& 
         lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
         if (ec) {
             const char* why = dlerror();
-            return std::string("not a loadable shared library: ") +
-                   (why != nullptr ? why : ec.message());
+            reason = std::string("not a loadable shared library: ") +
+                     (why != nullptr ? why : ec.message());
+            return nullptr;
         }
-        return check_and_add(path, lib);
+        return describe(path, std::move(lib), reason);
     } catch (const std::exception& e) {
-        return std::string("cannot load: ") + e.what();
+        reason = std::string("cannot load: ") + e.what();
+        return nullptr;
     }
 }
 
-std::optional<std::string> PluginRegistry::check_and_add(
-    const std::string& path, std::shared_ptr<boost::dll::shared_library> lib) {
+std::shared_ptr<LoadedPlugin> PluginRegistry::describe(
+    const std::string& path, std::shared_ptr<boost::dll::shared_library> lib,
+    std::string& reason) const {
+    auto refused = [&reason](std::string why) {
+        reason = std::move(why);
+        return nullptr;
+    };
     if (!lib->has(MEMOLIB_PLUGIN_ENTRY_SYMBOL)) {
-        return std::string("no entry point '") + MEMOLIB_PLUGIN_ENTRY_SYMBOL +
-               "': not a MemoLib plugin";
+        return refused(std::string("no entry point '") + MEMOLIB_PLUGIN_ENTRY_SYMBOL +
+                       "': not a MemoLib plugin");
     }
     auto entry = lib->get<const memolib_plugin_descriptor_t*()>(MEMOLIB_PLUGIN_ENTRY_SYMBOL);
     const memolib_plugin_descriptor_t* d = entry();
-    if (d == nullptr) return std::string("the entry point returned no descriptor");
+    if (d == nullptr) return refused("the entry point returned no descriptor");
     if (d->struct_size < kMinDescriptorSize) {
-        return "descriptor struct_size " + std::to_string(d->struct_size) + " is smaller than " +
-               std::to_string(kMinDescriptorSize) + ", the size of an SDK 1.0 descriptor";
+        return refused("descriptor struct_size " + std::to_string(d->struct_size) +
+                       " is smaller than " + std::to_string(kMinDescriptorSize) +
+                       ", the size of an SDK 1.0 descriptor");
     }
     if (d->abi_major != MEMOLIB_SDK_ABI_MAJOR) {
-        return "ABI major " + std::to_string(d->abi_major) + " instead of " +
-               std::to_string(MEMOLIB_SDK_ABI_MAJOR);
+        return refused("ABI major " + std::to_string(d->abi_major) + " instead of " +
+                       std::to_string(MEMOLIB_SDK_ABI_MAJOR));
     }
     if (d->abi_minor > MEMOLIB_SDK_ABI_MINOR) {
-        return "ABI minor " + std::to_string(d->abi_minor) + " is newer than this host's " +
-               std::to_string(MEMOLIB_SDK_ABI_MINOR);
+        return refused("ABI minor " + std::to_string(d->abi_minor) + " is newer than this host's " +
+                       std::to_string(MEMOLIB_SDK_ABI_MINOR));
     }
     if (!valid_plugin_name(d->name))
-        return std::string("the plugin name must be 1-64 of a-z, 0-9, '_', '-'");
+        return refused("the plugin name must be 1-64 of a-z, 0-9, '_', '-'");
     if (d->on_create == nullptr || d->on_destroy == nullptr || d->on_verify == nullptr ||
         d->on_parse == nullptr) {
-        return std::string(
-            "a required hook (on_create, on_destroy, on_verify, on_parse) is missing");
-    }
-    if (auto it = plugins_.find(d->name); it != plugins_.end()) {
-        return "duplicate plugin name '" + std::string(d->name) + "', already loaded from " +
-               it->second->file;
+        return refused("a required hook (on_create, on_destroy, on_verify, on_parse) is missing");
     }
     auto plugin = std::make_shared<LoadedPlugin>();
     plugin->file = path;
@@ -376,12 +471,11 @@ std::optional<std::string> PluginRegistry::check_and_add(
     try {
         plugin->schema = parse_flat_schema(plugin->schema_yaml);
     } catch (const std::exception& e) {
-        return std::string("invalid config schema: ") + e.what();
+        return refused(std::string("invalid config schema: ") + e.what());
     }
     for (const auto& [key, prop] : plugin->schema.properties) {
-        if (channel_core_schema().property(key) != nullptr) {
-            return "config key '" + key + "' is reserved by the host";
-        }
+        if (channel_core_schema().property(key) != nullptr)
+            return refused("config key '" + key + "' is reserved by the host");
     }
     if (covers(d, offsetof(memolib_plugin_descriptor_t, on_answer) + sizeof(d->on_answer)))
         plugin->shapes_answers = d->on_answer != nullptr;
@@ -391,13 +485,7 @@ std::optional<std::string> PluginRegistry::check_and_add(
     }
     plugin->descriptor = d;
     plugin->library = std::move(lib);
-    log().info("plugin_loaded",
-               {{"file", path},
-                {"plugin", plugin->name},
-                {"version", plugin->version},
-                {"abi", std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor)}});
-    plugins_.emplace(plugin->name, std::move(plugin));
-    return std::nullopt;
+    return plugin;
 }
 
 std::shared_ptr<const LoadedPlugin> PluginRegistry::find(const std::string& name) const {

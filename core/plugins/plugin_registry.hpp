@@ -1,8 +1,10 @@
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,7 +52,6 @@ struct NonceScope {
     /// The channel: claims of two channels never meet.
     std::string_view channel;
     std::string_view body;
-    std::int64_t now_ms = 0;
 };
 
 /// The plugin hook a PluginCallResult belongs to: some callbacks are only valid in some hooks.
@@ -115,11 +116,29 @@ private:
     std::string channel_;
 };
 
+/// What one directory scan decided, file by file: the next reload's scan decides against it.
+struct PluginScan {
+    /// Plugin name → the file that serves it.
+    std::map<std::string, std::string> serving;
+    /// Files declaring a served name, set aside because a file dropped in later took it.
+    std::set<std::string> set_aside;
+    std::set<std::string> refused;
+
+    bool knows(const std::string& file) const {
+        return set_aside.count(file) != 0 || refused.count(file) != 0 ||
+               std::any_of(serving.begin(), serving.end(),
+                           [&file](const auto& entry) { return entry.second == file; });
+    }
+};
+
 /// Loads plugin libraries from a directory, serially, refusing each bad one with one log line.
 class PluginRegistry {
 public:
-    /// Loads every `*.so` of `directory` (sorted by name). Never throws for a bad file.
-    void load_directory(const std::string& directory);
+    /// Loads every `*.so` of `directory`. Never throws for a bad file. Two files declaring one
+    /// plugin name are both refused, naming each other, unless `previous` (the scan the running
+    /// configuration came from: a reload) knows all of them but one: that one, dropped in
+    /// since, takes the name and the others are set aside (a hot swap). See docs/operations.md.
+    void load_directory(const std::string& directory, const PluginScan* previous = nullptr);
     /// Loads one file; returns the reason when it is refused (also logged). The file is checked
     /// against its ELF headers before it is mapped (check_elf_file), so a partial copy is
     /// refused, not a crash.
@@ -131,15 +150,23 @@ public:
     }
     /// Every file refused, with its reason.
     const std::vector<std::pair<std::string, std::string>>& refused() const { return refused_; }
+    /// Every file set aside for the file that took its plugin name, with the reason.
+    const std::vector<std::pair<std::string, std::string>>& set_aside() const { return set_aside_; }
+    PluginScan scan() const;
 
 private:
-    /// dlopen and the descriptor checks, for a file check_elf_file() accepted.
-    std::optional<std::string> load_checked_file(const std::string& path);
-    std::optional<std::string> check_and_add(const std::string& path,
-                                             std::shared_ptr<boost::dll::shared_library> lib);
+    /// The ELF check, dlopen and the descriptor checks: the plugin, or why it is refused.
+    std::shared_ptr<LoadedPlugin> open(const std::string& path, std::string& reason) const;
+    std::shared_ptr<LoadedPlugin> open_checked(const std::string& path, std::string& reason) const;
+    std::shared_ptr<LoadedPlugin> describe(const std::string& path,
+                                           std::shared_ptr<boost::dll::shared_library> lib,
+                                           std::string& reason) const;
+    void add(std::shared_ptr<LoadedPlugin> plugin);
+    void refuse(const std::string& path, const std::string& reason);
 
     std::map<std::string, std::shared_ptr<const LoadedPlugin>> plugins_;
     std::vector<std::pair<std::string, std::string>> refused_;
+    std::vector<std::pair<std::string, std::string>> set_aside_;
 };
 
 /// True when an answer to an `outcome` request may have HTTP status `status` (abi.h,

@@ -48,7 +48,7 @@ private:
 
 }  // namespace
 
-std::string dedup_key(const NormalizedMessage& m, Authenticity authenticity) {
+Sha256Digest dedup_key(const NormalizedMessage& m, Authenticity authenticity) {
     // Fields are separated by NUL, which no field holds, so no two inputs share a preimage.
     // The provider is part of the key, and so is a failed verification, so that no request a
     // provider did not sign can take the place of one it did.
@@ -57,17 +57,37 @@ std::string dedup_key(const NormalizedMessage& m, Authenticity authenticity) {
                                          : std::string_view("v2\0", 3);
     constexpr std::string_view kNul("\0", 1);
     if (!m.external_id.empty()) {
-        return to_hex(sha256({version, std::string_view("id\0", 3), m.channel, kNul, m.provider,
-                              kNul, m.external_id}));
+        return sha256({version, std::string_view("id\0", 3), m.channel, kNul, m.provider, kNul,
+                       m.external_id});
     }
     const std::string text = normalize_text(m.text);
     const std::string timestamp = std::to_string(m.provider_timestamp_ms);
-    return to_hex(sha256({version, std::string_view("content\0", 8), m.channel, kNul, m.provider,
-                          kNul, m.sender, kNul, text, kNul, timestamp}));
+    return sha256({version, std::string_view("content\0", 8), m.channel, kNul, m.provider, kNul,
+                   m.sender, kNul, text, kNul, timestamp});
 }
 
-std::unique_ptr<Stage> make_dedup_stage(DedupIndex* index) {
-    return std::make_unique<DedupStage>(index);
+DedupFactory::Settings DedupFactory::settings(const ConfigValue& pipeline) {
+    const ConfigValue& dedup = pipeline.at("dedup");
+    return {static_cast<std::size_t>(dedup.integer("cache_entries")),
+            static_cast<int>(dedup.integer("duplicate_status"))};
+}
+
+std::string_view DedupFactory::settings_schema() const {
+    return R"yaml(
+type: object
+properties:
+  cache_entries: {type: integer, default: 100000, minimum: 0, description: "Recent dedup keys kept in memory in front of the database"}
+  duplicate_status: {type: integer, default: 409, enum: ["200", "409"], description: "Status of a request whose every message is a duplicate"}
+)yaml";
+}
+
+void DedupFactory::make_state(const ConfigValue& pipeline, StageState& state) const {
+    state.dedup_index = std::make_unique<DedupIndex>(settings(pipeline).cache_entries);
+}
+
+std::unique_ptr<Stage> DedupFactory::make(const ConfigValue&, const StageContext& context) const {
+    return std::make_unique<DedupStage>(context.state != nullptr ? context.state->dedup_index.get()
+                                                                 : nullptr);
 }
 
 }  // namespace memolib::core

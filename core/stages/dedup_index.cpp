@@ -12,22 +12,6 @@ DedupIndex::DedupIndex(std::size_t capacity) : capacity_(capacity) {
     mask_ = slots - 1;
 }
 
-bool DedupIndex::decode(std::string_view key, Digest& out) {
-    if (key.size() != out.size() * 2) return false;
-    auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        return -1;
-    };
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        int hi = nibble(key[2 * i]);
-        int lo = nibble(key[2 * i + 1]);
-        if (hi < 0 || lo < 0) return false;
-        out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
-    }
-    return true;
-}
-
 std::size_t DedupIndex::home(const Digest& d) const {
     // A SHA-256 digest is already uniform: its first bytes are the hash.
     std::uint64_t h = 0;
@@ -74,9 +58,8 @@ void DedupIndex::push_front(std::uint32_t n) {
     if (tail_ == kNone) tail_ = n;
 }
 
-std::optional<std::int64_t> DedupIndex::get(std::string_view key) {
-    Digest d;
-    if (capacity_ == 0 || !decode(key, d)) {
+std::optional<std::int64_t> DedupIndex::get(const Digest& d) {
+    if (capacity_ == 0) {
         ++misses_;
         return std::nullopt;
     }
@@ -94,9 +77,8 @@ std::optional<std::int64_t> DedupIndex::get(std::string_view key) {
     return nodes_[n].id;
 }
 
-void DedupIndex::put(std::string_view key, std::int64_t id) {
-    Digest d;
-    if (capacity_ == 0 || !decode(key, d)) return;
+void DedupIndex::put(const Digest& d, std::int64_t id) {
+    if (capacity_ == 0) return;
     std::lock_guard<std::mutex> lock(mutex_);
     std::size_t slot = find_slot(d);
     std::uint32_t n = table_[slot];

@@ -5,24 +5,24 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <string_view>
 #include <vector>
+
+#include "util/sha256.hpp"
 
 namespace memolib::core {
 
-/// The dedup fast path: a bounded, thread-safe LRU map from a dedup key (SHA-256 as 64 hex
-/// digits) to the id of the row that holds it. Each entry is its 32-byte digest, the id and
-/// two list links in one flat array, found through an open-addressing table, so that the
-/// default 100,000 entries cost a fraction of a node-based map of strings. Keys that are not
-/// 64 hex digits are never held.
+/// The dedup fast path: a bounded, thread-safe LRU map from a dedup key (its SHA-256 digest)
+/// to the id of the row that holds it. Each entry is the digest, the id and two list links in
+/// one flat array, found through an open-addressing table, so that the default 100,000 entries
+/// cost a fraction of a node-based map of strings.
 class DedupIndex {
 public:
     /// `capacity` 0 disables the index.
     explicit DedupIndex(std::size_t capacity);
 
-    std::optional<std::int64_t> get(std::string_view key);
+    std::optional<std::int64_t> get(const Sha256Digest& key);
     /// Inserts or refreshes `key`; evicts the least recently used entry when full.
-    void put(std::string_view key, std::int64_t id);
+    void put(const Sha256Digest& key, std::int64_t id);
 
     std::size_t size() const;
     std::uint64_t hits() const { return hits_; }
@@ -30,7 +30,7 @@ public:
     std::uint64_t evictions() const { return evictions_; }
 
 private:
-    using Digest = std::array<std::uint8_t, 32>;
+    using Digest = Sha256Digest;
     static constexpr std::uint32_t kNone = 0xffffffffU;
     struct Node {
         Digest digest;
@@ -39,7 +39,6 @@ private:
         std::uint32_t next;
     };
 
-    static bool decode(std::string_view key, Digest& out);
     std::size_t home(const Digest& d) const;
     /// The table slot holding `d`, or the empty slot where it would go.
     std::size_t find_slot(const Digest& d) const;

@@ -16,7 +16,7 @@ using namespace memolib::core;
 
 namespace {
 
-std::string key_of(int n) {
+Sha256Digest key_of(int n) {
     NormalizedMessage m;
     m.channel = "whatsapp";
     m.external_id = "wamid." + std::to_string(n);
@@ -92,12 +92,7 @@ BOOST_AUTO_TEST_CASE(it_answers_as_a_plain_lru_through_many_evictions) {
     BOOST_TEST(index.evictions() > 1000u);
 }
 
-BOOST_AUTO_TEST_CASE(keys_that_are_not_digests_and_capacity_zero_hold_nothing) {
-    DedupIndex index(8);
-    index.put("not-a-digest", 1);
-    index.put(std::string(64, 'G'), 2);
-    BOOST_TEST(!index.get("not-a-digest").has_value());
-    BOOST_TEST(index.size() == 0u);
+BOOST_AUTO_TEST_CASE(capacity_zero_holds_nothing) {
     DedupIndex off(0);
     off.put(key_of(1), 1);
     BOOST_TEST(!off.get(key_of(1)).has_value());

@@ -13,13 +13,12 @@ BOOST_AUTO_TEST_CASE(the_provider_id_decides_when_there_is_one) {
     a.text = "hello";
     NormalizedMessage b = a;
     b.text = "edited text, same provider id";
-    BOOST_TEST(dedup_key(a) == dedup_key(b));
-    BOOST_TEST(dedup_key(a).size() == 64u);
+    BOOST_TEST((dedup_key(a) == dedup_key(b)));
     b.external_id = "wamid.2";
-    BOOST_TEST(dedup_key(a) != dedup_key(b));
+    BOOST_TEST((dedup_key(a) != dedup_key(b)));
     b = a;
     b.channel = "sms";
-    BOOST_TEST(dedup_key(a) != dedup_key(b));
+    BOOST_TEST((dedup_key(a) != dedup_key(b)));
 }
 
 BOOST_AUTO_TEST_CASE(content_decides_without_a_provider_id) {
@@ -29,12 +28,12 @@ BOOST_AUTO_TEST_CASE(content_decides_without_a_provider_id) {
     a.text = "Bonjour,\n  je voudrais un rendez-vous.";
     NormalizedMessage b = a;
     b.text = "  Bonjour, je voudrais   un rendez-vous.\r\n";
-    BOOST_TEST(dedup_key(a) == dedup_key(b));
+    BOOST_TEST((dedup_key(a) == dedup_key(b)));
     b.sender = "john@example.org";
-    BOOST_TEST(dedup_key(a) != dedup_key(b));
+    BOOST_TEST((dedup_key(a) != dedup_key(b)));
     b = a;
     b.provider_timestamp_ms = 1;
-    BOOST_TEST(dedup_key(a) != dedup_key(b));
+    BOOST_TEST((dedup_key(a) != dedup_key(b)));
 }
 
 BOOST_AUTO_TEST_CASE(the_provider_and_a_failed_verification_are_part_of_the_key) {
@@ -44,13 +43,13 @@ BOOST_AUTO_TEST_CASE(the_provider_and_a_failed_verification_are_part_of_the_key)
     a.external_id = "517ACC75.5010709@example.com";
     NormalizedMessage b = a;
     b.provider = "mime";
-    BOOST_TEST(dedup_key(a) != dedup_key(b));
-    BOOST_TEST(dedup_key(a) != dedup_key(a, Authenticity::kFailed));
-    BOOST_TEST(dedup_key(a, Authenticity::kFailed) == dedup_key(a, Authenticity::kFailed));
+    BOOST_TEST((dedup_key(a) != dedup_key(b)));
+    BOOST_TEST((dedup_key(a) != dedup_key(a, Authenticity::kFailed)));
+    BOOST_TEST((dedup_key(a, Authenticity::kFailed) == dedup_key(a, Authenticity::kFailed)));
     a.external_id.clear();
     b.external_id.clear();
     a.text = b.text = "same words";
-    BOOST_TEST(dedup_key(a) != dedup_key(b));
+    BOOST_TEST((dedup_key(a) != dedup_key(b)));
 }
 
 BOOST_AUTO_TEST_CASE(the_key_is_sha256_of_documented_material) {
@@ -61,7 +60,8 @@ BOOST_AUTO_TEST_CASE(the_key_is_sha256_of_documented_material) {
     // sha256("v2\0id\0c\0p\0x"): pinned so that a change of the key, which would let every
     // past message be stored again, cannot go unnoticed (it needs a migration that rewrites
     // the stored keys, as migration 2 does).
-    BOOST_TEST(dedup_key(a) == "6384832dd610a59179cf6be27378973f9c1ac6bfcf4168cae604fba1c819c028");
+    BOOST_TEST(to_hex(dedup_key(a)) ==
+               "6384832dd610a59179cf6be27378973f9c1ac6bfcf4168cae604fba1c819c028");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

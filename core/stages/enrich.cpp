@@ -170,9 +170,23 @@ private:
 
 std::string fold_for_keywords(std::string_view text) { return fold(text); }
 
-std::unique_ptr<Stage> make_enrich_stage(const std::vector<std::string>& high,
-                                         const std::vector<std::string>& low) {
-    return std::make_unique<EnrichStage>(high, low);
+EnrichFactory::Settings EnrichFactory::settings(const ConfigValue& pipeline) {
+    const ConfigValue& priority = pipeline.at("priority");
+    return {priority.strings("high"), priority.strings("low")};
+}
+
+std::string_view EnrichFactory::settings_schema() const {
+    return R"yaml(
+type: object
+properties:
+  high: {type: list, items: {type: string}, default: [urgent, urgence, asap, "au plus vite", immédiatement], description: "Keywords that make a message high priority"}
+  low: {type: list, items: {type: string}, default: [newsletter], description: "Keywords that make a message low priority"}
+)yaml";
+}
+
+std::unique_ptr<Stage> EnrichFactory::make(const ConfigValue& pipeline, const StageContext&) const {
+    const Settings s = settings(pipeline);
+    return std::make_unique<EnrichStage>(s.high, s.low);
 }
 
 }  // namespace memolib::core

@@ -1,14 +1,15 @@
 #include <boost/test/unit_test.hpp>
 
 #include "stages/stages.hpp"
+#include "stages/test_config.hpp"
 
 using namespace memolib::core;
 
 namespace {
 
 NormalizedMessage enrich(const std::string& subject, const std::string& text) {
-    auto stage =
-        make_enrich_stage({"urgent", "urgence", "au plus vite", "immédiatement"}, {"newsletter"});
+    // The schema's French and English defaults.
+    static const auto stage = EnrichFactory().make(validated_pipeline(), StageContext{});
     Exchange ex;
     NormalizedMessage m;
     m.subject = subject;

@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "util/clock.hpp"
+
 namespace memolib::core {
 
 /// A bounded, thread-safe LRU map from string keys to values, with an optional time to live.
@@ -17,11 +19,10 @@ namespace memolib::core {
 template <class Value>
 class LruCache {
 public:
-    using Clock = std::chrono::steady_clock;
-
-    /// `capacity` 0 disables the cache; `ttl` 0 means entries never expire.
-    LruCache(std::size_t capacity, std::chrono::milliseconds ttl)
-        : capacity_(capacity), ttl_(ttl) {}
+    /// `capacity` 0 disables the cache; `ttl` 0 means entries never expire. An entry is
+    /// answered while at most `ttl` has passed since it was last stored.
+    LruCache(std::size_t capacity, std::chrono::milliseconds ttl, Clock& clock = real_clock())
+        : capacity_(capacity), ttl_(ttl.count()), clock_(clock) {}
 
     std::optional<Value> get(const std::string& key) {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -30,7 +31,7 @@ public:
             ++misses_;
             return std::nullopt;
         }
-        if (ttl_.count() > 0 && Clock::now() - it->second->stored > ttl_) {
+        if (ttl_ > 0 && clock_.now_ms() - it->second->stored_ms > ttl_) {
             entries_.erase(it->second);
             index_.erase(it);
             ++evictions_;
@@ -48,11 +49,11 @@ public:
         auto it = index_.find(key);
         if (it != index_.end()) {
             it->second->value = std::move(value);
-            it->second->stored = Clock::now();
+            it->second->stored_ms = clock_.now_ms();
             entries_.splice(entries_.begin(), entries_, it->second);
             return;
         }
-        entries_.push_front(Entry{key, std::move(value), Clock::now()});
+        entries_.push_front(Entry{key, std::move(value), clock_.now_ms()});
         index_.emplace(key, entries_.begin());
         if (entries_.size() > capacity_) {
             index_.erase(entries_.back().key);
@@ -73,11 +74,12 @@ private:
     struct Entry {
         std::string key;
         Value value;
-        Clock::time_point stored;
+        std::int64_t stored_ms;
     };
 
     const std::size_t capacity_;
-    const std::chrono::milliseconds ttl_;
+    const std::int64_t ttl_;
+    Clock& clock_;
     mutable std::mutex mutex_;
     std::list<Entry> entries_;
     std::unordered_map<std::string, typename std::list<Entry>::iterator> index_;

@@ -138,20 +138,20 @@ private:
     std::atomic<std::int64_t> next_sweep_ms_{0};
 };
 
-MemoryRateLimiter::MemoryRateLimiter(std::size_t max_keys)
-    : impl_(std::make_unique<Impl>(max_keys)) {}
+MemoryRateLimiter::MemoryRateLimiter(std::size_t max_keys, Clock& clock)
+    : impl_(std::make_unique<Impl>(max_keys)), clock_(clock) {}
 
 MemoryRateLimiter::~MemoryRateLimiter() = default;
 
 void MemoryRateLimiter::hit(const std::string& key, std::uint32_t limit, std::uint64_t window_ms,
-                            std::int64_t now_ms, Callback done) {
-    done(impl_->decide(key, limit, static_cast<std::int64_t>(window_ms), now_ms));
+                            std::int64_t, Callback done) {
+    done(impl_->decide(key, limit, static_cast<std::int64_t>(window_ms), clock_.now_ms()));
 }
 
 std::size_t MemoryRateLimiter::size() const { return impl_->size(); }
 
-std::unique_ptr<RateLimiter> make_memory_rate_limiter(std::size_t max_keys) {
-    return std::make_unique<MemoryRateLimiter>(max_keys);
+std::unique_ptr<RateLimiter> make_memory_rate_limiter(std::size_t max_keys, Clock& clock) {
+    return std::make_unique<MemoryRateLimiter>(max_keys, clock);
 }
 
 }  // namespace memolib::core

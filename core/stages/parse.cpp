@@ -15,8 +15,7 @@ public:
 
     StageResult process(Exchange& ex, const Resume&) const override {
         PluginCallResult result;
-        RequestView request(ex);
-        memolib_status_t status = ex.channel->instance->parse(request.get(), result);
+        memolib_status_t status = ex.channel->instance->parse(plugin_request(ex), result);
         switch (status) {
             case MEMOLIB_OK:
                 // Errors beside OK mean the host refused a message: answering 2xx would lose it.
@@ -53,6 +52,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Stage> make_parse_stage() { return std::make_unique<ParseStage>(); }
+std::unique_ptr<Stage> ParseFactory::make(const ConfigValue&, const StageContext&) const {
+    return std::make_unique<ParseStage>();
+}
 
 }  // namespace memolib::core

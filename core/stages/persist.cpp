@@ -78,8 +78,10 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Stage> make_persist_stage(BatchWriter& writer, DedupIndex* index) {
-    return std::make_unique<PersistStage>(writer, index);
+std::unique_ptr<Stage> PersistFactory::make(const ConfigValue&, const StageContext& context) const {
+    if (context.writer == nullptr) return nullptr;
+    return std::make_unique<PersistStage>(
+        *context.writer, context.state != nullptr ? context.state->dedup_index.get() : nullptr);
 }
 
 }  // namespace memolib::core

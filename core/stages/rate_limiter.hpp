@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "util/clock.hpp"
+
 namespace memolib::core {
 
 /// One sliding-window decision.
@@ -22,7 +24,9 @@ public:
     /// True when hit() answers before returning (no I/O): it may then run on an I/O thread.
     virtual bool synchronous() const = 0;
     /// Records a request for `key` when fewer than `limit` were recorded in the last `window_ms`
-    /// and calls `done` with the decision, possibly on another thread.
+    /// and calls `done` with the decision, possibly on another thread. `now_ms` is the wall
+    /// clock, for a backend whose windows several hosts share; one of a single process reads
+    /// its own steady clock instead.
     virtual void hit(const std::string& key, std::uint32_t limit, std::uint64_t window_ms,
                      std::int64_t now_ms, Callback done) = 0;
 };
@@ -31,14 +35,17 @@ public:
 /// the requests it let through in its window, never more than the limit). A key goes once its
 /// window has passed; at most `max_keys` keys are held, and past the cap the key hit least
 /// recently makes room, so the keys in use keep their counts and a new key is counted too.
+/// Its windows are `clock`'s, so that a step of the wall clock neither refuses a key for the
+/// step's length nor frees it early.
 class MemoryRateLimiter final : public RateLimiter {
 public:
-    explicit MemoryRateLimiter(std::size_t max_keys = 100000);
+    explicit MemoryRateLimiter(std::size_t max_keys = 100000, Clock& clock = real_clock());
     ~MemoryRateLimiter() override;
     MemoryRateLimiter(const MemoryRateLimiter&) = delete;
     MemoryRateLimiter& operator=(const MemoryRateLimiter&) = delete;
 
     bool synchronous() const override { return true; }
+    /// Ignores `now_ms`: the window is the steady clock's.
     void hit(const std::string& key, std::uint32_t limit, std::uint64_t window_ms,
              std::int64_t now_ms, Callback done) override;
     /// Keys held. Expired keys are dropped from the shard a request touches, and from every
@@ -48,9 +55,11 @@ public:
 private:
     class Impl;
     std::unique_ptr<Impl> impl_;
+    Clock& clock_;
 };
 
-std::unique_ptr<RateLimiter> make_memory_rate_limiter(std::size_t max_keys = 100000);
+std::unique_ptr<RateLimiter> make_memory_rate_limiter(std::size_t max_keys = 100000,
+                                                      Clock& clock = real_clock());
 
 /// The Redis backend (windows shared by several instances): a sorted set per key, updated by
 /// one Lua script so that check-and-add is atomic, on a dedicated thread. When a command fails

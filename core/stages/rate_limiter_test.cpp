@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/redis_server.hpp"
+#include "util/clock.hpp"
 
 using namespace memolib::core;
 using memolib::test::free_loopback_port;
@@ -15,8 +16,13 @@ using memolib::test::RedisServer;
 
 namespace {
 
+// The memory limiter's clock; Redis is handed the same time as the request's own, so that one
+// scenario runs on both backends.
+ManualClock test_clock;
+
 RateDecision hit(RateLimiter& limiter, const std::string& key, std::uint32_t limit,
                  std::uint64_t window, std::int64_t now) {
+    test_clock.set(now);
     std::promise<RateDecision> p;
     auto f = p.get_future();
     limiter.hit(key, limit, window, now, [&p](RateDecision d) { p.set_value(d); });
@@ -31,6 +37,10 @@ void exercise_window(RateLimiter& limiter, const std::string& prefix) {
     // The oldest request (t0) leaves the window at t0 + 60000.
     BOOST_TEST(refused.retry_after_ms == 59990u);
     BOOST_TEST(hit(limiter, prefix + "b", 3, 60000, t0 + 10).allowed);
+    // One millisecond before the oldest leaves, the window is still full.
+    RateDecision last_moment = hit(limiter, prefix + "a", 3, 60000, t0 + 59999);
+    BOOST_TEST(!last_moment.allowed);
+    BOOST_TEST(last_moment.retry_after_ms == 1u);
     // Refused requests do not count: once the first leaves, exactly one slot frees.
     BOOST_TEST(hit(limiter, prefix + "a", 3, 60000, t0 + 60000).allowed);
     BOOST_TEST(!hit(limiter, prefix + "a", 3, 60000, t0 + 60000).allowed);
@@ -42,13 +52,13 @@ void exercise_window(RateLimiter& limiter, const std::string& prefix) {
 BOOST_AUTO_TEST_SUITE(rate_limiter)
 
 BOOST_AUTO_TEST_CASE(memory_sliding_window) {
-    auto limiter = make_memory_rate_limiter();
+    auto limiter = make_memory_rate_limiter(100000, test_clock);
     BOOST_TEST(limiter->synchronous());
     exercise_window(*limiter, "");
 }
 
 BOOST_AUTO_TEST_CASE(memory_key_cap_lets_new_keys_through) {
-    auto limiter = make_memory_rate_limiter(16);
+    auto limiter = make_memory_rate_limiter(16, test_clock);
     for (int i = 0; i < 200; ++i) hit(*limiter, "k" + std::to_string(i), 1, 60000, 1000);
     // Whatever the cap did, a fresh key is never refused on its first request.
     BOOST_TEST(hit(*limiter, "fresh", 1, 60000, 1000).allowed);
@@ -57,7 +67,7 @@ BOOST_AUTO_TEST_CASE(memory_key_cap_lets_new_keys_through) {
 // An attacker who controls the key (the sender of an unsigned provider) uses each once: the
 // keys must go once their window has passed, not stay until the process ends.
 BOOST_AUTO_TEST_CASE(memory_forgets_keys_once_their_window_passed) {
-    MemoryRateLimiter limiter(1000000);
+    MemoryRateLimiter limiter(1000000, test_clock);
     const std::int64_t t0 = 1'000'000;
     const std::uint64_t window = 60000;
     const int keys = 600000;
@@ -83,7 +93,7 @@ BOOST_AUTO_TEST_CASE(memory_forgets_keys_once_their_window_passed) {
 // new key is counted too, so it is limited like any other.
 BOOST_AUTO_TEST_CASE(memory_table_is_bounded_and_keeps_limiting_keys_in_use) {
     const std::size_t cap = 1600;
-    MemoryRateLimiter limiter(cap);
+    MemoryRateLimiter limiter(cap, test_clock);
     const std::int64_t t0 = 1'000'000;
     int honest_allowed = 0;
     int attacker_refused = 0;
@@ -103,6 +113,25 @@ BOOST_AUTO_TEST_CASE(memory_table_is_bounded_and_keeps_limiting_keys_in_use) {
     BOOST_TEST(hit(limiter, "late", 1, 60000, t0 + 200).allowed);
     BOOST_TEST(!hit(limiter, "late", 1, 60000, t0 + 201).allowed, "a new key is counted");
     BOOST_TEST(limiter.size() <= cap);
+}
+
+// The window is the steady clock's, whatever time the request says it is: a wall clock set
+// back an hour does not keep a full key refused for that hour.
+BOOST_AUTO_TEST_CASE(memory_windows_ignore_the_wall_clock) {
+    ManualClock clock(5'000'000);
+    MemoryRateLimiter limiter(100, clock);
+    const auto at = [&](std::int64_t wall) {
+        std::promise<RateDecision> p;
+        limiter.hit("k", 1, 1000, wall, [&p](RateDecision d) { p.set_value(d); });
+        return p.get_future().get();
+    };
+    BOOST_TEST(at(1'700'000'000'000).allowed);
+    clock.advance(999);
+    const RateDecision full = at(1'700'000'000'000 - 3'600'000);
+    BOOST_TEST(!full.allowed);
+    BOOST_TEST(full.retry_after_ms == 1u);
+    clock.advance(1);
+    BOOST_TEST(at(1'700'000'000'000 - 3'600'000).allowed);
 }
 
 BOOST_AUTO_TEST_CASE(redis_sliding_window_is_shared_between_instances) {
@@ -127,8 +156,16 @@ BOOST_AUTO_TEST_CASE(unreachable_redis_lets_requests_through_then_recovers) {
     for (int i = 0; i < 20; ++i) BOOST_TEST(hit(*limiter, "k", 1, 60000, 1000 + i).allowed);
     BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(2)));
     RedisServer redis(port);
-    // Reconnects at most once a second.
-    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    // The link tries a new connection once a second: wait until Redis counts again (a second
+    // request of a key refused), at most 5 s.
+    bool counting = false;
+    for (int i = 0; i < 100 && !counting; ++i) {
+        const std::string key = "probe" + std::to_string(i);
+        hit(*limiter, key, 1, 60000, 1500);
+        counting = !hit(*limiter, key, 1, 60000, 1501).allowed;
+        if (!counting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    BOOST_REQUIRE(counting);
     BOOST_TEST(hit(*limiter, "k2", 1, 60000, 2000).allowed);
     BOOST_TEST(!hit(*limiter, "k2", 1, 60000, 2001).allowed);
     redis.stop();

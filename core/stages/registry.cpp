@@ -1,43 +1,51 @@
+#include <stdexcept>
+
 #include "stages/stages.hpp"
 
 namespace memolib::core {
 
-namespace {
-
-// pipeline.priority.<level>, or the French and English defaults when the YAML gives none.
-std::vector<std::string> keywords(const StageContext& context, const char* level,
-                                  std::vector<std::string> defaults) {
-    const ConfigValue* priority =
-        context.pipeline != nullptr ? context.pipeline->find("priority") : nullptr;
-    const ConfigValue* list = priority != nullptr ? priority->find(level) : nullptr;
-    if (list == nullptr || list->kind != ConfigValue::Kind::kList) return defaults;
-    std::vector<std::string> out;
-    for (const ConfigValue& item : list->items) out.push_back(item.scalar);
-    return out;
+// An explicit table rather than self-registration at static-initialization time, which a
+// static library's linker drops for object files nothing else refers to.
+const std::vector<const StageFactory*>& stage_factories() {
+    static const SizeLimitFactory kSizeLimit;
+    static const RateLimitFactory kRateLimit;
+    static const VerifyFactory kVerify;
+    static const ReplayFactory kReplay;
+    static const ParseFactory kParse;
+    static const SenderRateLimitFactory kSenderRateLimit;
+    static const EnrichFactory kEnrich;
+    static const DedupFactory kDedup;
+    static const CacheFactory kCache;
+    static const PersistFactory kPersist;
+    static const std::vector<const StageFactory*> kFactories = {
+        &kSizeLimit,       &kRateLimit, &kVerify, &kReplay, &kParse,
+        &kSenderRateLimit, &kEnrich,    &kDedup,  &kCache,  &kPersist};
+    return kFactories;
 }
 
-}  // namespace
-
-std::unique_ptr<Stage> make_stage(const std::string& name, const StageContext& context) {
-    if (name == "size_limit") return make_size_limit_stage();
-    if (name == "rate_limit" && context.rate_limiter != nullptr) {
-        return make_rate_limit_stage(*context.rate_limiter);
+const StageFactory* find_stage_factory(std::string_view name) {
+    for (const StageFactory* factory : stage_factories()) {
+        if (factory->name() == name) return factory;
     }
-    if (name == "verify") return make_verify_stage(context.nonces);
-    if (name == "parse") return make_parse_stage();
-    if (name == "enrich") {
-        return make_enrich_stage(
-            keywords(context, "high",
-                     {"urgent", "urgence", "asap", "au plus vite", "immédiatement"}),
-            keywords(context, "low", {"newsletter"}));
-    }
-    DedupIndex* index = context.state != nullptr ? &context.state->dedup_index : nullptr;
-    if (name == "dedup") return make_dedup_stage(index);
-    if (name == "cache" && context.state != nullptr)
-        return make_cache_stage(context.state->replay_cache);
-    if (name == "persist" && context.writer != nullptr)
-        return make_persist_stage(*context.writer, index);
     return nullptr;
+}
+
+std::vector<std::unique_ptr<Stage>> build_stages(const std::vector<std::string>& names,
+                                                 const ConfigValue& pipeline,
+                                                 const StageContext& context) {
+    std::vector<std::unique_ptr<Stage>> stages;
+    for (const std::string& name : names) {
+        const StageFactory* factory = find_stage_factory(name);
+        std::unique_ptr<Stage> stage =
+            factory != nullptr ? factory->make(pipeline, context) : nullptr;
+        if (!stage) throw std::invalid_argument("stage '" + name + "' cannot be built");
+        stages.push_back(std::move(stage));
+    }
+    return stages;
+}
+
+void make_stage_states(const ConfigValue& pipeline, StageState& state) {
+    for (const StageFactory* factory : stage_factories()) factory->make_state(pipeline, state);
 }
 
 }  // namespace memolib::core

@@ -36,6 +36,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Stage> make_size_limit_stage() { return std::make_unique<SizeLimitStage>(); }
+std::unique_ptr<Stage> SizeLimitFactory::make(const ConfigValue&, const StageContext&) const {
+    return std::make_unique<SizeLimitStage>();
+}
 
 }  // namespace memolib::core

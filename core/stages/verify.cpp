@@ -21,10 +21,9 @@ public:
         const std::string& mode = ex.channel->config.verify_mode;
         if (mode == "off") return StageResult::kContinue;
         PluginCallResult result;
-        const NonceScope nonces{nonces_, ex.channel->config.name, ex.body, ex.received_at_ms};
+        const NonceScope nonces{nonces_, ex.channel->config.name, ex.body};
         if (!ex.dry_run) result.nonces = &nonces;
-        RequestView request(ex);
-        memolib_status_t status = ex.channel->instance->verify(request.get(), result);
+        memolib_status_t status = ex.channel->instance->verify(plugin_request(ex), result);
         if (status == MEMOLIB_OK) return StageResult::kContinue;
         if (status == MEMOLIB_UNAUTHORIZED) {
             metrics().add("memolib_verification_failures_total",
@@ -50,8 +49,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Stage> make_verify_stage(NonceStore* nonces) {
-    return std::make_unique<VerifyStage>(nonces);
+std::unique_ptr<Stage> VerifyFactory::make(const ConfigValue&, const StageContext& context) const {
+    return std::make_unique<VerifyStage>(context.nonces);
 }
 
 }  // namespace memolib::core

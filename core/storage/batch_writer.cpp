@@ -6,7 +6,6 @@
 
 #include "observability/logger.hpp"
 #include "observability/metrics.hpp"
-#include "util/time_format.hpp"
 
 namespace memolib::core {
 
@@ -26,8 +25,8 @@ constexpr std::int64_t kFullReportMs = 5000;
 
 }  // namespace
 
-BatchWriter::BatchWriter(StorageConfig storage, RetryPolicy retry)
-    : storage_(std::move(storage)), retry_(retry) {}
+BatchWriter::BatchWriter(StorageConfig storage, RetryPolicy retry, Clock& clock)
+    : storage_(std::move(storage)), retry_(retry), clock_(clock) {}
 
 BatchWriter::~BatchWriter() { stop(); }
 
@@ -211,7 +210,7 @@ bool BatchWriter::try_commit(std::vector<StoreJob>& jobs, std::unique_ptr<Databa
 
 bool BatchWriter::full() const {
     const std::int64_t failed = full_at_ms_.load();
-    return failed > last_success_ms_.load() && steady_ms() - failed < kFullReportMs;
+    return failed > last_success_ms_.load() && clock_.now_ms() - failed < kFullReportMs;
 }
 
 void BatchWriter::fail_unavailable(std::vector<StoreJob>& jobs, const std::string& error) {
@@ -219,7 +218,7 @@ void BatchWriter::fail_unavailable(std::vector<StoreJob>& jobs, const std::strin
 }
 
 void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db) {
-    const std::int64_t started = steady_ms();
+    const std::int64_t started = clock_.now_ms();
     // After a failure, one writer at a time tries the storage again; a batch that waited for a
     // try that failed fails at once: with a hung server, each would otherwise wait out the
     // storage timeout in turn.
@@ -239,7 +238,7 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
         if (try_commit(jobs, db, error, kind)) {
             if (!healthy_) log().info("storage_recovered", {});
             healthy_ = true;
-            last_success_ms_ = steady_ms();
+            last_success_ms_ = clock_.now_ms();
             std::size_t messages = 0;
             for (const StoreJob& j : jobs) messages += j.messages->size();
             metrics().observe("memolib_batch_size", {}, static_cast<double>(messages));
@@ -252,7 +251,7 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
         std::uint64_t delay = backoff_ms(attempt);
         // The retries share the request's time budget: a hung storage is answered 503 within
         // about the storage timeout, not once per attempt.
-        if (steady_ms() - started + static_cast<std::int64_t>(delay) >=
+        if (clock_.now_ms() - started + static_cast<std::int64_t>(delay) >=
             static_cast<std::int64_t>(storage_.timeout_ms)) {
             break;
         }
@@ -260,11 +259,11 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
         log().warn("storage_retry", {{"attempt", attempt + 1},
                                      {"delay_ms", static_cast<long long>(delay)},
                                      {"error", error}});
-        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        clock_.sleep_ms(static_cast<std::int64_t>(delay));
     }
     if (transient || jobs.size() == 1) metrics().add("memolib_storage_failures_total", {});
     if (transient) {
-        const std::int64_t now = steady_ms();
+        const std::int64_t now = clock_.now_ms();
         // A batch begun before the last success proves nothing about the storage now.
         if (started >= last_success_ms_.load()) {
             healthy_ = false;

@@ -14,6 +14,7 @@
 
 #include "config/gateway_config.hpp"
 #include "storage/database.hpp"
+#include "util/clock.hpp"
 
 namespace memolib::core {
 
@@ -66,7 +67,9 @@ struct StoreJob {
 /// Blocking database calls never run on the I/O threads.
 class BatchWriter {
 public:
-    BatchWriter(StorageConfig storage, RetryPolicy retry);
+    /// `clock` times the retries' backoff and budget and the full-storage report; the wait for
+    /// company (max_delay) is the real clock's.
+    BatchWriter(StorageConfig storage, RetryPolicy retry, Clock& clock = real_clock());
     ~BatchWriter();
     BatchWriter(const BatchWriter&) = delete;
     BatchWriter& operator=(const BatchWriter&) = delete;
@@ -105,6 +108,7 @@ private:
 
     StorageConfig storage_;
     RetryPolicy retry_;
+    Clock& clock_;
     std::mutex mutex_;
     std::condition_variable idle_cv_;     // a writer waiting for its first job
     std::condition_variable company_cv_;  // a writer waiting for its batch to fill
@@ -120,7 +124,7 @@ private:
     bool started_ = false;
     int running_ = 0;
     std::atomic<bool> healthy_{true};
-    /// Steady-clock milliseconds: when the last commit succeeded, when a transaction last
+    /// `clock_` milliseconds: when the last commit succeeded, when a transaction last
     /// failed as unavailable, and when it last failed for lack of space.
     std::atomic<std::int64_t> last_success_ms_{0};
     std::atomic<std::int64_t> failed_at_ms_{0};

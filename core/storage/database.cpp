@@ -22,6 +22,8 @@
 #include "observability/logger.hpp"
 #include "storage/migrations.hpp"
 #include "storage/row_encoding.hpp"
+#include "util/encoding.hpp"
+#include "util/sha256.hpp"
 #include "util/time_format.hpp"
 
 namespace memolib::core {
@@ -90,6 +92,18 @@ std::string postgres_default(const std::string& keyword, std::uint64_t timeout_m
     return {};
 }
 
+// `value` between two `quote` characters, with that quote and every backslash escaped by a
+// backslash, as both libpq's keyword form and SOCI's tokenizer read a quoted value.
+std::string backslash_quoted(std::string_view value, char quote) {
+    std::string out(1, quote);
+    for (char c : value) {
+        if (c == quote || c == '\\') out += '\\';
+        out += c;
+    }
+    out += quote;
+    return out;
+}
+
 // SOCI 4.0 tokenizes the connection string itself and mangles libpq URIs, so a URI is
 // rewritten into libpq's keyword form, parsed by libpq itself.
 std::string postgres_connect_string(const std::string& url, std::uint64_t timeout_ms) {
@@ -109,24 +123,14 @@ std::string postgres_connect_string(const std::string& url, std::uint64_t timeou
             if (!fallback.empty()) val = fallback.c_str();
         }
         if (val == nullptr) continue;
-        std::string value;
-        for (const char* c = val; *c != '\0'; ++c) {
-            if (*c == '\'' || *c == '\\') value += '\\';
-            value += *c;
-        }
-        out += std::string(out.empty() ? "" : " ") + o->keyword + "='" + value + "'";
+        out += std::string(out.empty() ? "" : " ") + o->keyword + "=" + backslash_quoted(val, '\'');
     }
     PQconninfoFree(options);
     return out;
 }
 
 std::string sqlite_connect_string(const std::string& path) {
-    std::string escaped;
-    for (char c : path) {
-        if (c == '"' || c == '\\') escaped += '\\';
-        escaped += c;
-    }
-    return "db=\"" + escaped + "\" timeout=5";
+    return "db=" + backslash_quoted(path, '"') + " timeout=5";
 }
 
 // libpq writes a server's notices ("relation … already exists, skipping") to stderr, which
@@ -583,7 +587,8 @@ private:
         r.html = m.html;
         r.language = m.language;
         r.priority = m.priority;
-        r.dedup_key = m.dedup_key;
+        r.dedup_key.clear();
+        append_hex(r.dedup_key, digest_bytes(m.dedup_key));
         r.request_id = m.request_id;
         r.metadata = m.metadata_json;
         r.content_type = *item.content_type;
@@ -619,7 +624,8 @@ private:
         }
         for (std::size_t i = 0; i < n; ++i) {
             NormalizedMessage& m = *items[first + i].message;
-            auto it = inserted.find(m.dedup_key);
+            const std::string& key = mi.rows[i].dedup_key;
+            auto it = inserted.find(key);
             if (it != inserted.end()) {
                 m.status = it->second.claimed ? NormalizedMessage::Status::kDuplicate
                                               : NormalizedMessage::Status::kStored;
@@ -628,7 +634,7 @@ private:
                 continue;
             }
             m.status = NormalizedMessage::Status::kDuplicate;
-            m.id = existing_id(m.dedup_key);
+            m.id = existing_id(key);
         }
     }
 
@@ -657,7 +663,7 @@ private:
                        e.message->dedup_key == m.dedup_key;
             });
             m.status = NormalizedMessage::Status::kDuplicate;
-            m.id = earlier != item ? earlier->message->id : existing_id(m.dedup_key);
+            m.id = earlier != item ? earlier->message->id : existing_id(one.rows.front().dedup_key);
         }
     }
 

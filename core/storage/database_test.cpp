@@ -69,6 +69,10 @@ StorageConfig postgres_config() {
     return c;
 }
 
+// The dedup key a test message named `key` is given, and the column text it is stored as.
+Sha256Digest test_key(const std::string& key) { return sha256({key}); }
+std::string stored_key(const std::string& key) { return to_hex(test_key(key)); }
+
 NormalizedMessage message(const std::string& key, const std::string& text) {
     NormalizedMessage m;
     m.channel = "form";
@@ -76,7 +80,7 @@ NormalizedMessage message(const std::string& key, const std::string& text) {
     m.sender = "jane@example.org";
     m.sender_masked = "j***@e***.org";
     m.text = text;
-    m.dedup_key = key;
+    m.dedup_key = test_key(key);
     m.request_id = "req-" + key;
     m.received_at_ms = now_ms();
     m.attachments.push_back({"cv.pdf", "application/pdf", 1234, "", ""});
@@ -126,7 +130,8 @@ void exercise(const StorageConfig& config) {
     soci::session s(backend, connect);
     std::string encoding, payload, attachments, request_id;
     s << "SELECT raw_encoding, raw_payload, attachments, request_id FROM messages WHERE dedup_key "
-         "= 'k2'",
+         "= '" +
+             stored_key("k2") + "'",
         soci::into(encoding), soci::into(payload), soci::into(attachments), soci::into(request_id);
     BOOST_TEST(encoding == "base64");
     BOOST_TEST(payload == "iVBORwD/");
@@ -274,11 +279,13 @@ void large_mixed_batch(const StorageConfig& config) {
 
     constexpr int kItems = 203;  // 128 + 64 + 8 + 2 + 1 rows
     std::vector<NormalizedMessage> msgs;
+    std::vector<std::string> names;
     msgs.reserve(kItems);
     for (int i = 0; i < kItems; ++i) {
         std::string key = i % 50 == 7    ? "old-" + std::to_string(1 + i % 2)
                           : i % 40 == 39 ? "new-" + std::to_string(i - 30)
                                          : "new-" + std::to_string(i);
+        names.push_back(key);
         msgs.push_back(message(key, "m"));
         msgs.back().request_id = "req-" + std::to_string(i);
     }
@@ -290,7 +297,7 @@ void large_mixed_batch(const StorageConfig& config) {
     auto [backend, connect] = soci_connection(config);
     soci::session s(backend, connect);
     std::map<std::string, int> first;
-    for (int i = 0; i < kItems; ++i) first.emplace(msgs[i].dedup_key, i);
+    for (int i = 0; i < kItems; ++i) first.emplace(names[i], i);
     int stored = 0;
     for (int i = 0; i < kItems; ++i) {
         const NormalizedMessage& m = msgs[i];
@@ -299,9 +306,9 @@ void large_mixed_batch(const StorageConfig& config) {
         long long id = m.id;
         s << "SELECT dedup_key, request_id FROM messages WHERE id = :id", soci::use(id),
             soci::into(key), soci::into(request_id);
-        BOOST_TEST_CONTEXT("item " << i << " key " << m.dedup_key) {
-            BOOST_TEST(key == m.dedup_key);
-            const bool is_first = first.at(m.dedup_key) == i && m.dedup_key.rfind("old-", 0) != 0;
+        BOOST_TEST_CONTEXT("item " << i << " key " << names[i]) {
+            BOOST_TEST(key == stored_key(names[i]));
+            const bool is_first = first.at(names[i]) == i && names[i].rfind("old-", 0) != 0;
             BOOST_TEST((m.status == (is_first ? NormalizedMessage::Status::kStored
                                               : NormalizedMessage::Status::kDuplicate)));
             if (is_first) {
@@ -317,7 +324,7 @@ void large_mixed_batch(const StorageConfig& config) {
 // A row the database refuses fails its whole batch: nothing of the batch is stored, every
 // message is pending again without an id (the batch writer then retries each request alone),
 // and the same connection goes on storing. `refuse_bad` installs a trigger that refuses the
-// key "bad".
+// key of the message named "bad".
 void a_refused_row(const StorageConfig& config, const std::vector<std::string>& refuse_bad) {
     auto db = Database::open(config);
     db->migrate();
@@ -354,8 +361,8 @@ void a_refused_row(const StorageConfig& config, const std::vector<std::string>& 
 BOOST_AUTO_TEST_SUITE(sqlite)
 BOOST_AUTO_TEST_CASE(a_refused_row_fails_its_batch_and_the_connection_goes_on) {
     a_refused_row(sqlite_config(),
-                  {"CREATE TRIGGER refuse_bad BEFORE INSERT ON messages WHEN NEW.dedup_key = "
-                   "'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END"});
+                  {"CREATE TRIGGER refuse_bad BEFORE INSERT ON messages WHEN NEW.dedup_key = '" +
+                   stored_key("bad") + "' BEGIN SELECT RAISE(ABORT, 'refused'); END"});
 }
 BOOST_AUTO_TEST_CASE(a_large_batch_with_duplicates_maps_every_message_to_its_row) {
     large_mixed_batch(sqlite_config());
@@ -400,8 +407,10 @@ BOOST_AUTO_TEST_SUITE(postgresql)
 BOOST_AUTO_TEST_CASE(a_refused_row_fails_its_batch_and_the_connection_goes_on) {
     a_refused_row(postgres_config(),
                   {"CREATE OR REPLACE FUNCTION memolib_test_refuse_bad() RETURNS trigger AS $$ "
-                   "BEGIN IF NEW.dedup_key = 'bad' THEN RAISE EXCEPTION 'refused'; END IF; "
-                   "RETURN NEW; END $$ LANGUAGE plpgsql",
+                   "BEGIN IF NEW.dedup_key = '" +
+                       stored_key("bad") +
+                       "' THEN RAISE EXCEPTION 'refused'; END IF; "
+                       "RETURN NEW; END $$ LANGUAGE plpgsql",
                    "CREATE TRIGGER refuse_bad BEFORE INSERT ON messages FOR EACH ROW EXECUTE "
                    "FUNCTION memolib_test_refuse_bad()"});
 }

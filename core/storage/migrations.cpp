@@ -53,7 +53,7 @@ void rekey_with_provider(soci::session& sql) {
                 if (i_ts == soci::i_ok) {
                     m.provider_timestamp_ms = parse_rfc3339_ms(timestamp).value_or(0);
                 }
-                page.push_back({id, dedup_key(m)});
+                page.push_back({id, to_hex(dedup_key(m))});
             }
         }
         if (page.empty()) return;

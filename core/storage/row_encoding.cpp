@@ -1,9 +1,9 @@
 #include "storage/row_encoding.hpp"
 
-#include <openssl/evp.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "util/encoding.hpp"
 #include "util/time_format.hpp"
 #include "util/utf8.hpp"
 
@@ -50,11 +50,7 @@ RowText encode_row(const NormalizedMessage& message, const std::string& raw_payl
         row.raw_payload = raw_payload;
     } else {
         row.raw_encoding = "base64";
-        row.raw_payload.resize(4 * ((raw_payload.size() + 2) / 3) + 1);
-        int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(row.raw_payload.data()),
-                                reinterpret_cast<const unsigned char*>(raw_payload.data()),
-                                static_cast<int>(raw_payload.size()));
-        row.raw_payload.resize(static_cast<std::size_t>(n));
+        row.raw_payload = base64_encode(raw_payload);
     }
     return row;
 }

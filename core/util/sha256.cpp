@@ -5,6 +5,8 @@
 
 #include <openssl/evp.h>
 
+#include "util/encoding.hpp"
+
 namespace memolib::core {
 
 namespace {
@@ -33,14 +35,6 @@ Sha256Digest sha256(std::initializer_list<std::string_view> parts) {
     return out;
 }
 
-std::string to_hex(const Sha256Digest& digest) {
-    static const char* const kHex = "0123456789abcdef";
-    std::string out(digest.size() * 2, '0');
-    for (std::size_t i = 0; i < digest.size(); ++i) {
-        out[2 * i] = kHex[digest[i] >> 4];
-        out[2 * i + 1] = kHex[digest[i] & 0xf];
-    }
-    return out;
-}
+std::string to_hex(const Sha256Digest& digest) { return to_hex(digest_bytes(digest)); }
 
 }  // namespace memolib::core

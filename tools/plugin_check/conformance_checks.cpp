@@ -253,7 +253,7 @@ std::string field_of(const core::NormalizedMessage& m, const std::string& name, 
     if (name == "metadata_json") return m.metadata_json;
     if (name == "provider_timestamp_ms") return std::to_string(m.provider_timestamp_ms);
     if (name == "attachment_count") return std::to_string(m.attachments.size());
-    if (name == "dedup_key") return m.dedup_key;
+    if (name == "dedup_key") return core::to_hex(m.dedup_key);
     known = false;
     return {};
 }

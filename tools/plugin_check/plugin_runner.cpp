@@ -39,7 +39,7 @@ void shape_answer(const core::ChannelInstance& instance, const memolib_request_t
     if (out.http_status >= 500 || out.http_status == 401) return;
     std::vector<std::string> checksums;
     std::vector<memolib_answer_message_t> messages;
-    for (const core::NormalizedMessage& m : out.messages) checksums.push_back(m.dedup_key);
+    for (const core::NormalizedMessage& m : out.messages) checksums.push_back(core::to_hex(m.dedup_key));
     for (std::size_t i = 0; i < out.messages.size(); ++i) {
         memolib_answer_message_t a{};
         a.struct_size = sizeof a;
@@ -127,7 +127,7 @@ std::string Outcome::fingerprint() const {
             add("attachment", a.name + "|" + a.content_type + "|" + std::to_string(a.size) + "|" +
                                   a.url + "|" + a.provider_id);
         }
-        add("dedup_key", m.dedup_key);
+        add("dedup_key", core::to_hex(m.dedup_key));
     }
     for (const core::FieldError& e : errors) add("error", e.field + "/" + e.code);
     if (answer_status) {

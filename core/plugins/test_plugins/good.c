@@ -33,11 +33,12 @@ static memolib_instance_t* on_create(const memolib_config_t* config, const memol
 
 static void on_destroy(memolib_instance_t* instance) { free(instance); }
 
+/* A body starting with "forged" fails verification, so that the verify stage can be tested. */
 static memolib_status_t on_verify(const memolib_instance_t* i, const memolib_request_t* r,
                                   const memolib_host_t* h) {
     (void)i;
-    (void)r;
     (void)h;
+    if (r->body.len >= 6 && memcmp(r->body.ptr, "forged", 6) == 0) return MEMOLIB_UNAUTHORIZED;
     return MEMOLIB_OK;
 }
 

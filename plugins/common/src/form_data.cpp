@@ -5,6 +5,7 @@
 
 #include <gmime/gmime.h>
 
+#include "memolib/plugins/common/glib_ptr.hpp"
 #include "memolib/plugins/common/text.hpp"
 
 namespace memolib::plugins::common {
@@ -35,22 +36,10 @@ std::string percent_decode(std::string_view s) {
     return out;
 }
 
-struct GObjectUnref {
-    void operator()(gpointer object) const noexcept {
-        if (object != nullptr) g_object_unref(object);
-    }
-};
-template <class T>
-using GPtr = std::unique_ptr<T, GObjectUnref>;
-
-struct GFree {
-    void operator()(gpointer p) const noexcept { g_free(p); }
-};
-
 std::string part_media_type(GMimeObject* part) {
     GMimeContentType* type = g_mime_object_get_content_type(part);
     if (type == nullptr) return "text/plain";
-    std::unique_ptr<char, GFree> mime(g_mime_content_type_get_mime_type(type));
+    GCharPtr mime(g_mime_content_type_get_mime_type(type));
     return mime ? std::string(mime.get()) : std::string("text/plain");
 }
 
@@ -197,33 +186,6 @@ bool read_part(std::string_view bytes, FormPart& out, bool& skip, FormError& err
     return true;
 }
 
-std::optional<std::string> iconv_convert(std::string_view bytes, const char* from,
-                                         bool& unsupported) {
-    // g_convert reports a converter it cannot open with varying codes: asked first.
-    GIConv converter = g_iconv_open("UTF-8", from);
-    // (GIConv)-1 is how g_iconv_open says it failed.
-    unsupported = converter == reinterpret_cast<GIConv>(-1);  // NOLINT(performance-no-int-to-ptr)
-    if (unsupported) return std::nullopt;
-    gsize written = 0;
-    GError* error = nullptr;
-    std::unique_ptr<gchar, GFree> out(g_convert_with_iconv(
-        bytes.data(), static_cast<gssize>(bytes.size()), converter, nullptr, &written, &error));
-    g_iconv_close(converter);
-    if (error != nullptr) {
-        g_error_free(error);
-        return std::nullopt;
-    }
-    if (!out) return std::nullopt;
-    return std::string(out.get(), written);
-}
-
-bool is_ascii(std::string_view s) noexcept {
-    for (char c : s) {
-        if (static_cast<unsigned char>(c) >= 0x80) return false;
-    }
-    return true;
-}
-
 }  // namespace
 
 FormPairs parse_urlencoded(std::string_view body) {
@@ -239,50 +201,6 @@ FormPairs parse_urlencoded(std::string_view body) {
         out.emplace_back(percent_decode(pair.substr(0, eq)), std::move(value));
     }
     return out;
-}
-
-std::string content_type_charset(std::string_view content_type) {
-    ensure_gmime_initialized();
-    const std::string text(content_type.substr(0, content_type.find('\0')));
-    GPtr<GMimeContentType> type(g_mime_content_type_parse(nullptr, text.c_str()));
-    const char* charset = type ? g_mime_content_type_get_parameter(type.get(), "charset") : nullptr;
-    return charset != nullptr ? to_lower(trim(charset)) : std::string();
-}
-
-bool convert_to_utf8(std::string& text, std::string_view charset, std::string& code) {
-    std::string label = to_lower(trim(charset));
-    if (label.size() >= 2 && label.front() == '"' && label.back() == '"') {
-        label = to_lower(trim(std::string_view(label).substr(1, label.size() - 2)));
-    }
-    if (label == "utf-8" || label == "utf8") {
-        if (is_valid_utf8(text)) return true;
-        code = "invalid_encoding";
-        return false;
-    }
-    ensure_gmime_initialized();
-    // WHATWG reads these labels as Windows-1252; glibc's CP1252 leaves five bytes undefined,
-    // which ISO-8859-1 still maps.
-    const bool latin1 = label == "iso-8859-1" || label == "iso8859-1" || label == "latin1" ||
-                        label == "l1" || label == "us-ascii" || label == "ascii";
-    if (is_ascii(text)) {
-        // ASCII reads the same in every charset a form declares, yet the label must be known.
-        if (latin1) return true;
-    }
-    bool unsupported = false;
-    std::optional<std::string> out;
-    if (latin1) {
-        out = iconv_convert(text, "CP1252", unsupported);
-        if (!out) out = iconv_convert(text, "ISO-8859-1", unsupported);
-    } else {
-        const char* name = g_mime_charset_iconv_name(label.c_str());
-        out = iconv_convert(text, name != nullptr ? name : label.c_str(), unsupported);
-    }
-    if (!out) {
-        code = unsupported ? "unsupported_charset" : "invalid_encoding";
-        return false;
-    }
-    text = std::move(*out);
-    return true;
 }
 
 std::optional<FormPairs> read_urlencoded(std::string_view body, std::string_view charset,

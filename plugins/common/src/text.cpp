@@ -12,41 +12,71 @@ bool is_space(char c) noexcept {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+// Length of the well-formed UTF-8 sequence at the start of `s` (not empty), or 0 when there is
+// none (RFC 3629: no overlong forms, surrogates or code points above U+10FFFF).
+std::size_t utf8_sequence_length(std::string_view s) noexcept {
+    const auto lead = static_cast<unsigned char>(s[0]);
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if (lead < 0x80) return 1;
+    if ((lead & 0xE0) == 0xC0) {
+        len = 2;
+        cp = lead & 0x1F;
+    } else if ((lead & 0xF0) == 0xE0) {
+        len = 3;
+        cp = lead & 0x0F;
+    } else if ((lead & 0xF8) == 0xF0) {
+        len = 4;
+        cp = lead & 0x07;
+    } else {
+        return 0;
+    }
+    if (s.size() < len) return 0;
+    for (std::size_t k = 1; k < len; ++k) {
+        const auto next = static_cast<unsigned char>(s[k]);
+        if ((next & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (next & 0x3F);
+    }
+    const bool overlong =
+        (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
+}
+
 }  // namespace
 
 bool is_valid_utf8(std::string_view s) noexcept {
-    std::size_t i = 0;
-    const std::size_t n = s.size();
-    while (i < n) {
-        const auto lead = static_cast<unsigned char>(s[i]);
-        if (lead < 0x80) {
-            ++i;
+    while (!s.empty()) {
+        if (static_cast<unsigned char>(s.front()) < 0x80) {
+            s.remove_prefix(1);
             continue;
         }
-        std::size_t len = 0;
-        std::uint32_t cp = 0;
-        if ((lead & 0xE0) == 0xC0) {
-            len = 2;
-            cp = lead & 0x1F;
-        } else if ((lead & 0xF0) == 0xE0) {
-            len = 3;
-            cp = lead & 0x0F;
-        } else if ((lead & 0xF8) == 0xF0) {
-            len = 4;
-            cp = lead & 0x07;
-        } else {
-            return false;
+        const std::size_t len = utf8_sequence_length(s);
+        if (len == 0) return false;
+        s.remove_prefix(len);
+    }
+    return true;
+}
+
+std::string make_valid_utf8(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    while (!s.empty()) {
+        const std::size_t len = utf8_sequence_length(s);
+        if (len == 0) {
+            out += "\xEF\xBF\xBD";
+            s.remove_prefix(1);
+            continue;
         }
-        if (n - i < len) return false;
-        for (std::size_t k = 1; k < len; ++k) {
-            const auto next = static_cast<unsigned char>(s[i + k]);
-            if ((next & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (next & 0x3F);
-        }
-        const bool overlong =
-            (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-        if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-        i += len;
+        if (!(len == 1 && s[0] == '\0')) out.append(s.data(), len);
+        s.remove_prefix(len);
+    }
+    return out;
+}
+
+bool is_ascii(std::string_view s) noexcept {
+    for (char c : s) {
+        if (static_cast<unsigned char>(c) >= 0x80) return false;
     }
     return true;
 }
@@ -222,46 +252,6 @@ std::optional<long long> parse_iso8601_ms(std::string_view text) {
     }
     if (!read_offset(s, offset) || !s.empty()) return std::nullopt;
     return to_epoch_ms(y, mo, d, h, mi, sec, ms, offset);
-}
-
-std::optional<long long> parse_rfc5322_date_ms(std::string_view text) {
-    static const char* const kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                          "jul", "aug", "sep", "oct", "nov", "dec"};
-    std::string_view s = trim(text);
-    // The day of the week is optional and says nothing the date does not.
-    if (const std::size_t comma = s.find(','); comma != std::string_view::npos) {
-        s = trim(s.substr(comma + 1));
-    }
-    int d = 0;
-    std::size_t digits = 0;
-    while (digits < s.size() && digits < 2 && s[digits] >= '0' && s[digits] <= '9') ++digits;
-    if (digits == 0 || !read_int(s, digits, d)) return std::nullopt;
-    s = trim(s);
-    if (s.size() < 3) return std::nullopt;
-    const std::string month = to_lower(s.substr(0, 3));
-    int mo = 0;
-    for (int i = 0; i < 12; ++i) {
-        if (month == kMonths[i]) mo = i + 1;
-    }
-    if (mo == 0) return std::nullopt;
-    s = trim(s.substr(3));
-    int y = 0;
-    if (!read_int(s, 4, y)) return std::nullopt;
-    s = trim(s);
-    int h = 0, mi = 0, sec = 0;
-    if (!read_int(s, 2, h) || !expect(s, ':') || !read_int(s, 2, mi)) return std::nullopt;
-    if (!s.empty() && s.front() == ':' && (s.remove_prefix(1), !read_int(s, 2, sec))) {
-        return std::nullopt;
-    }
-    s = trim(s);
-    int offset = 0;
-    if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
-        if (!read_offset(s, offset)) return std::nullopt;
-    } else if (!s.empty()) {
-        // Obsolete zone names (RFC 5322 4.3): UT and GMT are UTC; others are treated as UTC too.
-        s = std::string_view{};
-    }
-    return to_epoch_ms(y, mo, d, h, mi, sec, 0, offset);
 }
 
 }  // namespace memolib::plugins::common

@@ -119,15 +119,37 @@ BOOST_AUTO_TEST_CASE(mailboxes_and_addresses) {
     BOOST_TEST(to_lower("AbC") == "abc");
 }
 
-BOOST_AUTO_TEST_CASE(dates_parse_to_epoch_ms) {
+BOOST_AUTO_TEST_CASE(iso_dates_parse_to_epoch_ms) {
     BOOST_TEST(parse_iso8601_ms("1970-01-01T00:00:00Z").value_or(-1) == 0);
     BOOST_TEST(parse_iso8601_ms("2020-01-01 12:00:00").value_or(-1) == 1577880000000LL);
     BOOST_TEST(parse_iso8601_ms("2020-01-01T13:00:00.250+01:00").value_or(-1) == 1577880000250LL);
     BOOST_TEST(!parse_iso8601_ms("yesterday"));
-    BOOST_TEST(parse_rfc5322_date_ms("Wed, 01 Jan 2020 13:00:00 +0100").value_or(-1) ==
-               1577880000000LL);
-    BOOST_TEST(parse_rfc5322_date_ms("1 Jan 2020 12:00 GMT").value_or(-1) == 1577880000000LL);
-    BOOST_TEST(!parse_rfc5322_date_ms("not a date"));
+}
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_is_replaced_and_nul_dropped) {
+    BOOST_TEST(make_valid_utf8("h\xc3\xa9llo") == "h\xc3\xa9llo");
+    BOOST_TEST(make_valid_utf8("a\xff"
+                               "b") ==
+               "a\xef\xbf\xbd"
+               "b");
+    BOOST_TEST(make_valid_utf8("\xc3") == "\xef\xbf\xbd");
+    BOOST_TEST(make_valid_utf8("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    BOOST_TEST(make_valid_utf8(std::string("a\0b", 3)) == "ab");
+    BOOST_TEST(is_ascii("plain text"));
+    BOOST_TEST(!is_ascii("caf\xc3\xa9"));
+}
+
+BOOST_AUTO_TEST_CASE(charset_labels_and_windows_1252) {
+    BOOST_TEST(charset_label(" \"ISO-8859-1\" ") == "iso-8859-1");
+    BOOST_TEST(charset_label("UTF-8") == "utf-8");
+    bool unsupported = true;
+    // 0x80 is the euro sign in Windows-1252; a text with 0x81, undefined there, is read as
+    // ISO-8859-1 whole.
+    BOOST_TEST(windows_1252_to_utf8("\x80", unsupported).value_or("?") == "\xe2\x82\xac");
+    BOOST_TEST(windows_1252_to_utf8("\x80\x81", unsupported).value_or("?") == "\xc2\x80\xc2\x81");
+    BOOST_TEST(!unsupported);
+    BOOST_TEST(!iconv_to_utf8("x", "NO-SUCH-CHARSET", unsupported).has_value());
+    BOOST_TEST(unsupported);
 }
 
 BOOST_AUTO_TEST_CASE(json_objects_skip_empty_members) {

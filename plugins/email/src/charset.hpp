@@ -6,10 +6,6 @@
 // Turning the bytes of an e-mail field into the UTF-8 text the host stores.
 namespace memolib::plugins::email {
 
-// `s` with every byte sequence that is not well-formed UTF-8 replaced by U+FFFD and every NUL
-// removed, since no database text column holds them.
-std::string make_valid_utf8(std::string_view s);
-
 // Decodes `bytes` written in `charset` (a MIME charset name, any case, possibly quoted; empty
 // when the sender declared none) into valid UTF-8 without NUL, never failing:
 // - no charset or us-ascii: kept when it is UTF-8, else read as Windows-1252 (what unlabeled

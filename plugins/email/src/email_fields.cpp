@@ -11,7 +11,7 @@
 namespace memolib::plugins::email {
 namespace {
 
-std::string clean(std::string_view s) { return make_valid_utf8(s); }
+std::string clean(std::string_view s) { return common::make_valid_utf8(s); }
 
 // The line ends that close a body (a single-part message's last CRLF, a provider's trailing
 // newline) are not part of the text, as the CRLF before a multipart delimiter is not.

@@ -13,23 +13,15 @@
 
 #include "charset.hpp"
 #include "memolib/plugins/common/form_data.hpp"
+#include "memolib/plugins/common/glib_ptr.hpp"
 #include "memolib/plugins/common/text.hpp"
 
 namespace memolib::plugins::email {
 namespace {
 
-struct GObjectUnref {
-    void operator()(gpointer object) const noexcept {
-        if (object != nullptr) g_object_unref(object);
-    }
-};
-template <class T>
-using GPtr = std::unique_ptr<T, GObjectUnref>;
-
-struct GFree {
-    void operator()(gpointer p) const noexcept { g_free(p); }
-};
-using GCharPtr = std::unique_ptr<char, GFree>;
+using common::GCharPtr;
+using common::GPtr;
+using common::make_valid_utf8;
 
 // GMime caps nesting itself (about 1024 levels); this keeps our own walk shallow whatever it does.
 constexpr int kMaxDepth = 100;
@@ -458,12 +450,27 @@ std::string decode_references(std::string_view raw) {
     return out.empty() ? decode_message_id(text) : make_valid_utf8(out);
 }
 
+// `text` with the colon of a "+hh:mm" zone removed: Postmark writes its dates' zones so, and
+// GMime reads only "+hhmm" as a zone.
+std::string without_zone_colon(std::string text) {
+    const auto digit = [&text](std::size_t i) { return text[i] >= '0' && text[i] <= '9'; };
+    for (std::size_t i = 1; i + 6 <= text.size(); ++i) {
+        if ((text[i] == '+' || text[i] == '-') && text[i - 1] == ' ' && digit(i + 1) &&
+            digit(i + 2) && text[i + 3] == ':' && digit(i + 4) && digit(i + 5) &&
+            (i + 6 == text.size() || text[i + 6] == ' ')) {
+            text.erase(i + 3, 1);
+            break;
+        }
+    }
+    return text;
+}
+
 std::optional<long long> decode_date_ms(std::string_view raw) {
-    const std::string text = c_string(common::trim(raw));
+    const std::string text = without_zone_colon(c_string(common::trim(raw)));
     if (text.empty()) return std::nullopt;
-    if (auto ms = common::parse_rfc5322_date_ms(text); ms && *ms > 0) return ms;
+    // Some providers hand an ISO 8601 time where a Date header would be; GMime reads RFC 5322
+    // dates, with the obsolete and broken forms real mailers still write.
     if (auto ms = common::parse_iso8601_ms(text); ms && *ms > 0) return ms;
-    // GMime reads the obsolete and broken forms real mailers still write.
     common::ensure_gmime_initialized();
     GDateTime* date = g_mime_utils_header_decode_date(text.c_str());
     if (date == nullptr) return std::nullopt;

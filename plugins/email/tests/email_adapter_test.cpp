@@ -795,6 +795,19 @@ BOOST_AUTO_TEST_CASE(mime_without_headers_is_invalid) {
     BOOST_TEST(!json.errors.empty());
 }
 
+BOOST_AUTO_TEST_CASE(mime_dates_are_read_in_their_zone) {
+    const auto date_of = [](const std::string& date) {
+        const std::string message =
+            "From: a@b.example\r\nSubject: s\r\nDate: " + date + "\r\n\r\nbody\r\n";
+        return only_message(parse(kRfc822, message)).provider_timestamp_ms;
+    };
+    BOOST_TEST(date_of("Wed, 01 Jan 2020 13:00:00 +0100") == 1577880000000LL);
+    BOOST_TEST(date_of("1 Jan 2020 12:00 GMT") == 1577880000000LL);
+    BOOST_TEST(date_of("Wed, 1 Jan 2020 07:00:00 -05:00 (EST)") == 1577880000000LL);
+    BOOST_TEST(date_of("2020-01-01T13:00:00.250+01:00") == 1577880000250LL);
+    BOOST_TEST(date_of("not a date") == 0);
+}
+
 BOOST_AUTO_TEST_CASE(mime_without_message_id_has_no_external_id) {
     const std::string message = "From: a@b.example\r\nSubject: s\r\n\r\nbody\r\n";
     const Message& m = only_message(parse(kRfc822, message));

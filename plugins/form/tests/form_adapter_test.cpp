@@ -420,9 +420,8 @@ BOOST_AUTO_TEST_CASE(garbage_never_crashes) {
         for (const char* type : {kJson, kUrlencoded, kMultipart, "multipart/form-data; boundary=",
                                  "multipart/form-data; boundary=\"a\r\nX-Evil: 1\""}) {
             const FakeResult r = parse(type, body);
-            BOOST_TEST((static_cast<int>(r.status) == static_cast<int>(Status::kOk) ||
-                        static_cast<int>(r.status) == static_cast<int>(Status::kInvalid)),
-                       type << " / " << r.describe());
+            BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(Status::kInvalid),
+                       type << " / " << r.describe() << " / " << body.substr(0, 40));
         }
     }
 }

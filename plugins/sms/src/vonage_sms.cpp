@@ -10,6 +10,7 @@
 #include "memolib/plugins/common/crypto.hpp"
 #include "memolib/plugins/common/json_writer.hpp"
 #include "memolib/plugins/common/text.hpp"
+#include "memolib/sdk/adapter.hpp"
 #include "vonage_signature.hpp"
 
 namespace memolib::plugins::sms {
@@ -46,7 +47,7 @@ struct Concat {
 Concat read_concat(const Params& params, FieldErrors& errors) {
     Concat out;
     const std::string* flag = optional_param(params, "concat", errors);
-    if (flag == nullptr || common::to_lower(common::trim(*flag)) != "true") return out;
+    if (flag == nullptr || !sdk::iequals(common::trim(*flag), "true")) return out;
     if (const std::string* ref = required_param(params, "concat-ref", errors)) {
         if (check_text("concat-ref", *ref, kMaxShortBytes, errors)) {
             if (common::trim(*ref).empty()) {

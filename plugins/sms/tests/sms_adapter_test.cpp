@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -877,22 +878,32 @@ BOOST_AUTO_TEST_CASE(garbage_never_crashes) {
                                   R"({"msisdn":null,"messageId":"x"})",
                                   fixture("twilio_mms.urlencoded").substr(0, 200),
                                   fixture("vonage_concat_part.json").substr(0, 120)};
+    // The inputs that name a provider by its fields in that content type (Twilio's MessageSid,
+    // Vonage's msisdn and messageId): with the provider's secret set, verify refuses them for
+    // their missing signature. Everything else verify leaves to parse, which refuses it.
+    const std::set<std::pair<std::string, std::string>> unsigned_provider_requests = {
+        {inputs[7], kForm}, {inputs[8], kForm}, {inputs[9], kJson}, {inputs[11], kForm}};
     const FakeInstance signed_sms = make_sms(
         with(with(base_config(), "twilio_auth_token", "t"), "vonage_signature_secret", "v"));
     for (const std::string& body : inputs) {
         for (const char* type : {kJson, kForm, "text/plain"}) {
             for (const FakeInstance* sms : {&unsigned_sms(), &signed_sms}) {
                 const FakeResult r = parse(post(type, body), *sms);
-                BOOST_TEST((r.status == Status::kOk || r.status == Status::kInvalid ||
-                            r.status == Status::kUnsupportedMediaType),
+                BOOST_TEST(static_cast<int>(r.status) ==
+                               static_cast<int>(type == std::string("text/plain") && !body.empty()
+                                                    ? Status::kUnsupportedMediaType
+                                                    : Status::kInvalid),
                            type << " / " << r.describe());
+                const bool refused =
+                    sms == &signed_sms && unsigned_provider_requests.count({body, type}) == 1;
                 const FakeResult v = verify(post(type, body), *sms);
-                BOOST_TEST((v.status == Status::kOk || v.status == Status::kUnauthorized),
+                BOOST_TEST(static_cast<int>(v.status) ==
+                               static_cast<int>(refused ? Status::kUnauthorized : Status::kOk),
                            type << " / " << v.describe());
             }
         }
         const FakeResult q = parse(get(body));
-        BOOST_TEST((q.status == Status::kOk || q.status == Status::kInvalid), q.describe());
+        BOOST_TEST(static_cast<int>(q.status) == static_cast<int>(Status::kInvalid), q.describe());
     }
 }
 

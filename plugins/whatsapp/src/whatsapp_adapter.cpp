@@ -120,8 +120,7 @@ sdk::Status WhatsAppAdapter::verify_meta(const sdk::Request& request, const sdk:
     }
     const std::string_view value = common::trim(*header);
     constexpr std::string_view kPrefix = "sha256=";
-    if (value.size() <= kPrefix.size() ||
-        common::to_lower(value.substr(0, kPrefix.size())) != kPrefix) {
+    if (value.size() <= kPrefix.size() || !sdk::iequals(value.substr(0, kPrefix.size()), kPrefix)) {
         host.error(kMetaSignatureHeader, "invalid_format", "expected 'sha256=<hex digest>'");
         return sdk::Status::kUnauthorized;
     }

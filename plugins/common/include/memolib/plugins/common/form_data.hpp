@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "memolib/plugins/common/charset.hpp"
+
 /// Decoding of HTML form bodies and query strings, shared by the in-tree channels.
 namespace memolib::plugins::common {
 
@@ -28,15 +30,6 @@ struct FormError {
 /// refused (code `too_many_parts`) after a scan that allocates nothing per part, so that a body
 /// of tiny parts cannot make the parser allocate many times its size.
 inline constexpr std::size_t kMaxFormParts = 500;
-
-/// The `charset` parameter of a Content-Type, lower-cased and unquoted; "" when it has none.
-std::string content_type_charset(std::string_view content_type);
-
-/// Converts `text`, declared as written in `charset` (a MIME or WHATWG label), to UTF-8 in
-/// place. An ISO-8859-1 label is read as Windows-1252, as browsers write it (WHATWG encoding
-/// standard). Returns false with `code` set to `unsupported_charset` (no converter knows the
-/// label) or `invalid_encoding` (the bytes are not valid in that charset).
-bool convert_to_utf8(std::string& text, std::string_view charset, std::string& code);
 
 /// parse_urlencoded for a request body: refuses more than kMaxFormParts fields before
 /// decoding any, and converts names and values from `charset` when one is declared (a

@@ -12,6 +12,13 @@ namespace memolib::plugins::common {
 /// above U+10FFFF).
 bool is_valid_utf8(std::string_view s) noexcept;
 
+/// `s` with every byte sequence that is not well-formed UTF-8 replaced by U+FFFD and every NUL
+/// removed, since no database text column holds them.
+std::string make_valid_utf8(std::string_view s);
+
+/// True when every byte of `s` is ASCII (below 0x80).
+bool is_ascii(std::string_view s) noexcept;
+
 /// `s` without its leading and trailing ASCII whitespace.
 std::string_view trim(std::string_view s) noexcept;
 
@@ -35,8 +42,5 @@ std::string printable(std::string_view s, std::size_t max = 80);
 /// Parses an RFC 3339 / ISO 8601 UTC-or-offset timestamp ("2026-11-24T04:05:06Z",
 /// "2026-11-24 04:05:06", with optional fraction and offset) into ms since the epoch.
 std::optional<long long> parse_iso8601_ms(std::string_view text);
-
-/// Parses an RFC 5322 date ("Tue, 24 Nov 2026 04:05:06 +0100") into ms since the epoch.
-std::optional<long long> parse_rfc5322_date_ms(std::string_view text);
 
 }  // namespace memolib::plugins::common

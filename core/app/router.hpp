@@ -2,24 +2,24 @@
 
 #include <memory>
 #include <mutex>
-#include <string>
 
+#include "app/request_observer.hpp"
+#include "app/route_table.hpp"
 #include "http/server.hpp"
 
 namespace memolib::core {
 
 class AdminApi;
-class BatchWriter;
 class DashboardStats;
 struct Generation;
 
-/// Routes requests: /webhooks/{channel} through the current generation's pipeline,
-/// /health, /version and /metrics itself, the operator's routes to the AdminApi.
-class WebhookHandler final : public HttpHandler {
+/// The server's handler: finds each request's route in the route table (404, 405 + Allow, the
+/// bearer token), then hands it to the webhook pipeline, the status answers or the AdminApi.
+class Router final : public HttpHandler {
 public:
-    /// `stats` and `admin` may be null (the offline dry run has neither).
-    WebhookHandler(std::shared_ptr<const Generation> generation, DashboardStats* stats,
-                   AdminApi* admin);
+    /// `stats` and `admin` may be null (the offline dry run has neither: the operator's routes
+    /// are then not found).
+    Router(std::shared_ptr<const Generation> generation, DashboardStats* stats, AdminApi* admin);
 
     /// What new requests run on from now; requests already admitted keep theirs.
     void set_generation(std::shared_ptr<const Generation> generation);
@@ -32,13 +32,12 @@ public:
     void completed(Exchange& ex) override;
 
 private:
-    std::optional<std::uint64_t> admit_webhook(Exchange& ex, const std::string& channel);
-    void answer_success(Exchange& ex) const;
-    void answer_json(Exchange& ex, int status, std::string body) const;
+    bool serves(const Route& route) const;
 
+    const RouteTable& routes_;
+    RequestObserver observer_;
     mutable std::mutex mutex_;
     std::shared_ptr<const Generation> generation_;
-    DashboardStats* stats_;
     AdminApi* admin_;
 };
 
