@@ -1,7 +1,14 @@
 #include "app/webhook_answer.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
 #include "app/json_fields.hpp"
 #include "app/message_json.hpp"
+#include "observability/logger.hpp"
+#include "plugins/plugin_registry.hpp"
+#include "plugins/request_view.hpp"
 #include "util/sha256.hpp"
 
 namespace memolib::core {
@@ -52,7 +59,78 @@ void answer_dry_run(Exchange& ex) {
     answer_json(ex, 200, buf);
 }
 
+// A provider retries anything but a 2xx for hours or days (Meta 7 days), so its re-delivery of
+// a stored message is a success; only where a person reads the answer is it a 409.
+int duplicate_status(const Exchange& ex) {
+    if (ex.channel->config.duplicate_status != 0) return ex.channel->config.duplicate_status;
+    const std::vector<std::string>& people = ex.channel->instance->plugin().person_facing_providers;
+    const std::string& provider = ex.messages.front().provider;
+    return std::find(people.begin(), people.end(), provider) != people.end() ? 409 : 200;
+}
+
+// What the host decided, for the plugin's answer hook; nullopt for answers it does not shape.
+std::optional<memolib_outcome_kind_t> outcome_of(const Exchange& ex) {
+    const bool all_duplicates =
+        !ex.messages.empty() &&
+        std::all_of(ex.messages.begin(), ex.messages.end(), [](const NormalizedMessage& m) {
+            return m.status == NormalizedMessage::Status::kDuplicate;
+        });
+    if (ex.status >= 200 && ex.status <= 299) {
+        if (ex.replayed) return MEMOLIB_OUTCOME_STORED;
+        if (ex.messages.empty()) return MEMOLIB_OUTCOME_ACCEPTED;
+        return all_duplicates ? MEMOLIB_OUTCOME_DUPLICATE : MEMOLIB_OUTCOME_STORED;
+    }
+    if (ex.status == 409 && all_duplicates) return MEMOLIB_OUTCOME_DUPLICATE;
+    if (ex.status >= 400 && ex.status <= 499 && ex.status != 429) return MEMOLIB_OUTCOME_REJECTED;
+    return std::nullopt;
+}
+
 }  // namespace
+
+void shape_answer(Exchange& ex) {
+    if (ex.dry_run || !ex.channel || !ex.channel->instance->plugin().shapes_answers) return;
+    const std::optional<memolib_outcome_kind_t> kind = outcome_of(ex);
+    if (!kind) return;
+    std::vector<std::string> checksums;
+    checksums.reserve(ex.messages.size());
+    std::vector<memolib_answer_message_t> messages;
+    messages.reserve(ex.messages.size());
+    for (const NormalizedMessage& m : ex.messages) {
+        checksums.push_back(to_hex(m.dedup_key));
+        const char* status = status_name(m.status);
+        memolib_answer_message_t a{};
+        a.struct_size = sizeof a;
+        a.id = m.id;
+        a.checksum = {checksums.back().data(), checksums.back().size()};
+        a.status = {status, std::strlen(status)};
+        messages.push_back(a);
+    }
+    memolib_outcome_t outcome{};
+    outcome.struct_size = sizeof outcome;
+    outcome.kind = *kind;
+    outcome.reason = {ex.reason.data(), ex.reason.size()};
+    outcome.request_id = {ex.request_id.data(), ex.request_id.size()};
+    outcome.http_status = ex.status;
+    outcome.content_type = {ex.response_content_type.data(), ex.response_content_type.size()};
+    outcome.body = {reinterpret_cast<const std::uint8_t*>(ex.response_body.data()),
+                    ex.response_body.size()};
+    outcome.messages = messages.empty() ? nullptr : messages.data();
+    outcome.message_count = messages.size();
+    PluginCallResult result;
+    const memolib_status_t status =
+        ex.channel->instance->answer(plugin_request(ex), outcome, result);
+    for (const std::string& violation : result.violations) {
+        log().warn("plugin_answer_refused", {{"request_id", ex.request_id},
+                                             {"channel", ex.channel->config.name},
+                                             {"plugin", ex.channel->instance->plugin().name},
+                                             {"reason", violation}});
+    }
+    if (status != MEMOLIB_OK || !result.response_status) return;
+    ex.status = *result.response_status;
+    ex.response_content_type =
+        result.response_content_type.empty() ? "text/plain" : result.response_content_type;
+    ex.response_body = std::move(result.response_body);
+}
 
 void answer_webhook_success(Exchange& ex) {
     if (ex.dry_run) return answer_dry_run(ex);
@@ -60,7 +138,7 @@ void answer_webhook_success(Exchange& ex) {
     for (const NormalizedMessage& m : ex.messages) {
         all_duplicates = all_duplicates && m.status == NormalizedMessage::Status::kDuplicate;
     }
-    const int status = all_duplicates ? ex.channel->config.duplicate_status : 200;
+    const int status = all_duplicates ? duplicate_status(ex) : 200;
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
     w.StartObject();

@@ -5,6 +5,7 @@
 #include "http/query_string.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "plugins/request_view.hpp"
+#include "util/utf8.hpp"
 
 namespace memolib::core {
 
@@ -34,6 +35,21 @@ bool answer_handshake(Exchange& ex) {
     return status != MEMOLIB_NOT_HANDLED;
 }
 
+// A media type the plugin did not declare is refused before the body is read: parse would
+// refuse it anyway, and the client is spared sending the body. A request without one (a
+// Vonage GET, an empty POST) is the plugin's to judge.
+bool refuse_undeclared_media_type(Exchange& ex) {
+    const LoadedPlugin& plugin = ex.channel->instance->plugin();
+    if (ex.content_type.empty() || declares_media_type(plugin, ex.content_type)) return false;
+    // Echoed only as readable text, and cut: it is the client's, not ours.
+    std::string given = is_valid_utf8(ex.content_type) ? ex.content_type : "(not UTF-8)";
+    cut_to_chars(given, 200);
+    ex.fail(415, "unsupported_media_type",
+            "channel '" + ex.channel->config.name + "' accepts " + declared_media_types(plugin),
+            {{"content-type", "unsupported_media_type", "got '" + given + "'"}});
+    return true;
+}
+
 }  // namespace
 
 bool find_channel(Exchange& ex) {
@@ -52,13 +68,14 @@ bool admit_webhook(Exchange& ex) {
     // sends inbound SMS that way): it goes through the pipeline like a POST.
     if (ex.method == "GET" && answer_handshake(ex)) return false;
     ex.dry_run = query_flag(ex.query, "dry_run");
-    return ex.generation->pipeline->run_headers(ex);
+    return ex.generation->pipeline->run_headers(ex) && !refuse_undeclared_media_type(ex);
 }
 
 void run_webhook(const std::shared_ptr<Exchange>& ex, std::function<void()> done) {
     const Pipeline& pipeline = *ex->generation->pipeline;
     pipeline.run(ex, [ex, &pipeline, done = std::move(done)] {
         if (ex->status == 0) answer_webhook_success(*ex);
+        shape_answer(*ex);
         pipeline.complete(*ex);
         done();
     });

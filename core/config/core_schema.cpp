@@ -83,7 +83,7 @@ properties:
   max_body: {type: size, description: "Largest body accepted; larger is 413 before the body is read (default: the plugin's)"}
   verify: {type: string, default: enforce, enum: [enforce, report, off], description: "enforce: bad signatures are 401; report: logged and accepted; off: not checked"}
   public_url: {type: string, description: "URL the provider signs, when a proxy rewrites scheme or host"}
-  duplicate_status: {type: integer, enum: ["200", "409"], description: "Status when every message is a duplicate (default: pipeline.dedup.duplicate_status)"}
+  duplicate_status: {type: integer, enum: ["200", "409"], description: "Status when every message is a duplicate (default: pipeline.dedup.duplicate_status, else the provider's: 200, or 409 for the plugin's person-facing providers)"}
   rate_limit:
     type: object
     description: "Sliding-window limit (counted by the rate_limit stage, or by sender_rate_limit for key sender)"

@@ -40,7 +40,9 @@ struct ChannelConfig {
     /// enforce | report | off
     std::string verify_mode = "enforce";
     std::string public_url;
-    int duplicate_status = 409;
+    /// The status of a request whose every message is a duplicate; 0: the provider's own (200,
+    /// or 409 for its plugin's person-facing providers).
+    int duplicate_status = 0;
     /// Sliding-window rate limit: 0 requests means none.
     std::uint32_t rate_requests = 0;
     std::uint64_t rate_window_ms = 3600000;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include <boost/beast/core/string.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -15,6 +16,7 @@
 #include "observability/logger.hpp"
 #include "plugins/elf_file_check.hpp"
 #include "plugins/nonce_store.hpp"
+#include "util/encoding.hpp"
 #include "util/sha256.hpp"
 #include "util/utf8.hpp"
 
@@ -188,6 +190,19 @@ std::size_t cb_digest(void* /*ctx*/, memolib_str_t algorithm, memolib_bytes_t da
 bool covers(const memolib_plugin_descriptor_t* d, std::size_t end) { return d->struct_size >= end; }
 
 }  // namespace
+
+bool declares_media_type(const LoadedPlugin& plugin, std::string_view content_type) {
+    const std::string_view media = trim_ows(content_type.substr(0, content_type.find(';')));
+    const boost::beast::string_view given(media.data(), media.size());
+    return std::any_of(plugin.content_types.begin(), plugin.content_types.end(),
+                       [given](const std::string& t) { return boost::beast::iequals(t, given); });
+}
+
+std::string declared_media_types(const LoadedPlugin& plugin) {
+    std::string out;
+    for (const std::string& t : plugin.content_types) out += (out.empty() ? "" : ", ") + t;
+    return out;
+}
 
 bool answer_status_allowed(memolib_outcome_kind_t outcome, int status) {
     const bool success = status >= 200 && status <= 299;

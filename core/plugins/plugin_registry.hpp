@@ -169,6 +169,13 @@ private:
     std::vector<std::pair<std::string, std::string>> set_aside_;
 };
 
+/// True when `content_type` (a whole header value, parameters included) names one of the media
+/// types `plugin` declared, case-insensitively.
+bool declares_media_type(const LoadedPlugin& plugin, std::string_view content_type);
+
+/// The media types `plugin` declared, comma-separated, as a 415 answer names them.
+std::string declared_media_types(const LoadedPlugin& plugin);
+
 /// True when an answer to an `outcome` request may have HTTP status `status` (abi.h,
 /// memolib_host_t::set_response).
 bool answer_status_allowed(memolib_outcome_kind_t outcome, int status);

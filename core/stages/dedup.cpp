@@ -69,7 +69,7 @@ Sha256Digest dedup_key(const NormalizedMessage& m, Authenticity authenticity) {
 DedupFactory::Settings DedupFactory::settings(const ConfigValue& pipeline) {
     const ConfigValue& dedup = pipeline.at("dedup");
     return {static_cast<std::size_t>(dedup.integer("cache_entries")),
-            static_cast<int>(dedup.integer("duplicate_status"))};
+            static_cast<int>(dedup.get_int("duplicate_status", 0))};
 }
 
 std::string_view DedupFactory::settings_schema() const {
@@ -77,7 +77,7 @@ std::string_view DedupFactory::settings_schema() const {
 type: object
 properties:
   cache_entries: {type: integer, default: 100000, minimum: 0, description: "Recent dedup keys kept in memory in front of the database"}
-  duplicate_status: {type: integer, default: 409, enum: ["200", "409"], description: "Status of a request whose every message is a duplicate"}
+  duplicate_status: {type: integer, enum: ["200", "409"], description: "Status of a request whose every message is a duplicate, on every channel without its own; unset, each provider gets its plugin's answer: 200 (a provider retries anything else for days), 409 where a person reads it (the website form)"}
 )yaml";
 }
 

@@ -28,16 +28,12 @@ public:
                     m.sender_masked = mask_sender(m.sender);
                 }
                 return StageResult::kContinue;
-            case MEMOLIB_UNSUPPORTED_MEDIA_TYPE: {
-                std::string accepted;
-                for (const std::string& t : ex.channel->instance->plugin().content_types) {
-                    accepted += (accepted.empty() ? "" : ", ") + t;
-                }
+            case MEMOLIB_UNSUPPORTED_MEDIA_TYPE:
                 ex.fail(415, "unsupported_media_type",
-                        "channel '" + ex.channel->config.name + "' accepts " + accepted,
+                        "channel '" + ex.channel->config.name + "' accepts " +
+                            declared_media_types(ex.channel->instance->plugin()),
                         result.errors);
                 return StageResult::kRespond;
-            }
             case MEMOLIB_INTERNAL_ERROR:
                 ex.fail(500, "plugin_error", "the channel plugin failed to parse the request",
                         result.errors);

@@ -131,6 +131,7 @@ struct DedupFactory final : StageFactory {
     static constexpr std::string_view kName = "dedup";
     struct Settings {
         std::size_t cache_entries = 0;
+        /// 0: each provider's own (its plugin's person_facing_providers get 409, others 200).
         int duplicate_status = 0;
     };
     static Settings settings(const ConfigValue& pipeline);

@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_CASE(settings_come_from_the_schema_defaults_when_the_yaml_gives_
     BOOST_TEST(rate.max_keys == 100000u);
     const auto dedup = DedupFactory::settings(pipeline);
     BOOST_TEST(dedup.cache_entries == 100000u);
-    BOOST_TEST(dedup.duplicate_status == 409);
+    BOOST_TEST(dedup.duplicate_status == 0);
     const auto cache = CacheFactory::settings(pipeline);
     BOOST_TEST(cache.max_entries == 1000u);
     BOOST_TEST(cache.ttl.count() == 60000);
