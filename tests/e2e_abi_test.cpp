@@ -1,7 +1,8 @@
-// End to end, a plugin of the SDK 1.0 days in today's 1.1 host: tests/abi/frozen_1_0_plugin,
-// built out of tree against the frozen 1.0 header alone (the CTest fixture
-// abi_frozen_1_0_build), loaded by the real gateway and served over HTTP. It has no answer
-// hook: it gets the host's answers, and the host's content-type refusal.
+// End to end, plugins of released ABIs in today's host: tests/abi/frozen_1_0_plugin and
+// frozen_1_1_plugin, each built out of tree against its frozen header alone (the CTest fixtures
+// abi_frozen_*_build), loaded by the real gateway and served over HTTP. The 1.0 plugin has no
+// answer hook: it gets the host's answers, and the host's content-type refusal. The 1.1 plugin
+// shapes its answers, with the host's HMAC.
 #define BOOST_TEST_MODULE e2e_abi
 #include <filesystem>
 #include <string>
@@ -23,14 +24,20 @@ constexpr const char* kPath = "/webhooks/legacy";
 
 struct FrozenPluginFixture : GatewayFixture {
     FrozenPluginFixture() {
-        const fs::path built = fs::path(MEMOLIB_BINARY_DIR) / "tests/abi/frozen_1_0/frozen_1_0.so";
-        BOOST_REQUIRE_MESSAGE(fs::exists(built), built << " is missing: the CTest fixture "
-                                                          "abi_frozen_1_0_build builds it");
         const fs::path plugins = dir / "plugins";
         fs::create_directories(plugins);
-        fs::copy_file(built, plugins / "frozen_1_0.so");
+        for (const char* version : {"1_0", "1_1"}) {
+            const std::string name = std::string("frozen_") + version;
+            const fs::path built =
+                fs::path(MEMOLIB_BINARY_DIR) / "tests/abi" / name / (name + ".so");
+            BOOST_REQUIRE_MESSAGE(fs::exists(built), built << " is missing: the CTest fixture "
+                                                              "abi_"
+                                                           << name << "_build builds it");
+            fs::copy_file(built, plugins / (name + ".so"));
+        }
         config.plugins_directory = plugins;
-        config.channels = {{"legacy", {{"plugin", "frozen_1_0"}}}};
+        config.channels = {{"legacy", {{"plugin", "frozen_1_0"}}},
+                           {"shaped", {{"plugin", "frozen_1_1"}}}};
         start();
     }
 
@@ -67,6 +74,19 @@ BOOST_AUTO_TEST_CASE(a_media_type_it_did_not_declare_is_415_before_parse) {
     check_error(http_post(port, kPath, "application/json", R"({"text":"hello"})"), 415,
                 "unsupported_media_type");
     BOOST_TEST(count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_1_1_plugin_shapes_its_answers_with_the_host_s_hmac) {
+    // The plugin answers "<outcome> " and the first 16 hex digits of
+    // HMAC-SHA256("frozen", body), computed here apart from the host.
+    const auto first = http_post(port, "/webhooks/shaped", "text/plain", "built against SDK 1.1");
+    BOOST_TEST(first.status == 200);
+    BOOST_TEST(first.header("Content-Type").value_or("") == "text/plain");
+    BOOST_TEST(first.body == "stored ad184bd062c81263");
+    const auto again = http_post(port, "/webhooks/shaped", "text/plain", "built against SDK 1.1");
+    BOOST_TEST(again.status == 200);
+    BOOST_TEST(again.body == "duplicate ad184bd062c81263");
+    BOOST_TEST(count() == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -30,6 +30,13 @@ function(run)
   endif()
 endfunction()
 
+# A build directory configured from another source (an older layout) is started afresh.
+if(EXISTS ${BINARY}/CMakeCache.txt)
+  file(STRINGS ${BINARY}/CMakeCache.txt home REGEX "^CMAKE_HOME_DIRECTORY:")
+  if(NOT home STREQUAL "CMAKE_HOME_DIRECTORY:INTERNAL=${SOURCE}")
+    file(REMOVE_RECURSE ${BINARY})
+  endif()
+endif()
 run(${CMAKE_COMMAND} ${args})
 file(STRINGS ${BINARY}/CMakeCache.txt sdk_dir REGEX "^MemolibSDK_DIR:")
 if(NOT NO_SDK AND NOT sdk_dir STREQUAL "MemolibSDK_DIR:PATH=${PREFIX}/lib/cmake/MemolibSDK")

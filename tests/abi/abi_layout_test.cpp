@@ -8,10 +8,11 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "abi_1_0_fields.h"
+#include "abi_1_1_fields.h"
 #include "memolib/sdk/abi.h"
 
 extern "C" const memolib_abi_layout_entry memolib_frozen_1_0_layout[];
+extern "C" const memolib_abi_layout_entry memolib_frozen_1_1_layout[];
 
 namespace {
 
@@ -21,6 +22,10 @@ namespace {
 
 const memolib_abi_layout_entry kCurrentLayout[] = {MEMOLIB_ABI_1_0_STRUCTS(
     STRUCT) MEMOLIB_ABI_1_0_FIELDS(FIELD) MEMOLIB_ABI_1_0_CONSTANTS(CONSTANT){nullptr, 0, 0}};
+const memolib_abi_layout_entry kCurrentLayout11[] = {
+    MEMOLIB_ABI_1_0_STRUCTS(STRUCT) MEMOLIB_ABI_1_1_STRUCTS(STRUCT) MEMOLIB_ABI_1_0_FIELDS(FIELD)
+        MEMOLIB_ABI_1_1_FIELDS(FIELD) MEMOLIB_ABI_1_0_CONSTANTS(CONSTANT)
+            MEMOLIB_ABI_1_1_CONSTANTS(CONSTANT){nullptr, 0, 0}};
 
 std::map<std::string, memolib_abi_layout_entry> by_name(const memolib_abi_layout_entry* list) {
     std::map<std::string, memolib_abi_layout_entry> out;
@@ -32,13 +37,14 @@ bool is_struct(const std::string& name) {
     return name.find('.') == std::string::npos && name.rfind("MEMOLIB_", 0) != 0;
 }
 
-}  // namespace
-
-BOOST_AUTO_TEST_CASE(every_1_0_field_and_constant_is_where_1_0_put_it) {
-    const auto frozen = by_name(memolib_frozen_1_0_layout);
-    const auto current = by_name(kCurrentLayout);
+// Every entry of `frozen` sits in `current` with the same offset (or value) and size; a struct
+// may only have grown.
+void check_kept(const memolib_abi_layout_entry* frozen_list,
+                const memolib_abi_layout_entry* current_list, std::size_t at_least) {
+    const auto frozen = by_name(frozen_list);
+    const auto current = by_name(current_list);
     BOOST_TEST(frozen.size() == current.size());
-    BOOST_TEST(frozen.size() > 60U);
+    BOOST_TEST(frozen.size() > at_least);
     for (const auto& [name, old] : frozen) {
         BOOST_TEST_CONTEXT(name) {
             const auto it = current.find(name);
@@ -51,6 +57,16 @@ BOOST_AUTO_TEST_CASE(every_1_0_field_and_constant_is_where_1_0_put_it) {
             }
         }
     }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_1_0_field_and_constant_is_where_1_0_put_it) {
+    check_kept(memolib_frozen_1_0_layout, kCurrentLayout, 60U);
+}
+
+BOOST_AUTO_TEST_CASE(every_1_1_field_and_constant_is_where_1_1_put_it) {
+    check_kept(memolib_frozen_1_1_layout, kCurrentLayout11, 80U);
 }
 
 BOOST_AUTO_TEST_CASE(abi_1_1_appends_claim_nonce_after_the_1_0_host_callbacks) {
