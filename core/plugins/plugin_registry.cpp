@@ -104,7 +104,12 @@ void cb_error(void* ctx, memolib_str_t field, memolib_str_t code, memolib_str_t 
 void cb_response(void* ctx, int status, memolib_str_t content_type, memolib_bytes_t body) {
     auto& out = *static_cast<PluginCallResult*>(ctx);
     if (out.hook != PluginHook::kHandshake && out.hook != PluginHook::kAnswer) {
+        // Ignored, but not silently: the plugin's author meant an answer that is not sent.
         out.violations.emplace_back("set_response called outside handshake and answer");
+        log().warn("plugin_set_response_ignored",
+                   {{"channel", out.channel != nullptr ? std::string_view(*out.channel)
+                                                       : std::string_view()},
+                    {"reason", out.violations.back()}});
         return;
     }
     if (out.hook == PluginHook::kAnswer && !answer_status_allowed(out.outcome, status)) {
