@@ -110,7 +110,8 @@ std::string markdown_table(const std::vector<KeyRow>& rows) {
         if (n.default_items) {
             for (const std::string& item : *n.default_items)
                 value += (value.empty() ? "" : ", ") + item;
-            value = "[" + value + "]";
+            value.insert(0, 1, '[');
+            value += ']';
         }
         if (n.required) value = "(required)";
         out += "| `" + row.path + "` | " + markdown_cell(type) + " | " + markdown_cell(value) +

@@ -107,8 +107,8 @@ void cb_response(void* ctx, int status, memolib_str_t content_type, memolib_byte
         // Ignored, but not silently: the plugin's author meant an answer that is not sent.
         out.violations.emplace_back("set_response called outside handshake and answer");
         log().warn("plugin_set_response_ignored",
-                   {{"channel", out.channel != nullptr ? std::string_view(*out.channel)
-                                                       : std::string_view()},
+                   {{"channel",
+                     out.channel != nullptr ? std::string_view(*out.channel) : std::string_view()},
                     {"reason", out.violations.back()}});
         return;
     }

@@ -72,7 +72,7 @@ public:
                     const std::vector<std::pair<std::string, std::string>>& config,
                     std::vector<std::string>& problems) {
         std::string key = channel;
-        for (const auto& [k, v] : config) key += "\n" + k + "=" + v;
+        for (const auto& [k, v] : config) key.append("\n").append(k).append("=").append(v);
         auto it = pool_.find(key);
         if (it != pool_.end()) return it->second;
         InstancePtr instance = make_instance(ctx_.plugin, channel, config, problems);
@@ -222,9 +222,9 @@ std::string first_difference(const std::string& expected, const std::string& got
         std::string la = expected.substr(a, ea - a);
         std::string lb = got.substr(b, eb - b);
         if (la != lb) {
-            if (la.size() > 80) la = la.substr(0, 80) + "…";
-            if (lb.size() > 80) lb = lb.substr(0, 80) + "…";
-            return "'" + lb + "' instead of '" + la + "'";
+            if (la.size() > 80) la.erase(80).append("…");
+            if (lb.size() > 80) lb.erase(80).append("…");
+            return std::string("'").append(lb).append("' instead of '").append(la).append("'");
         }
         a = ea + 1;
         b = eb + 1;
@@ -277,8 +277,9 @@ std::vector<std::string> compare_case(const FixtureCase& c, const Outcome& o) {
                     out.push_back("messages[" + std::to_string(i) + "]: unknown field '" + name +
                                   "'");
                 } else if (got != want) {
-                    out.push_back("messages[" + std::to_string(i) + "]." + name + ": expected '" +
-                                  want + "', got '" + got + "'");
+                    std::string line = "messages[" + std::to_string(i) + "].";
+                    line.append(name).append(": expected '").append(want);
+                    out.push_back(line.append("', got '").append(got).append("'"));
                 }
             }
         }
@@ -304,7 +305,12 @@ std::vector<std::string> compare_case(const FixtureCase& c, const Outcome& o) {
             return e.field == field && e.code == code;
         });
         if (!found)
-            out.push_back("expected an error " + field + "/" + code + ", got " + o.summary());
+            out.push_back(std::string("expected an error ")
+                              .append(field)
+                              .append("/")
+                              .append(code)
+                              .append(", got ")
+                              .append(o.summary()));
     }
     return out;
 }

@@ -41,9 +41,9 @@ void print_descriptor(const core::LoadedPlugin& p) {
     std::printf("hooks         on_create on_destroy on_verify on_parse%s%s\n",
                 p.descriptor->on_handshake != nullptr ? " on_handshake" : "",
                 p.shapes_answers ? " on_answer" : "");
-    std::printf("duplicates    409 for %s, 200 for every other provider\n",
-                p.person_facing_providers.empty() ? "none"
-                                                  : join(p.person_facing_providers).c_str());
+    std::printf(
+        "duplicates    409 for %s, 200 for every other provider\n",
+        p.person_facing_providers.empty() ? "none" : join(p.person_facing_providers).c_str());
     std::printf("config        %zu key(s)\n", p.schema.properties.size());
     for (const auto& [key, node] : p.schema.properties) {
         std::string flags = core::type_name(node.type);
@@ -63,7 +63,7 @@ std::vector<std::string> descriptor_problems(const core::LoadedPlugin& p) {
     if (p.version.empty()) out.emplace_back("the version is empty");
     if (p.description.empty()) out.emplace_back("the description is empty");
     if (p.status != "stable" && p.status != "alpha") {
-        out.push_back("the status is '" + p.status + "', not \"stable\" or \"alpha\"");
+        out.push_back("the status is '" + p.status + R"(', not "stable" or "alpha")");
     }
     if (p.providers.empty()) out.emplace_back("no provider is declared");
     if (p.content_types.empty()) out.emplace_back("no content type is declared");

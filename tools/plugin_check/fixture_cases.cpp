@@ -38,7 +38,7 @@ std::vector<std::pair<std::string, std::string>> string_pairs(const rapidjson::V
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& m : object.GetObject()) {
         const std::string key(m.name.GetString(), m.name.GetStringLength());
-        out.emplace_back(key, scalar_text(m.value, where + "." + key));
+        out.emplace_back(key, scalar_text(m.value, std::string(where).append(".").append(key)));
     }
     return out;
 }

@@ -39,7 +39,8 @@ void shape_answer(const core::ChannelInstance& instance, const memolib_request_t
     if (out.http_status >= 500 || out.http_status == 401) return;
     std::vector<std::string> checksums;
     std::vector<memolib_answer_message_t> messages;
-    for (const core::NormalizedMessage& m : out.messages) checksums.push_back(core::to_hex(m.dedup_key));
+    for (const core::NormalizedMessage& m : out.messages)
+        checksums.push_back(core::to_hex(m.dedup_key));
     for (std::size_t i = 0; i < out.messages.size(); ++i) {
         memolib_answer_message_t a{};
         a.struct_size = sizeof a;

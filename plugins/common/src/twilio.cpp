@@ -22,7 +22,7 @@ std::string twilio_signature(std::string_view url, const FormPairs& params,
 
 void answer_twilio(const sdk::Outcome& outcome, const sdk::Host& host) {
     static constexpr std::string_view kEmptyTwiml =
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+        R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)";
     if (outcome.http_status() < 200 || outcome.http_status() > 299) return;
     host.respond(200, "text/xml", kEmptyTwiml);
 }
