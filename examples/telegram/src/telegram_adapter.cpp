@@ -7,13 +7,12 @@
 #include <string_view>
 #include <utility>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "memolib/sdk/adapter.hpp"
+#include "memolib/sdk/signing.hpp"
 
 namespace {
 
@@ -55,20 +54,6 @@ bool valid_secret(std::string_view s) {
         if (!ok) return false;
     }
     return true;
-}
-
-// Equal-time comparison of two secrets of any length: comparing their SHA-256 digests with
-// CRYPTO_memcmp reveals neither where they differ nor how long the expected one is.
-bool same_secret(std::string_view a, std::string_view b) {
-    unsigned char da[EVP_MAX_MD_SIZE];
-    unsigned char db[EVP_MAX_MD_SIZE];
-    unsigned int la = 0;
-    unsigned int lb = 0;
-    if (EVP_Digest(a.data(), a.size(), da, &la, EVP_sha256(), nullptr) != 1 ||
-        EVP_Digest(b.data(), b.size(), db, &lb, EVP_sha256(), nullptr) != 1) {
-        return false;
-    }
-    return la == lb && CRYPTO_memcmp(da, db, la) == 0;
 }
 
 const rapidjson::Value* member(const rapidjson::Value& object, const char* name) {
@@ -173,7 +158,10 @@ public:
                        "the request has no X-Telegram-Bot-Api-Secret-Token header");
             return sdk::Status::kUnauthorized;
         }
-        if (!same_secret(*sent, secret_token_)) {
+        // Compared as SHA-256 digests (the host's), so that the time reveals neither where the
+        // secrets differ nor how long the expected one is.
+        if (!sdk::constant_time_equal(host.digest("sha256", *sent),
+                                      host.digest("sha256", secret_token_))) {
             host.error(kSecretHeader, "bad_secret_token",
                        "X-Telegram-Bot-Api-Secret-Token is not the channel's secret_token");
             return sdk::Status::kUnauthorized;
