@@ -35,9 +35,9 @@
 #
 # Outputs in the results dir: results.tsv (one line per run), summary.md (machine, commands,
 # every run, the medians side by side), each run's wrk output and each target's log.
-# Exit status 1 when a run lost a message (2xx answered but no new row), got an answer no
-# workload expects (4xx other than a replay's 409, 5xx), or a target failed to start or to
-# accept a sample webhook.
+# Exit status 1 when a run lost a message (a 2xx neither replayed nor `duplicate` but no new
+# row), got an answer no workload expects (4xx other than a replay's 409, 5xx), or a target
+# failed to start or to accept a sample webhook.
 set -euo pipefail
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$bench_dir/.." && pwd)
@@ -400,7 +400,7 @@ measure() {
     after=$(settled_rows)
     stop_target "$target_pid"; target_pid=""
 
-    local rps p50 p99 ok replayed s409 s4xx s5xx answered errors
+    local rps p50 p99 ok replayed duplicates s409 s4xx s5xx answered errors
     rps=$(value rps SUMMARY "$report"); answered=$(value total COUNTS "$report")
     if [[ -z "$rps" || -z "$answered" ]]; then
         echo "run.sh: $label: no report from wrk (see $report)" >&2
@@ -410,13 +410,15 @@ measure() {
     fi
     p50=$(awk -v v="$(value p50 LATENCY_US "$report")" 'BEGIN { printf "%.2f", v / 1000 }')
     p99=$(awk -v v="$(value p99 LATENCY_US "$report")" 'BEGIN { printf "%.2f", v / 1000 }')
-    ok=$(value 2xx COUNTS "$report"); replayed=$(value replayed COUNTS "$report"); s409=$(value 409 COUNTS "$report")
+    ok=$(value 2xx COUNTS "$report"); replayed=$(value replayed COUNTS "$report")
+    duplicates=$(value duplicate COUNTS "$report"); s409=$(value 409 COUNTS "$report")
     s4xx=$(value 4xx COUNTS "$report"); s5xx=$(($(value 5xx COUNTS "$report") + $(value other COUNTS "$report")))
     errors=$(awk '$1 == "SUMMARY" { s = 0; for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] ~ /^errors_(connect|read|write|timeout)$/) s += a[2] } print s }' "$report")
 
-    # lost: answers that acknowledged a new message (2xx, not a replay) without a new row.
+    # lost: answers that acknowledged a new message (2xx, not a replay nor a duplicate)
+    # without a new row.
     # unread: new rows whose answer wrk never read because it stopped with them in flight.
-    local new_rows=- lost=- unread=- fresh_ok=$((ok - replayed))
+    local new_rows=- lost=- unread=- fresh_ok=$((ok - replayed - duplicates))
     if [[ "$before" != - ]]; then
         new_rows=$((after - before)) lost=0 unread=0
         ((fresh_ok > new_rows)) && lost=$((fresh_ok - new_rows))

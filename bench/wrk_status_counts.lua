@@ -3,9 +3,10 @@
 -- machine-readable report in done(), since wrk's own summary does not split statuses.
 --
 -- Report lines (after wrk's own output):
---   COUNTS 2xx=N replayed=N 409=N 4xx=N 5xx=N other=N total=N
---       2xx includes the replayed ones (2xx carrying X-Idempotent-Replay: true);
---       4xx excludes 409
+--   COUNTS 2xx=N replayed=N duplicate=N 409=N 4xx=N 5xx=N other=N total=N
+--       2xx includes the replayed ones (2xx carrying X-Idempotent-Replay: true) and the
+--       duplicates (a 2xx JSON `"status":"duplicate"`: a re-delivery the replay cache no
+--       longer holds, answered by the dedup index; nothing stored); 4xx excludes 409
 --   SENT requests=N fresh=N repeats=N   what request() built (including requests still in
 --                                       flight when wrk stopped)
 --   LATENCY_US p50=N p90=N p99=N p999=N max=N mean=N
@@ -32,7 +33,7 @@ function setup(thread)
 end
 
 function reset_counts()
-  c2xx, creplayed, c409, c4xx, c5xx, cother = 0, 0, 0, 0, 0, 0
+  c2xx, creplayed, cduplicate, c409, c4xx, c5xx, cother = 0, 0, 0, 0, 0, 0, 0
   sent, sent_fresh, sent_repeat = 0, 0, 0
   shown_unexpected = false
 end
@@ -41,7 +42,8 @@ function count_response(status, headers, body)
   if status >= 200 and status < 300 then
     c2xx = c2xx + 1
     local replay = headers["X-Idempotent-Replay"] or headers["x-idempotent-replay"]
-    if replay == "true" then creplayed = creplayed + 1 end
+    if replay == "true" then creplayed = creplayed + 1
+    elseif body and body:find('"status":"duplicate"', 1, true) then cduplicate = cduplicate + 1 end
     return
   end
   if status == 409 then c409 = c409 + 1
@@ -61,14 +63,15 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local t = { c2xx = 0, creplayed = 0, c409 = 0, c4xx = 0, c5xx = 0, cother = 0,
+  local t = { c2xx = 0, creplayed = 0, cduplicate = 0, c409 = 0, c4xx = 0, c5xx = 0, cother = 0,
               sent = 0, sent_fresh = 0, sent_repeat = 0 }
   for _, thread in ipairs(registered) do
     for key, _ in pairs(t) do t[key] = t[key] + (thread:get(key) or 0) end
   end
   local total = t.c2xx + t.c409 + t.c4xx + t.c5xx + t.cother
-  io.write(string.format("COUNTS 2xx=%d replayed=%d 409=%d 4xx=%d 5xx=%d other=%d total=%d\n",
-    t.c2xx, t.creplayed, t.c409, t.c4xx, t.c5xx, t.cother, total))
+  io.write(string.format(
+    "COUNTS 2xx=%d replayed=%d duplicate=%d 409=%d 4xx=%d 5xx=%d other=%d total=%d\n",
+    t.c2xx, t.creplayed, t.cduplicate, t.c409, t.c4xx, t.c5xx, t.cother, total))
   io.write(string.format("SENT requests=%d fresh=%d repeats=%d\n",
     t.sent, t.sent_fresh, t.sent_repeat))
   io.write(string.format("LATENCY_US p50=%d p90=%d p99=%d p999=%d max=%d mean=%.1f\n",
