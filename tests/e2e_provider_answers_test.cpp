@@ -304,6 +304,21 @@ BOOST_AUTO_TEST_CASE(a_refused_unsigned_mailgun_post_is_406_and_a_postmark_one_4
     BOOST_TEST(count() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_signed_mailgun_post_parse_refuses_keeps_its_400) {
+    // Verified with the channel's key, so authentic: never told "do not retry".
+    const std::string timestamp =
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
+    const std::string token = random_hex(50);
+    const std::string body =
+        "timestamp=" + timestamp + "&token=" + token +
+        "&signature=" + common::hex_encode(common::hmac_sha256(kMailgunKey, timestamp + token)) +
+        "&body-plain=no+sender+nor+message+id";
+    check_error(http_post(port, "/webhooks/email", kUrlencoded, body), 400, "invalid_payload");
+    BOOST_TEST(count() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_bad_mailgun_signature_stays_401) {
     std::string body = signed_mailgun_body();
     const std::size_t at = body.find("&signature=") + std::string("&signature=").size();

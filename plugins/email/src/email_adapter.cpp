@@ -385,8 +385,13 @@ sdk::Status EmailAdapter::answer(const sdk::Request& request, const sdk::Outcome
             read_form(media == Media::kMultipart, request.content_type(), request.body(), problems);
         if (form) provider = form_provider(*form, media == Media::kMultipart);
     }
-    if (provider == Provider::kMailgun) host.respond(406, outcome.content_type(), outcome.body());
-    if (provider == Provider::kPostmark) host.respond(403, outcome.content_type(), outcome.body());
+    // Only for input nobody signed: with the provider's secret configured, a request that got
+    // this far passed verification, and an authentic message must not be told "do not retry"
+    // (it keeps its 400, which the provider retries).
+    if (provider == Provider::kMailgun && mailgun_signing_key_.empty())
+        host.respond(406, outcome.content_type(), outcome.body());
+    if (provider == Provider::kPostmark && postmark_basic_auth_.empty())
+        host.respond(403, outcome.content_type(), outcome.body());
     return sdk::Status::kOk;
 }
 

@@ -27,8 +27,9 @@ public:
 
     sdk::Status verify(const sdk::Request& request, const sdk::Host& host) const override;
     sdk::Status parse(const sdk::Request& request, const sdk::Host& host) const override;
-    // A payload refused as invalid gets its provider's "rejected, do not retry": Mailgun 406,
-    // Postmark 403 (both would retry a 400 for hours, and it would fail the same way).
+    // An unsigned payload refused as invalid gets its provider's "rejected, do not retry":
+    // Mailgun 406, Postmark 403 (both would retry a 400 for hours, and it would fail the same
+    // way). A signed one keeps its 400: it is authentic, and retrying may yet bring it in.
     sdk::Status answer(const sdk::Request& request, const sdk::Outcome& outcome,
                        const sdk::Host& host) const override;
 

@@ -1008,3 +1008,13 @@ BOOST_AUTO_TEST_CASE(other_refusals_and_successes_keep_the_host_s_answer) {
                     .answer(request(kUrlencoded, "junk=1"), refused("invalid_payload"))
                     .response);
 }
+
+BOOST_AUTO_TEST_CASE(a_refused_payload_of_a_signed_channel_keeps_its_400) {
+    // With the secret configured it passed verification: authentic, so never "do not retry".
+    const FakeResult mailgun = signed_channel().answer(
+        request(kUrlencoded, fixture("mailgun_forward.urlencoded")), refused("invalid_payload"));
+    BOOST_TEST(!mailgun.response.has_value());
+    const FakeResult postmark = signed_channel().answer(
+        request(kJson, fixture("postmark_inbound.json")), refused("invalid_payload"));
+    BOOST_TEST(!postmark.response.has_value());
+}
