@@ -30,19 +30,29 @@ struct Totals {
         for (std::size_t i = 0; i < kBuckets; ++i) latency[i] += o.latency[i];
     }
 
-    double percentile(double q) const {
+    double percentile(double q) const { return percentile_of(latency, q); }
+
+    // -1 with no sample.
+    template <typename Count>
+    static double percentile_of(const std::vector<Count>& histogram, double q) {
         std::uint64_t samples = 0;
-        for (std::uint64_t c : latency) samples += c;
+        for (Count c : histogram) samples += c;
         if (samples == 0) return -1;
         const auto rank =
             std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * samples)));
         std::uint64_t seen = 0;
-        for (std::size_t i = 0; i < kBuckets; ++i) {
-            seen += latency[i];
+        for (std::size_t i = 0; i < histogram.size(); ++i) {
+            seen += histogram[i];
             if (seen >= rank) return DashboardStats::bucket_value_ms(i);
         }
         return DashboardStats::bucket_value_ms(kBuckets - 1);
     }
+};
+
+// One slot's point of a channel's series; an empty slot has no rate and no percentile.
+struct Point {
+    std::uint64_t requests = 0, errors = 0;
+    double p99_ms = -1;
 };
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
@@ -94,6 +104,53 @@ void write_alert(Writer& w, const Alert& a, const std::string* channel) {
     w.Double(a.value);
     w.Key("threshold");
     w.Double(a.threshold);
+    w.EndObject();
+}
+
+void write_series(Writer& w, const std::vector<Point>& points, double slot_seconds) {
+    w.Key("series");
+    w.StartObject();
+    w.Key("offset_seconds");
+    w.StartArray();
+    const auto n = static_cast<std::int64_t>(points.size());
+    for (std::int64_t i = 0; i < n; ++i) w.Double(static_cast<double>(i - n + 1) * slot_seconds);
+    w.EndArray();
+    w.Key("requests_per_second");
+    w.StartArray();
+    for (const Point& p : points)
+        w.Double(std::round(static_cast<double>(p.requests) / slot_seconds * 1000) / 1000);
+    w.EndArray();
+    w.Key("error_rate");
+    w.StartArray();
+    for (const Point& p : points) {
+        if (p.requests == 0)
+            w.Null();
+        else
+            w.Double(static_cast<double>(p.errors) / static_cast<double>(p.requests));
+    }
+    w.EndArray();
+    w.Key("p99_ms");
+    w.StartArray();
+    for (const Point& p : points) {
+        if (p.p99_ms < 0)
+            w.Null();
+        else
+            w.Double(std::round(p.p99_ms * 1000) / 1000);
+    }
+    w.EndArray();
+    w.EndObject();
+}
+
+void write_quarantine(Writer& w, const QuarantineSummary& q) {
+    w.Key("quarantine");
+    w.StartObject();
+    w.Key("pending");
+    w.Uint64(q.pending);
+    w.Key("oldest_age_seconds");
+    if (q.pending == 0 || q.oldest_age_seconds < 0)
+        w.Null();
+    else
+        w.Double(std::round(q.oldest_age_seconds * 1000) / 1000);
     w.EndObject();
 }
 
@@ -171,17 +228,28 @@ void DashboardStats::record(const std::string& channel, const RequestOutcome& ou
 }
 
 std::string DashboardStats::to_json(const std::vector<std::string>& channels,
-                                    const AlertThresholds& thresholds) {
+                                    const AlertThresholds& thresholds,
+                                    const std::map<std::string, QuarantineSummary>* quarantine) {
     const std::int64_t newest = clock_.now_ms() / slot_ms_;
     const std::int64_t oldest = newest - static_cast<std::int64_t>(slots_) + 1;
     std::map<std::string, Totals> totals;
-    for (const std::string& c : channels) totals[c];
+    std::map<std::string, std::vector<Point>> series;
+    for (const std::string& c : channels) {
+        totals[c];
+        series[c].resize(slots_);
+    }
     {
         std::lock_guard<std::mutex> lock(mutex_);
         for (const auto& [name, ring] : channels_) {
             Totals& t = totals[name];
+            std::vector<Point>& points = series[name];
+            points.resize(slots_);
             for (const Slot& s : ring) {
                 if (s.index < 0 || s.index < oldest || s.index > newest) continue;
+                Point& p = points[static_cast<std::size_t>(s.index - oldest)];
+                p.requests = s.requests;
+                p.errors = s.errors;
+                p.p99_ms = Totals::percentile_of(s.latency, 0.99);
                 t.requests += s.requests;
                 t.success += s.success;
                 t.errors += s.errors;
@@ -197,6 +265,8 @@ std::string DashboardStats::to_json(const std::vector<std::string>& channels,
     w.StartObject();
     w.Key("window_seconds");
     w.Double(static_cast<double>(window_ms_) / 1000.0);
+    w.Key("slot_seconds");
+    w.Double(static_cast<double>(slot_ms_) / 1000.0);
     w.Key("thresholds");
     w.StartObject();
     w.Key("error_rate");
@@ -216,6 +286,11 @@ std::string DashboardStats::to_json(const std::vector<std::string>& channels,
         w.Key("channel");
         w.String(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
         write_totals(w, t);
+        write_series(w, series[name], static_cast<double>(slot_ms_) / 1000.0);
+        if (quarantine != nullptr) {
+            const auto q = quarantine->find(name);
+            write_quarantine(w, q == quarantine->end() ? QuarantineSummary{} : q->second);
+        }
         w.Key("alerts");
         w.StartArray();
         for (const Alert& a : alerts_of(t, thresholds)) {

@@ -18,6 +18,13 @@ struct AlertThresholds {
     double p99_ms = 5000;
 };
 
+/// A channel's quarantine as the dashboard shows it (present only when quarantine is enabled).
+struct QuarantineSummary {
+    std::uint64_t pending = 0;
+    /// Age of the oldest pending entry; negative when nothing is pending.
+    double oldest_age_seconds = -1;
+};
+
 /// What one answered webhook request tells the dashboard.
 struct RequestOutcome {
     int status = 0;
@@ -34,16 +41,18 @@ struct RequestOutcome {
 /// a log-scale latency histogram (buckets 10 % wide), so memory is fixed and a percentile is
 /// exact to within its bucket. A request counts from its slot's start until `window` later,
 /// so it leaves the window between `window - window / slots` and `window` after it was
-/// recorded. Thread-safe.
+/// recorded. Each channel also gets its series over the window, one point per slot, oldest
+/// first (the last slot is the one still filling). Thread-safe.
 class DashboardStats {
 public:
     explicit DashboardStats(std::chrono::milliseconds window = std::chrono::minutes(5),
                             std::size_t slots = 60, Clock& clock = real_clock());
 
     void record(const std::string& channel, const RequestOutcome& outcome);
-    /// The dashboard JSON, with an entry for each of `channels` (idle ones too).
-    std::string to_json(const std::vector<std::string>& channels,
-                        const AlertThresholds& thresholds);
+    /// The dashboard JSON, with an entry for each of `channels` (idle ones too). A channel in
+    /// `quarantine` gets a `quarantine` object; none does when it is null.
+    std::string to_json(const std::vector<std::string>& channels, const AlertThresholds& thresholds,
+                        const std::map<std::string, QuarantineSummary>* quarantine = nullptr);
 
     /// The latency a histogram bucket stands for (its geometric middle), in milliseconds.
     static double bucket_value_ms(std::size_t bucket);

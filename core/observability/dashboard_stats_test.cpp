@@ -114,6 +114,96 @@ BOOST_AUTO_TEST_CASE(alerts_fire_above_their_thresholds_only) {
     BOOST_TEST(more["alerts"].Size() == 2u);
 }
 
+// With 10 slots of 1 s, point i of the series is the slot that started 9 - i seconds before the
+// current one; a request moves one point to the left each time the clock crosses a slot
+// boundary, and leaves the series with the window.
+BOOST_AUTO_TEST_CASE(the_series_has_one_point_per_slot_oldest_first) {
+    ManualClock clock(0);
+    DashboardStats stats(std::chrono::seconds(10), 10, clock);
+    const auto series_at = [&](std::int64_t now) {
+        clock.set(now);
+        auto d = parse(stats.to_json({"form", "sms"}, AlertThresholds{}));
+        BOOST_TEST(d["slot_seconds"].GetDouble() == 1.0);
+        return d;
+    };
+    stats.record("form", ok(2));
+    stats.record("form", {500, false, false, false, 40});
+    clock.set(999);
+    stats.record("form", ok(3));
+    clock.set(1'000);
+    stats.record("form", ok(8));
+
+    auto d = series_at(1'999);
+    const auto& s = d["channels"][0]["series"];
+    BOOST_REQUIRE_EQUAL(s["offset_seconds"].Size(), 10u);
+    BOOST_REQUIRE_EQUAL(s["requests_per_second"].Size(), 10u);
+    BOOST_REQUIRE_EQUAL(s["error_rate"].Size(), 10u);
+    BOOST_REQUIRE_EQUAL(s["p99_ms"].Size(), 10u);
+    BOOST_TEST(s["offset_seconds"][0].GetDouble() == -9.0);
+    BOOST_TEST(s["offset_seconds"][9].GetDouble() == 0.0);
+    // Slot [0, 1000): 3 requests, 1 error, the slowest 40 ms; slot [1000, 2000): 1 request.
+    BOOST_TEST(s["requests_per_second"][8].GetDouble() == 3.0);
+    BOOST_TEST(s["error_rate"][8].GetDouble() == 1.0 / 3, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(s["p99_ms"][8].GetDouble() == 40, boost::test_tools::tolerance(0.06));
+    BOOST_TEST(s["requests_per_second"][9].GetDouble() == 1.0);
+    BOOST_TEST(s["error_rate"][9].GetDouble() == 0.0);
+    BOOST_TEST(s["p99_ms"][9].GetDouble() == 8, boost::test_tools::tolerance(0.06));
+    // An empty slot: no request per second, no rate, no percentile.
+    BOOST_TEST(s["requests_per_second"][0].GetDouble() == 0.0);
+    BOOST_TEST(s["error_rate"][0].IsNull());
+    BOOST_TEST(s["p99_ms"][0].IsNull());
+    // An idle channel has its series too.
+    BOOST_TEST(d["channels"][1]["series"]["requests_per_second"].Size() == 10u);
+    BOOST_TEST(d["channels"][1]["series"]["p99_ms"][9].IsNull());
+
+    // The next slot boundary moves every point one to the left.
+    auto next = series_at(2'000);
+    const auto& n = next["channels"][0]["series"];
+    BOOST_TEST(n["requests_per_second"][7].GetDouble() == 3.0);
+    BOOST_TEST(n["requests_per_second"][8].GetDouble() == 1.0);
+    BOOST_TEST(n["requests_per_second"][9].GetDouble() == 0.0);
+    BOOST_TEST(n["error_rate"][9].IsNull());
+
+    // The first slot is in the window until 10 000, as the totals say.
+    auto last = series_at(9'999);
+    BOOST_TEST(last["channels"][0]["series"]["requests_per_second"][0].GetDouble() == 3.0);
+    auto gone = series_at(10'000);
+    BOOST_TEST(gone["channels"][0]["requests"].GetUint64() == 1u);
+    BOOST_TEST(gone["channels"][0]["series"]["requests_per_second"][0].GetDouble() == 1.0);
+    double sum = 0;
+    for (const auto& v : gone["channels"][0]["series"]["requests_per_second"].GetArray())
+        sum += v.GetDouble();
+    BOOST_TEST(sum == 1.0);
+}
+
+// Requests per second are a slot's count over the slot's length.
+BOOST_AUTO_TEST_CASE(the_series_rate_is_per_second_of_a_slot) {
+    ManualClock clock(0);
+    DashboardStats stats(std::chrono::minutes(5), 60, clock);
+    for (int i = 0; i < 10; ++i) stats.record("form", ok(1));
+    auto d = parse(stats.to_json({"form"}, AlertThresholds{}));
+    BOOST_TEST(d["slot_seconds"].GetDouble() == 5.0);
+    const auto& s = d["channels"][0]["series"];
+    BOOST_REQUIRE_EQUAL(s["requests_per_second"].Size(), 60u);
+    BOOST_TEST(s["offset_seconds"][0].GetDouble() == -295.0);
+    BOOST_TEST(s["requests_per_second"][59].GetDouble() == 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(quarantine_is_shown_only_when_given) {
+    ManualClock clock(0);
+    DashboardStats stats(std::chrono::seconds(10), 10, clock);
+    auto without = parse(stats.to_json({"form", "sms"}, AlertThresholds{}));
+    BOOST_TEST(!without["channels"][0].HasMember("quarantine"));
+    const std::map<std::string, QuarantineSummary> q{{"sms", {2, 3600.5}}};
+    auto with = parse(stats.to_json({"form", "sms"}, AlertThresholds{}, &q));
+    const auto& form = with["channels"][0]["quarantine"];
+    BOOST_TEST(form["pending"].GetUint64() == 0u);
+    BOOST_TEST(form["oldest_age_seconds"].IsNull());
+    const auto& sms = with["channels"][1]["quarantine"];
+    BOOST_TEST(sms["pending"].GetUint64() == 2u);
+    BOOST_TEST(sms["oldest_age_seconds"].GetDouble() == 3600.5);
+}
+
 BOOST_AUTO_TEST_CASE(buckets_cover_the_range) {
     BOOST_TEST(DashboardStats::bucket_of(0) == 0u);
     BOOST_TEST(DashboardStats::bucket_of(-1) == 0u);
