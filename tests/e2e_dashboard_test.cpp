@@ -79,7 +79,7 @@ public:
             "browserName":"chrome","goog:chromeOptions":{"binary":")" +
                                 std::string(kChromium) + R"(",
             "args":["--headless=new","--no-sandbox","--disable-gpu","--disable-dev-shm-usage",
-                    "--window-size=1200,700"]}}}})");
+                    "--window-size=1200,900"]}}}})");
         session_ = session["value"]["sessionId"].GetString();
     }
 
@@ -119,6 +119,26 @@ public:
         return seen;
     }
 
+    // Runs `script` with `args_json` (a JSON array) as its arguments; returns its string result,
+    // or "" when it returns something else.
+    std::string execute(const std::string& script, const std::string& args_json = "[]") {
+        auto result = call("POST", "/session/" + session_ + "/execute/sync",
+                           R"({"script":)" + json_string(script) + R"(,"args":)" + args_json + "}");
+        return result["value"].IsString() ? result["value"].GetString() : std::string();
+    }
+
+    // How many elements match `css`.
+    int count(const std::string& css) {
+        return std::stoi(
+            execute("return String(document.querySelectorAll(" + json_string(css) + ").length);"));
+    }
+
+    // An attribute of the first element matching `css`, or "" when there is none.
+    std::string attribute(const std::string& css, const std::string& name) {
+        return execute("const e = document.querySelector(" + json_string(css) +
+                       "); return e ? (e.getAttribute(" + json_string(name) + ") || '') : '';");
+    }
+
     std::string screenshot_png() {
         auto result = call("GET", "/session/" + session_ + "/screenshot", "");
         return base64_decode(result["value"].GetString());
@@ -153,16 +173,27 @@ std::string cell(const std::string& channel, const std::string& field) {
     return "tr[data-channel=\"" + channel + "\"] td[data-field=\"" + field + "\"]";
 }
 
+std::string figure(const std::string& channel, const std::string& metric) {
+    return "figure[data-channel=\"" + channel + "\"][data-metric=\"" + metric + "\"]";
+}
+
+const char* const kMetrics[] = {"requests_per_second", "error_rate", "p99_ms"};
+
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(dashboard, GatewayFixture)
 
 BOOST_AUTO_TEST_CASE(the_page_shows_new_traffic_by_itself) {
+    config.channels.push_back({"contact", {{"plugin", "form"}, {"default_region", "FR"}}});
     start();
     Browser browser;
     browser.open("http://127.0.0.1:" + std::to_string(port) + "/dashboard");
     BOOST_TEST(browser.wait_for_text(cell("form", "requests"), "0") == "0");
     BOOST_TEST(browser.wait_for_text("#alert-list li", "none") == "none");
+    // Idle: the charts are there, but no slot has an error rate or a p99 to draw.
+    BOOST_TEST(browser.count("svg.chart") == 6);
+    BOOST_TEST(browser.attribute(figure("form", "error_rate") + " path.series", "d") == "");
+    BOOST_TEST(browser.attribute(figure("form", "p99_ms") + " path.series", "d") == "");
 
     // Traffic after the page loaded: 3 stored, 1 malformed.
     for (int i = 0; i < 3; ++i) {
@@ -172,6 +203,12 @@ BOOST_AUTO_TEST_CASE(the_page_shows_new_traffic_by_itself) {
                             200);
     }
     BOOST_REQUIRE_EQUAL(http_post(port, "/webhooks/form", "application/json", "{").status, 400);
+    for (int i = 0; i < 2; ++i) {
+        BOOST_REQUIRE_EQUAL(http_post(port, "/webhooks/contact", "application/json",
+                                      form_json("contact" + std::to_string(i)))
+                                .status,
+                            200);
+    }
 
     // No reload of the page: it refreshes itself.
     BOOST_TEST(browser.wait_for_text(cell("form", "requests"), "4") == "4");
@@ -180,7 +217,48 @@ BOOST_AUTO_TEST_CASE(the_page_shows_new_traffic_by_itself) {
     BOOST_TEST(browser.text(cell("form", "p99")) != "–");
     BOOST_TEST(browser.text("#alert-list li").find("form: error_rate 25.0 %") == 0u,
                browser.text("#alert-list li"));
-    BOOST_TEST(browser.text(cell("all channels", "requests")) == "4");
+    BOOST_TEST(browser.wait_for_text(cell("contact", "requests"), "2") == "2");
+    BOOST_TEST(browser.text(cell("all channels", "requests")) == "6");
+
+    // The charts come first, one per metric and channel, each titled and drawn from the
+    // window's series, with its numbers as text beside it.
+    BOOST_TEST(browser.execute("return document.querySelector('#charts, table').id;") == "charts");
+    BOOST_TEST(browser.count("svg.chart") == 6);
+    for (const char* channel : {"form", "contact"}) {
+        for (const char* metric : kMetrics) {
+            const std::string chart = figure(channel, metric) + " svg.chart";
+            BOOST_TEST(browser.count(chart) == 1, channel << " " << metric);
+            BOOST_TEST(browser.text(chart + " > title").find(channel) == 0u,
+                       browser.text(chart + " > title"));
+            BOOST_TEST(
+                browser.attribute(chart + " path.series", "d").find('M') == 0u,
+                channel << " " << metric << ": " << browser.attribute(chart + " path.series", "d"));
+            BOOST_TEST(browser.text(figure(channel, metric) + " [data-field=\"peak\"]") != "–",
+                       channel << " " << metric);
+        }
+    }
+    // The alert thresholds are drawn on the error rate and p99 charts only.
+    BOOST_TEST(browser.count(figure("form", "requests_per_second") + " line.threshold") == 0);
+    BOOST_TEST(browser.count(figure("form", "error_rate") + " line.threshold") == 1);
+    BOOST_TEST(
+        browser.text(figure("form", "error_rate") + " figcaption").find("alert above 5.0 %") !=
+            std::string::npos,
+        browser.text(figure("form", "error_rate") + " figcaption"));
+    BOOST_TEST(browser.text(figure("form", "p99_ms") + " figcaption").find("alert above 5000 ms") !=
+                   std::string::npos,
+               browser.text(figure("form", "p99_ms") + " figcaption"));
+    // 4 requests and 2 over the 300 s window.
+    BOOST_TEST(browser.text(figure("form", "requests_per_second") + " [data-field=\"window\"]") ==
+               "0.013/s");
+    BOOST_TEST(browser.text(figure("contact", "requests_per_second") +
+                            " [data-field=\"window\"]") == "0.0067/s");
+    BOOST_TEST(browser.text(figure("form", "error_rate") + " [data-field=\"window\"]") == "25.0 %");
+    BOOST_TEST(browser.text(figure("contact", "error_rate") + " [data-field=\"window\"]") ==
+               "0.0 %");
+    BOOST_TEST(browser.text(figure("form", "p99_ms") + " [data-field=\"window\"]") ==
+               browser.text(cell("form", "p99")) + " ms");
+    // No quarantine object in the JSON, no quarantine line on the page.
+    BOOST_TEST(browser.count("[data-field=\"quarantine\"]") == 0);
 
     const std::filesystem::path artifacts =
         std::filesystem::path(MEMOLIB_BINARY_DIR) / "tests" / "artifacts";
@@ -189,6 +267,41 @@ BOOST_AUTO_TEST_CASE(the_page_shows_new_traffic_by_itself) {
     BOOST_TEST(png.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0);
     std::ofstream(artifacts / "dashboard.png", std::ios::binary) << png;
     BOOST_TEST_MESSAGE("screenshot: " << (artifacts / "dashboard.png").string());
+}
+
+// The quarantine summary is the quarantine pipeline's to put in the JSON; the page shows it
+// whenever a channel has one. The page's own render() is given the gateway's JSON with the
+// object added, so the shape docs/api.md documents is what is read.
+BOOST_AUTO_TEST_CASE(the_page_shows_a_quarantine_when_the_json_has_one) {
+    config.channels.push_back({"contact", {{"plugin", "form"}, {"default_region", "FR"}}});
+    start();
+    Browser browser;
+    browser.open("http://127.0.0.1:" + std::to_string(port) + "/dashboard");
+    BOOST_TEST(browser.wait_for_text(cell("form", "requests"), "0") == "0");
+
+    auto json = parse_json(http_get(port, "/api/monitoring/metrics-dashboard").body);
+    auto& alloc = json.GetAllocator();
+    for (auto& c : json["channels"].GetArray()) {
+        const bool form = std::string(c["channel"].GetString()) == "form";
+        rapidjson::Value q(rapidjson::kObjectType);
+        q.AddMember("pending", form ? 2 : 0, alloc);
+        rapidjson::Value oldest;
+        if (form) oldest.SetDouble(3725.4);
+        q.AddMember("oldest_age_seconds", oldest, alloc);
+        c.AddMember("quarantine", q, alloc);
+    }
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    json.Accept(w);
+    // Rendered and read in one script, so the page's next refresh cannot come in between.
+    const std::string shown = browser.execute(
+        "render(arguments[0]);"
+        "return [...document.querySelectorAll('section.channel')].map(s => s.dataset.channel + "
+        "'=' + (s.querySelector('[data-field=\"quarantine\"]') || {textContent: ''})"
+        ".textContent).join('|');",
+        "[" + std::string(buf.GetString(), buf.GetSize()) + "]");
+    BOOST_TEST(shown ==
+               "contact=Quarantine: 0 pending|form=Quarantine: 2 pending, oldest 1 h 2 min");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
