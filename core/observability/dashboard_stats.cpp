@@ -117,8 +117,7 @@ void write_series(Writer& w, const std::vector<Point>& points, double slot_secon
     w.EndArray();
     w.Key("requests_per_second");
     w.StartArray();
-    for (const Point& p : points)
-        w.Double(std::round(static_cast<double>(p.requests) / slot_seconds * 1000) / 1000);
+    for (const Point& p : points) w.Double(static_cast<double>(p.requests) / slot_seconds);
     w.EndArray();
     w.Key("error_rate");
     w.StartArray();
