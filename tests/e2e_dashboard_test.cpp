@@ -240,6 +240,8 @@ BOOST_AUTO_TEST_CASE(the_page_shows_new_traffic_by_itself) {
     // The alert thresholds are drawn on the error rate and p99 charts only.
     BOOST_TEST(browser.count(figure("form", "requests_per_second") + " line.threshold") == 0);
     BOOST_TEST(browser.count(figure("form", "error_rate") + " line.threshold") == 1);
+    // A 0 % error rate is drawn under its threshold, not with the threshold off the chart.
+    BOOST_TEST(browser.count(figure("contact", "error_rate") + " line.threshold") == 1);
     BOOST_TEST(
         browser.text(figure("form", "error_rate") + " figcaption").find("alert above 5.0 %") !=
             std::string::npos,
