@@ -513,4 +513,27 @@ std::shared_ptr<const LoadedPlugin> PluginRegistry::find(const std::string& name
     return it == plugins_.end() ? nullptr : it->second;
 }
 
+namespace {
+
+void collect_secrets(const SchemaNode& schema, const ConfigValue& value,
+                     std::vector<std::string>& out) {
+    for (const auto& [key, node] : schema.properties) {
+        const ConfigValue* v = value.find(key);
+        if (v == nullptr) continue;
+        if (node.secret && v->kind == ConfigValue::Kind::kScalar && !v->scalar.empty()) {
+            out.push_back(v->scalar);
+        } else if (node.type == SchemaNode::Type::kObject) {
+            collect_secrets(node, *v, out);
+        }
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> channel_secrets(const LoadedPlugin& plugin, const ConfigValue& block) {
+    std::vector<std::string> out;
+    collect_secrets(plugin.schema, block, out);
+    return out;
+}
+
 }  // namespace memolib::core

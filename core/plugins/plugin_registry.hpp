@@ -183,4 +183,10 @@ bool answer_status_allowed(memolib_outcome_kind_t outcome, int status);
 /// Builds the memolib_host_t whose callbacks fill `out`.
 memolib_host_t make_host_callbacks(PluginCallResult& out);
 
+/// The non-empty values of the channel's plugin keys its plugin's schema marks `secret: true`
+/// (an app secret, a signing key, a token). A channel with at least one, in `verify: enforce`,
+/// whose plugin's verify returned OK, is authenticated: only the provider holding that secret
+/// could have sent the request.
+std::vector<std::string> channel_secrets(const LoadedPlugin& plugin, const ConfigValue& block);
+
 }  // namespace memolib::core

@@ -24,7 +24,12 @@ public:
         const NonceScope nonces{nonces_, ex.channel->config.name, ex.body};
         if (!ex.dry_run) result.nonces = &nonces;
         memolib_status_t status = ex.channel->instance->verify(plugin_request(ex), result);
-        if (status == MEMOLIB_OK) return StageResult::kContinue;
+        if (status == MEMOLIB_OK) {
+            ex.authenticated =
+                mode == "enforce" &&
+                !channel_secrets(ex.channel->instance->plugin(), ex.channel->config.block).empty();
+            return StageResult::kContinue;
+        }
         if (status == MEMOLIB_UNAUTHORIZED) {
             metrics().add("memolib_verification_failures_total",
                           {{"channel", ex.channel->config.name}, {"mode", mode}});
