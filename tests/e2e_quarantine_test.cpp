@@ -178,6 +178,23 @@ BOOST_AUTO_TEST_CASE(a_plugin_that_fails_on_one_payload_has_it_quarantined) {
     BOOST_TEST(rows() == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_message_the_host_refuses_and_a_declared_type_parse_refuses_are_quarantined) {
+    const Headers token = {{"X-Token", kFixtureToken}};
+    quarantine_id(http_post(port, "/webhooks/exploding", kJson, "not-utf8", token));
+    quarantine_id(http_post(port, "/webhooks/exploding", kJson, "refuse-type", token));
+    BOOST_TEST(rows("reason = 'message_refused'") == 1);
+    BOOST_TEST(rows("reason = 'unsupported_media_type'") == 1);
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 0);
+    // The host could read the refused message's sender: the log line names it, masked.
+    bool masked = false;
+    for (const LogEvent& e : gateway->events()) {
+        if (e.get("event") == "quarantined" && e.get("reason") == "message_refused")
+            masked =
+                !e.get("sender_masked").empty() && e.get("sender_masked") != "fixture@example.org";
+    }
+    BOOST_TEST(masked);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_CASE(a_full_quarantine_is_503_with_retry_after_never_a_silent_drop,

@@ -87,6 +87,11 @@ int cb_emit(void* ctx, const memolib_message_t* m) {
          {&msg.provider, &msg.external_id, &msg.sender, &msg.sender_name, &msg.recipient,
           &msg.subject, &msg.text, &msg.html, &msg.metadata_json}) {
         if (!is_valid_utf8(*field) || field->find('\0') != std::string::npos) {
+            if (out.refused_sender.empty() && is_valid_utf8(msg.sender) &&
+                is_valid_utf8(msg.provider)) {
+                out.refused_provider = msg.provider;
+                out.refused_sender = msg.sender;
+            }
             out.errors.push_back(
                 {"", "invalid_encoding", "the message holds text that is not valid UTF-8"});
             return 1;

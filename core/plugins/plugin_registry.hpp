@@ -68,6 +68,10 @@ struct PluginCallResult {
     std::vector<std::string> violations;
     std::vector<NormalizedMessage> messages;
     std::vector<FieldError> errors;
+    /// The provider and sender of the first message refused for its text (not UTF-8), when
+    /// they are readable: what a quarantine's log line names.
+    std::string refused_provider;
+    std::string refused_sender;
     std::optional<int> response_status;
     std::string response_content_type;
     std::string response_body;

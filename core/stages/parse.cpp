@@ -168,11 +168,13 @@ private:
         auto q = std::make_shared<Quarantining>();
         QuarantineEntry& e = q->entry;
         e.channel = ex.channel->config.name;
-        if (!result.messages.empty()) {
-            e.provider = result.messages.front().provider;
-            if (!result.messages.front().sender.empty())
-                q->sender_masked = mask_sender(result.messages.front().sender);
-        }
+        // What the plugin could read, though it could not make messages of it.
+        const std::string& provider =
+            result.messages.empty() ? result.refused_provider : result.messages.front().provider;
+        const std::string& sender =
+            result.messages.empty() ? result.refused_sender : result.messages.front().sender;
+        e.provider = provider;
+        if (!sender.empty()) q->sender_masked = mask_sender(sender);
         e.received_at = format_rfc3339_ms(ex.received_at_ms);
         e.request_id = ex.request_id;
         e.reason = reason;

@@ -1,5 +1,7 @@
 // A plugin that fails (MEMOLIB_INTERNAL_ERROR) on a body containing "explode", as a plugin with
-// a bug does on the one payload it mishandles, and turns any other body into one message. Its
+// a bug does on the one payload it mishandles, refuses the media type of one containing
+// "refuse-type", emits a text that is not UTF-8 for one containing "not-utf8", and turns any
+// other body into one message. Its
 // `token` key is a secret: verify accepts a request whose X-Token header equals it, so a
 // channel that sets it is authenticated and its failures are quarantined (e2e_quarantine_test).
 #include <string>
@@ -45,11 +47,15 @@ memolib_status_t parse(const memolib_instance_t* /*instance*/, const memolib_req
     const std::string_view body(reinterpret_cast<const char*>(request->body.ptr),
                                 request->body.len);
     if (body.find("explode") != std::string_view::npos) return MEMOLIB_INTERNAL_ERROR;
+    if (body.find("refuse-type") != std::string_view::npos) return MEMOLIB_UNSUPPORTED_MEDIA_TYPE;
     memolib_message_t m{};
     m.struct_size = sizeof m;
     m.provider = {"fixture", 7};
     m.sender = {"fixture@example.org", 19};
     m.text = {body.data(), body.size()};
+    // A text that is not UTF-8, which the host refuses to store.
+    static const char kNotUtf8[] = "\xff\xfe";
+    if (body.find("not-utf8") != std::string_view::npos) m.text = {kNotUtf8, 2};
     host->emit_message(host->ctx, &m);
     return MEMOLIB_OK;
 }
