@@ -11,7 +11,9 @@ namespace {
 // Asks the channel's plugin to check the provider's signature; `verify: report` lets a
 // failing request through (and logs it) so a new secret can be rolled out safely.
 // Signatures that do not cover the body (Mailgun's) are made single-use through the nonce
-// store (memolib_host_t::claim_nonce); a dry run claims nothing.
+// store (memolib_host_t::claim_nonce); a dry run claims nothing. A request verify accepts
+// under `enforce` on a channel whose plugin configuration sets a secret (a key its schema
+// marks `secret: true`) is authentic: parse quarantines it rather than refuse it.
 class VerifyStage final : public Stage {
 public:
     explicit VerifyStage(NonceStore* nonces) : nonces_(nonces) {}
