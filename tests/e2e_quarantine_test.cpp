@@ -151,6 +151,11 @@ BOOST_AUTO_TEST_CASE(an_unsigned_refused_post_keeps_its_400_and_leaves_no_row) {
     check_error(http_post(port, "/webhooks/whatsapp?dry_run=1", kJson, kUnparseableMeta,
                           meta_signed(kUnparseableMeta)),
                 400, "invalid_payload");
+    // The channel holds Meta's secret but none of Twilio's, so Twilio's posts are accepted
+    // unsigned: one that cannot parse is anybody's junk, not Twilio's.
+    check_error(http_post(port, "/webhooks/whatsapp", "application/x-www-form-urlencoded",
+                          "name=Jeanne&message=bonjour"),
+                400, "invalid_payload");
     BOOST_TEST(rows() == 0);
     BOOST_TEST(!has_line(scrape(), R"(memolib_quarantine_pending{channel="whatsapp"} 1)"));
 }

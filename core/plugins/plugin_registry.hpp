@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -110,6 +111,13 @@ public:
 
     const LoadedPlugin& plugin() const { return *plugin_; }
 
+    /// True when the request this instance's verify accepted would be refused with other
+    /// secrets: only then did a secret admit it. A plugin with several providers accepts the
+    /// ones without a configured secret unsigned, whatever the others' secrets are; those
+    /// are not authentic. Asks a second instance of the plugin, made once from `block` with
+    /// every secret (channel_secrets()) changed, to verify the request (no nonce claimed).
+    bool verified_by_secret(const memolib_request_t& request, const ConfigValue& block) const;
+
 private:
     ChannelInstance(std::shared_ptr<const LoadedPlugin> plugin, memolib_instance_t* instance,
                     std::string channel)
@@ -118,6 +126,9 @@ private:
     std::shared_ptr<const LoadedPlugin> plugin_;
     memolib_instance_t* instance_;
     std::string channel_;
+    mutable std::mutex decoy_mutex_;
+    mutable std::shared_ptr<ChannelInstance> decoy_;
+    mutable bool decoy_made_ = false;
 };
 
 /// What one directory scan decided, file by file: the next reload's scan decides against it.

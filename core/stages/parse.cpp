@@ -159,8 +159,10 @@ public:
 private:
     // A dry run answers what parse said; unauthenticated bytes are never kept: anyone could
     // fill the disk with them.
-    bool quarantinable(const Exchange& ex) const {
-        return writer_ != nullptr && ex.authenticated && !ex.dry_run;
+    bool quarantinable(Exchange& ex) const {
+        return writer_ != nullptr && ex.authenticated && !ex.dry_run &&
+               ex.channel->instance->verified_by_secret(plugin_request(ex),
+                                                        ex.channel->config.block);
     }
 
     StageResult quarantine(Exchange& ex, const Resume& resume, const char* reason,
