@@ -59,8 +59,9 @@ struct Exchange {
     /// messages get dedup keys and replay fingerprints of their own (DESIGN.md, step 6).
     Authenticity authenticity = Authenticity::kNotFailed;
     /// True when verify passed in `verify: enforce` on a channel whose plugin configuration
-    /// holds a secret (channel_secrets()): the request is the provider's, so one parse cannot
-    /// turn into messages is quarantined rather than refused.
+    /// holds a secret (channel_secrets()). If parse cannot turn the request into messages, it
+    /// asks ChannelInstance::verified_by_secret() whether a secret is what admitted it, and
+    /// then quarantines the request rather than refuse it.
     bool authenticated = false;
     /// The quarantine entry holding this request (0: none).
     std::int64_t quarantine_id = 0;

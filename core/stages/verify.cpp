@@ -13,7 +13,8 @@ namespace {
 // Signatures that do not cover the body (Mailgun's) are made single-use through the nonce
 // store (memolib_host_t::claim_nonce); a dry run claims nothing. A request verify accepts
 // under `enforce` on a channel whose plugin configuration sets a secret (a key its schema
-// marks `secret: true`) is authentic: parse quarantines it rather than refuse it.
+// marks `secret: true`) may be authentic (Exchange::authenticated); parse, if it must refuse
+// it, checks that a secret admitted it and quarantines it instead.
 class VerifyStage final : public Stage {
 public:
     explicit VerifyStage(NonceStore* nonces) : nonces_(nonces) {}
