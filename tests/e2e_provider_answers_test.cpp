@@ -3,9 +3,9 @@
 // of a stored message, after the replay cache has forgotten it, is a 200 `duplicate` naming
 // the first row, while the website form keeps its 409; a channel's duplicate_status overrides
 // both; an unsigned Mailgun or Postmark post that can never parse gets the provider's "do not
-// retry" status; a media type the plugin did not declare is 415 before the body is sent; and
-// the request log line says which status each of them got.
-// CTest runs it on SQLite and, with `-- --backend=postgresql`, on PostgreSQL.
+// retry" status, a signed one is quarantined; a media type the plugin did not declare is 415 before
+// the body is sent; and the request log line says which status each of them got. CTest runs it on
+// SQLite and, with `-- --backend=postgresql`, on PostgreSQL.
 #define BOOST_TEST_MODULE e2e_provider_answers
 #include <algorithm>
 #include <chrono>
@@ -304,8 +304,9 @@ BOOST_AUTO_TEST_CASE(a_refused_unsigned_mailgun_post_is_406_and_a_postmark_one_4
     BOOST_TEST(count() == 0);
 }
 
-BOOST_AUTO_TEST_CASE(a_signed_mailgun_post_parse_refuses_keeps_its_400) {
-    // Verified with the channel's key, so authentic: never told "do not retry".
+BOOST_AUTO_TEST_CASE(a_signed_mailgun_post_parse_refuses_is_quarantined) {
+    // Verified with the channel's key, so authentic: never told "do not retry", and kept in
+    // the quarantine rather than retried by Mailgun for 8 hours only to be refused again.
     const std::string timestamp =
         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch())
@@ -315,8 +316,11 @@ BOOST_AUTO_TEST_CASE(a_signed_mailgun_post_parse_refuses_keeps_its_400) {
         "timestamp=" + timestamp + "&token=" + token +
         "&signature=" + common::hex_encode(common::hmac_sha256(kMailgunKey, timestamp + token)) +
         "&body-plain=no+sender+nor+message+id";
-    check_error(http_post(port, "/webhooks/email", kUrlencoded, body), 400, "invalid_payload");
+    const HttpResponse response = http_post(port, "/webhooks/email", kUrlencoded, body);
+    BOOST_TEST(response.status == 200);
+    BOOST_TEST(string_member(parse_json(response.body), "status") == "quarantined");
     BOOST_TEST(count() == 0);
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM quarantine WHERE channel = 'email'") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_mailgun_signature_stays_401) {

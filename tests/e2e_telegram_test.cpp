@@ -102,14 +102,29 @@ BOOST_AUTO_TEST_CASE(update_without_a_message_is_accepted_with_nothing_stored) {
     BOOST_TEST(count() == 0);
 }
 
-BOOST_AUTO_TEST_CASE(update_without_update_id_is_400_naming_it) {
+BOOST_AUTO_TEST_CASE(update_without_update_id_is_400_naming_it_and_quarantined) {
+    // What parse says, as a dry run shows it.
     const auto body =
-        check_error(post(port, R"({"message": {"message_id": 1}})"), 400, "invalid_payload");
+        check_error(http_post(port, std::string(kPath) + "?dry_run=1", kJson,
+                              R"({"message": {"message_id": 1}})", {{kSecretHeader, kSecret}}),
+                    400, "invalid_payload");
     bool named = false;
     for (const auto& detail : body["details"].GetArray()) {
         named = named || string_member(detail, "field") == "update_id";
     }
     BOOST_TEST(named, "a detail names update_id");
+    // Sent with the secret token, it is Telegram's: quarantined, its details kept, and the
+    // header carrying the token left out of the stored headers.
+    const auto response = post(port, R"({"message": {"message_id": 1}})");
+    BOOST_REQUIRE_EQUAL(response.status, 200);
+    BOOST_TEST(string_member(parse_json(response.body), "status") == "quarantined");
+    const auto rows = database()->query("SELECT details, headers FROM quarantine");
+    BOOST_REQUIRE_EQUAL(rows.size(), 1U);
+    BOOST_TEST(rows[0].at("details").value().find("update_id") != std::string::npos);
+    BOOST_TEST(rows[0].at("headers").value().find(kSecret) == std::string::npos);
+    BOOST_TEST(count() == 0);
+    // Without the token it never reaches parse.
+    check_error(post(port, R"({"message": {"message_id": 1}})", ""), 401, "verification_failed");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

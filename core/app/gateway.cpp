@@ -18,6 +18,7 @@
 #include "observability/dashboard_stats.hpp"
 #include "observability/logger.hpp"
 #include "observability/metrics.hpp"
+#include "observability/quarantine_pending.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugins/nonce_store.hpp"
 #include "stages/stage_factory.hpp"
@@ -300,6 +301,8 @@ int serve(const std::string& config_path) {
         // Migrations run before the first request so that a 2xx never meets a missing table.
         auto db = Database::open(gateway->config.storage);
         db->migrate();
+        // The pending gauge (and the dashboard's alert) starts from what earlier runs left.
+        quarantine_pending().reset_to(db->quarantine_pending());
     } catch (const StorageError& e) {
         log().error("start_failed", {{"reason", "storage"}, {"error", e.what()}});
         return 1;

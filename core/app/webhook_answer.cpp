@@ -76,6 +76,7 @@ std::optional<memolib_outcome_kind_t> outcome_of(const Exchange& ex) {
             return m.status == NormalizedMessage::Status::kDuplicate;
         });
     if (ex.status >= 200 && ex.status <= 299) {
+        if (ex.quarantine_id != 0) return MEMOLIB_OUTCOME_QUARANTINED;
         if (ex.replayed) return MEMOLIB_OUTCOME_STORED;
         if (ex.messages.empty()) return MEMOLIB_OUTCOME_ACCEPTED;
         return all_duplicates ? MEMOLIB_OUTCOME_DUPLICATE : MEMOLIB_OUTCOME_STORED;

@@ -6,6 +6,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "observability/quarantine_pending.hpp"
+
 namespace memolib::core {
 
 namespace {
@@ -307,6 +309,11 @@ std::string DashboardStats::to_json(const std::vector<std::string>& channels,
     w.Key("alerts");
     w.StartArray();
     for (const auto& [name, a] : active) write_alert(w, a, &name);
+    // Not a rate of the window: an entry stays pending until an operator acts on it.
+    for (const auto& [name, pending] : quarantine_pending().snapshot()) {
+        if (pending > 0)
+            write_alert(w, {"quarantine_pending", static_cast<double>(pending), 0}, &name);
+    }
     w.EndArray();
     w.EndObject();
     return {buf.GetString(), buf.GetSize()};

@@ -45,6 +45,15 @@ const std::vector<Declaration>& declarations() {
          "Requests whose provider signature failed, by channel and verify mode (report: "
          "accepted anyway)",
          {}},
+        {"memolib_quarantined_total",
+         Kind::kCounter,
+         "Authentic requests the plugin could not turn into messages, kept in the quarantine "
+         "table, by channel and reason (the same bytes again are not counted)",
+         {}},
+        {"memolib_quarantine_pending",
+         Kind::kGauge,
+         "Quarantine entries waiting for an operator, by channel",
+         {}},
         {"memolib_batch_size", Kind::kHistogram, "Messages per storage transaction", kBatchBuckets},
         {"memolib_storage_retries_total",
          Kind::kCounter,

@@ -58,6 +58,13 @@ struct Exchange {
     /// kFailed when verification failed and `verify: report` let the request through: its
     /// messages get dedup keys and replay fingerprints of their own (DESIGN.md, step 6).
     Authenticity authenticity = Authenticity::kNotFailed;
+    /// True when verify passed in `verify: enforce` on a channel whose plugin configuration
+    /// holds a secret (channel_secrets()). If parse cannot turn the request into messages, it
+    /// asks ChannelInstance::verified_by_secret() whether a secret is what admitted it, and
+    /// then quarantines the request rather than refuse it.
+    bool authenticated = false;
+    /// The quarantine entry holding this request (0: none).
+    std::int64_t quarantine_id = 0;
     /// The replay cache's key for this request's raw form (empty when not looked up).
     std::string raw_fingerprint;
     /// What the log line names when there are no messages (a replay answered before parse).

@@ -87,6 +87,11 @@ int cb_emit(void* ctx, const memolib_message_t* m) {
          {&msg.provider, &msg.external_id, &msg.sender, &msg.sender_name, &msg.recipient,
           &msg.subject, &msg.text, &msg.html, &msg.metadata_json}) {
         if (!is_valid_utf8(*field) || field->find('\0') != std::string::npos) {
+            if (out.refused_sender.empty() && is_valid_utf8(msg.sender) &&
+                is_valid_utf8(msg.provider)) {
+                out.refused_provider = msg.provider;
+                out.refused_sender = msg.sender;
+            }
             out.errors.push_back(
                 {"", "invalid_encoding", "the message holds text that is not valid UTF-8"});
             return 1;
@@ -511,6 +516,68 @@ std::shared_ptr<LoadedPlugin> PluginRegistry::describe(
 std::shared_ptr<const LoadedPlugin> PluginRegistry::find(const std::string& name) const {
     auto it = plugins_.find(name);
     return it == plugins_.end() ? nullptr : it->second;
+}
+
+namespace {
+
+void collect_secrets(const SchemaNode& schema, const ConfigValue& value,
+                     std::vector<std::string>& out) {
+    for (const auto& [key, node] : schema.properties) {
+        const ConfigValue* v = value.find(key);
+        if (v == nullptr) continue;
+        if (node.secret && v->kind == ConfigValue::Kind::kScalar && !v->scalar.empty()) {
+            out.push_back(v->scalar);
+        } else if (node.type == SchemaNode::Type::kObject) {
+            collect_secrets(node, *v, out);
+        }
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> channel_secrets(const LoadedPlugin& plugin, const ConfigValue& block) {
+    std::vector<std::string> out;
+    collect_secrets(plugin.schema, block, out);
+    return out;
+}
+
+namespace {
+
+// `block` with each secret value changed in its last character only, so that it keeps the
+// form a plugin may check (hex, base64, user:password) and is still another secret.
+void change_secrets(const SchemaNode& schema, ConfigValue& value) {
+    for (auto& [key, entry] : value.entries) {
+        const SchemaNode* node = schema.property(key);
+        if (node == nullptr) continue;
+        if (node->secret && entry.kind == ConfigValue::Kind::kScalar && !entry.scalar.empty()) {
+            char& last = entry.scalar.back();
+            last = last == '0' ? '1' : '0';
+        } else if (node->type == SchemaNode::Type::kObject) {
+            change_secrets(*node, entry);
+        }
+    }
+}
+
+}  // namespace
+
+bool ChannelInstance::verified_by_secret(const memolib_request_t& request,
+                                         const ConfigValue& block) const {
+    std::shared_ptr<ChannelInstance> decoy;
+    {
+        std::lock_guard<std::mutex> lock(decoy_mutex_);
+        if (!decoy_made_) {
+            decoy_made_ = true;
+            ConfigValue changed = block;
+            change_secrets(plugin_->schema, changed);
+            std::vector<FieldError> errors;
+            decoy_ = create(plugin_, channel_, changed, errors);
+        }
+        decoy = decoy_;
+    }
+    // A plugin that refuses a configuration with other secrets cannot tell: not authentic.
+    if (!decoy) return false;
+    PluginCallResult result;
+    return decoy->verify(request, result) != MEMOLIB_OK;
 }
 
 }  // namespace memolib::core

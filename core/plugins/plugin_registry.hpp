@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -68,6 +69,10 @@ struct PluginCallResult {
     std::vector<std::string> violations;
     std::vector<NormalizedMessage> messages;
     std::vector<FieldError> errors;
+    /// The provider and sender of the first message refused for its text (not UTF-8), when
+    /// they are readable: what a quarantine's log line names.
+    std::string refused_provider;
+    std::string refused_sender;
     std::optional<int> response_status;
     std::string response_content_type;
     std::string response_body;
@@ -106,6 +111,13 @@ public:
 
     const LoadedPlugin& plugin() const { return *plugin_; }
 
+    /// True when the request this instance's verify accepted would be refused with other
+    /// secrets: only then did a secret admit it. A plugin with several providers accepts the
+    /// ones without a configured secret unsigned, whatever the others' secrets are; those
+    /// are not authentic. Asks a second instance of the plugin, made once from `block` with
+    /// every secret (channel_secrets()) changed, to verify the request (no nonce claimed).
+    bool verified_by_secret(const memolib_request_t& request, const ConfigValue& block) const;
+
 private:
     ChannelInstance(std::shared_ptr<const LoadedPlugin> plugin, memolib_instance_t* instance,
                     std::string channel)
@@ -114,6 +126,9 @@ private:
     std::shared_ptr<const LoadedPlugin> plugin_;
     memolib_instance_t* instance_;
     std::string channel_;
+    mutable std::mutex decoy_mutex_;
+    mutable std::shared_ptr<ChannelInstance> decoy_;
+    mutable bool decoy_made_ = false;
 };
 
 /// What one directory scan decided, file by file: the next reload's scan decides against it.
@@ -182,5 +197,11 @@ bool answer_status_allowed(memolib_outcome_kind_t outcome, int status);
 
 /// Builds the memolib_host_t whose callbacks fill `out`.
 memolib_host_t make_host_callbacks(PluginCallResult& out);
+
+/// The non-empty values of the channel's plugin keys its plugin's schema marks `secret: true`
+/// (an app secret, a signing key, a token). A channel with at least one, in `verify: enforce`,
+/// whose plugin's verify returned OK, is authenticated: only the provider holding that secret
+/// could have sent the request.
+std::vector<std::string> channel_secrets(const LoadedPlugin& plugin, const ConfigValue& block);
 
 }  // namespace memolib::core

@@ -101,9 +101,14 @@ struct ReplayFactory final : StageFactory {
     std::unique_ptr<Stage> make(const ConfigValue&, const StageContext&) const override;
 };
 
+/// Turns the body into messages; an authentic request it cannot is quarantined, within
+/// `pipeline.quarantine.max_size` raw bytes.
 struct ParseFactory final : StageFactory {
     static constexpr std::string_view kName = "parse";
+    static std::uint64_t quarantine_max_bytes(const ConfigValue& pipeline);
     std::string_view name() const override { return kName; }
+    std::string_view settings_key() const override { return "quarantine"; }
+    std::string_view settings_schema() const override;
     std::unique_ptr<Stage> make(const ConfigValue&, const StageContext&) const override;
 };
 

@@ -11,7 +11,10 @@ namespace {
 // Asks the channel's plugin to check the provider's signature; `verify: report` lets a
 // failing request through (and logs it) so a new secret can be rolled out safely.
 // Signatures that do not cover the body (Mailgun's) are made single-use through the nonce
-// store (memolib_host_t::claim_nonce); a dry run claims nothing.
+// store (memolib_host_t::claim_nonce); a dry run claims nothing. A request verify accepts
+// under `enforce` on a channel whose plugin configuration sets a secret (a key its schema
+// marks `secret: true`) may be authentic (Exchange::authenticated); parse, if it must refuse
+// it, checks that a secret admitted it and quarantines it instead.
 class VerifyStage final : public Stage {
 public:
     explicit VerifyStage(NonceStore* nonces) : nonces_(nonces) {}
@@ -24,7 +27,12 @@ public:
         const NonceScope nonces{nonces_, ex.channel->config.name, ex.body};
         if (!ex.dry_run) result.nonces = &nonces;
         memolib_status_t status = ex.channel->instance->verify(plugin_request(ex), result);
-        if (status == MEMOLIB_OK) return StageResult::kContinue;
+        if (status == MEMOLIB_OK) {
+            ex.authenticated =
+                mode == "enforce" &&
+                !channel_secrets(ex.channel->instance->plugin(), ex.channel->config.block).empty();
+            return StageResult::kContinue;
+        }
         if (status == MEMOLIB_UNAUTHORIZED) {
             metrics().add("memolib_verification_failures_total",
                           {{"channel", ex.channel->config.name}, {"mode", mode}});

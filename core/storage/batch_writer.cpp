@@ -85,7 +85,7 @@ void BatchWriter::submit(StoreJob job) {
         const bool last_arrival = job.arrival && job.arrival->arrived() && *arriving_ == 0;
         job.arrival.reset();
         if (!stopping_ && started_) {
-            queued_messages_ += job.messages->size();
+            queued_messages_ += job.size();
             queue_.push_back(std::move(job));
             // A wake-up is a system call on the hot path: only an idle writer needs one, and
             // a writer waiting for company only once its batch is full or nobody else is on
@@ -172,9 +172,12 @@ void BatchWriter::run() {
                 --company_waiters_;
             }
             std::size_t taken = 0;
+            // A quarantine job has a transaction of its own.
             while (!queue_.empty() &&
-                   (jobs.empty() || taken + queue_.front().messages->size() <= max_messages)) {
-                taken += queue_.front().messages->size();
+                   (jobs.empty() ||
+                    (jobs.front().quarantine == nullptr && queue_.front().quarantine == nullptr &&
+                     taken + queue_.front().size() <= max_messages))) {
+                taken += queue_.front().size();
                 jobs.push_back(std::move(queue_.front()));
                 queue_.pop_front();
             }
@@ -186,6 +189,19 @@ void BatchWriter::run() {
 
 bool BatchWriter::try_commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db,
                              std::string& error, StorageError::Kind& kind) {
+    if (jobs.size() == 1 && jobs.front().quarantine != nullptr) {
+        StoreJob& j = jobs.front();
+        try {
+            if (!db) db = Database::open(storage_);
+            *j.quarantine_result = db->insert_quarantine(*j.quarantine, j.quarantine_max_bytes);
+            return true;
+        } catch (const StorageError& e) {
+            error = e.what();
+            kind = e.kind();
+            if (kind != StorageError::Kind::kFatal) db.reset();
+            return false;
+        }
+    }
     std::vector<StoreItem> items;
     for (StoreJob& j : jobs) {
         for (NormalizedMessage& m : *j.messages) {
@@ -240,7 +256,7 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
             healthy_ = true;
             last_success_ms_ = clock_.now_ms();
             std::size_t messages = 0;
-            for (const StoreJob& j : jobs) messages += j.messages->size();
+            for (const StoreJob& j : jobs) messages += j.size();
             metrics().observe("memolib_batch_size", {}, static_cast<double>(messages));
             uncheckpointed_ += messages;
             for (StoreJob& j : jobs) j.done(StoreOutcome::kCommitted, {});

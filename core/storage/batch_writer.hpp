@@ -58,6 +58,15 @@ struct StoreJob {
     /// The request's announcement, if it made one: submitting it counts it as arrived.
     std::shared_ptr<StoreArrival> arrival;
     std::function<void(StoreOutcome, const std::string& error)> done;
+    /// Set instead of `messages`: a request to quarantine, committed in a transaction of its
+    /// own with the same retries (Database::insert_quarantine), what it did left in
+    /// `quarantine_result` before `done` runs with kCommitted.
+    QuarantineEntry* quarantine = nullptr;
+    std::uint64_t quarantine_max_bytes = 0;
+    QuarantineInsert* quarantine_result = nullptr;
+
+    /// The messages it holds (a quarantine job counts as one).
+    std::size_t size() const { return quarantine != nullptr ? 1 : messages->size(); }
 };
 
 /// Group commit on dedicated threads (one for SQLite, `storage.pool` for PostgreSQL, each

@@ -402,7 +402,166 @@ public:
         }
     }
 
+    QuarantineInsert insert_quarantine(QuarantineEntry& e, std::uint64_t max_raw_bytes) override {
+        if (e.dedup_key.empty())
+            e.dedup_key = quarantine_key(e.channel, e.content_type, e.raw_body);
+        try {
+            Bounded bounded(*this);
+            soci::transaction tx(sql_);
+            // One quarantining at a time across instances sharing PostgreSQL, so that the cap
+            // holds and the same bytes arriving at two of them make one row.
+            if (postgres_) sql_ << "SELECT pg_advisory_xact_lock(7201131)";
+            long long id = 0;
+            sql_ << "SELECT id FROM quarantine WHERE dedup_key = :k", soci::use(e.dedup_key),
+                soci::into(id);
+            if (sql_.got_data()) {
+                tx.commit();
+                bounded.check();
+                e.id = id;
+                return QuarantineInsert::kExisting;
+            }
+            long long used = 0;
+            sql_ << "SELECT CAST(COALESCE(SUM(raw_size), 0) AS BIGINT) FROM quarantine",
+                soci::into(used);
+            const auto size = static_cast<long long>(e.raw_body.size());
+            if (static_cast<std::uint64_t>(used) + e.raw_body.size() > max_raw_bytes) {
+                tx.commit();
+                bounded.check();
+                return QuarantineInsert::kFull;
+            }
+            std::string encoding, text;
+            encode_raw(e.raw_body, encoding, text);
+            sql_ << "INSERT INTO quarantine (channel, provider, received_at, request_id, reason, "
+                    "details, content_type, headers, raw_encoding, raw_body, raw_size, state, "
+                    "dedup_key) VALUES (:c, :p, :r, :q, :re, :d, :ct, :h, :en, :b, :s, :st, :k)",
+                soci::use(e.channel), soci::use(e.provider), soci::use(e.received_at),
+                soci::use(e.request_id), soci::use(e.reason), soci::use(e.details_json),
+                soci::use(e.content_type), soci::use(e.headers_json), soci::use(encoding),
+                soci::use(text), soci::use(size), soci::use(e.state), soci::use(e.dedup_key);
+            sql_ << "SELECT id FROM quarantine WHERE dedup_key = :k", soci::use(e.dedup_key),
+                soci::into(id);
+            tx.commit();
+            bounded.check();
+            e.id = id;
+            return QuarantineInsert::kInserted;
+        } catch (const soci::soci_error& ex) {
+            e.id = 0;
+            throw failure(ex);
+        }
+    }
+
+    std::vector<QuarantineEntry> find_quarantine(const QuarantineQuery& q) override {
+        const std::string sql = std::string(kQuarantineColumns) +
+                                ", ''"
+                                " FROM quarantine WHERE id > :after AND (:c1 = '' OR channel = :c2)"
+                                " AND (:s1 = '' OR state = :s2)"
+                                " AND (:r1 = '' OR received_at >= :r2) ORDER BY id LIMIT :limit";
+        std::vector<QuarantineEntry> out;
+        try {
+            Bounded bounded(*this);
+            QuarantineRow row;
+            long long after = q.after_id;
+            int limit = q.limit;
+            soci::statement st(sql_);
+            bind_quarantine(st, row);
+            st.exchange(soci::use(after));
+            for (const std::string* v :
+                 {&q.channel, &q.channel, &q.state, &q.state, &q.since, &q.since}) {
+                st.exchange(soci::use(*v));
+            }
+            st.exchange(soci::use(limit));
+            run(st, sql);
+            while (st.fetch()) out.push_back(row.entry(false));
+            bounded.check();
+        } catch (const soci::soci_error& e) {
+            throw failure(e);
+        }
+        return out;
+    }
+
+    std::optional<QuarantineEntry> find_quarantine_entry(std::int64_t id) override {
+        const std::string sql =
+            std::string(kQuarantineColumns) + ", raw_body FROM quarantine WHERE id = :id";
+        try {
+            Bounded bounded(*this);
+            QuarantineRow row;
+            long long wanted = id;
+            soci::statement st(sql_);
+            bind_quarantine(st, row);
+            st.exchange(soci::use(wanted));
+            run(st, sql);
+            const bool found = st.fetch();
+            bounded.check();
+            if (!found) return std::nullopt;
+            return row.entry(true);
+        } catch (const soci::soci_error& e) {
+            throw failure(e);
+        }
+    }
+
+    bool set_quarantine_state(std::int64_t id, const std::string& from,
+                              const std::string& to) override {
+        try {
+            Bounded bounded(*this);
+            long long wanted = id;
+            soci::statement st =
+                (sql_.prepare << "UPDATE quarantine SET state = :to WHERE id = :id AND state = "
+                                 ":from",
+                 soci::use(to), soci::use(wanted), soci::use(from));
+            st.execute(true);
+            const bool changed = st.get_affected_rows() == 1;
+            bounded.check();
+            return changed;
+        } catch (const soci::soci_error& e) {
+            throw failure(e);
+        }
+    }
+
+    std::vector<std::pair<std::string, std::int64_t>> quarantine_pending() override {
+        std::vector<std::pair<std::string, std::int64_t>> out;
+        try {
+            Bounded bounded(*this);
+            std::string channel;
+            long long count = 0;
+            soci::statement st =
+                (sql_.prepare << "SELECT channel, COUNT(*) FROM quarantine WHERE state = "
+                                 "'pending' GROUP BY channel ORDER BY channel",
+                 soci::into(channel), soci::into(count));
+            st.execute();
+            while (st.fetch()) out.emplace_back(channel, count);
+            bounded.check();
+        } catch (const soci::soci_error& e) {
+            throw failure(e);
+        }
+        return out;
+    }
+
 private:
+    static constexpr const char* kQuarantineColumns =
+        "SELECT id, channel, provider, received_at, request_id, reason, details, content_type, "
+        "headers, state, dedup_key, raw_encoding";
+
+    struct QuarantineRow {
+        long long id = 0;
+        QuarantineEntry e;
+        std::string encoding, body;
+        QuarantineEntry entry(bool with_body) const {
+            QuarantineEntry out = e;
+            out.id = id;
+            out.raw_body = with_body ? decode_raw(encoding, body) : std::string();
+            return out;
+        }
+    };
+
+    static void bind_quarantine(soci::statement& st, QuarantineRow& r) {
+        st.exchange(soci::into(r.id));
+        for (std::string* f : {&r.e.channel, &r.e.provider, &r.e.received_at, &r.e.request_id,
+                               &r.e.reason, &r.e.details_json, &r.e.content_type, &r.e.headers_json,
+                               &r.e.state, &r.e.dedup_key, &r.encoding, &r.body}) {
+            st.exchange(soci::into(*f));
+        }
+    }
+
     // Holds one piece of work to the storage timeout (PostgreSQL): past it the watchdog cuts
     // the connection, and the work fails as a lost connection, named a timeout.
     class Bounded {
@@ -705,6 +864,14 @@ std::pair<std::string, std::string> soci_connection(const StorageConfig& config)
         return {"postgresql", postgres_connect_string(config.url, config.timeout_ms)};
     }
     return {"sqlite3", sqlite_connect_string(config.url)};
+}
+
+std::string quarantine_key(const std::string& channel, const std::string& content_type,
+                           const std::string& body) {
+    // Each part's length first, so that no two (channel, content type, body) read the same.
+    const std::string lengths =
+        std::to_string(channel.size()) + ':' + std::to_string(content_type.size()) + ':';
+    return to_hex(sha256({lengths, channel, content_type, body}));
 }
 
 std::unique_ptr<Database> Database::open(const StorageConfig& config) {

@@ -56,6 +56,55 @@ struct StoredMessage {
         dedup_key, request_id, metadata_json, raw_content_type, raw_encoding, raw_payload;
 };
 
+/// One quarantined request (the `quarantine` table). Empty strings are empty columns.
+struct QuarantineEntry {
+    std::int64_t id = 0;
+    std::string channel;
+    /// May be empty: parse refused the request before naming one.
+    std::string provider;
+    /// RFC 3339 UTC with milliseconds.
+    std::string received_at;
+    std::string request_id;
+    /// invalid_payload, unsupported_media_type, plugin_error or message_refused.
+    std::string reason;
+    /// The field errors as a JSON array of {field, code, message}.
+    std::string details_json = "[]";
+    std::string content_type;
+    /// The request's headers without the secret-bearing ones, as a JSON array of [name, value].
+    std::string headers_json = "[]";
+    /// The request body's bytes, as received.
+    std::string raw_body;
+    /// pending | reprocessed | discarded.
+    std::string state = "pending";
+    /// Hex SHA-256 of channel, content type and body: the same bytes are one entry.
+    std::string dedup_key;
+};
+
+/// The key that makes a request's bytes one quarantine entry.
+std::string quarantine_key(const std::string& channel, const std::string& content_type,
+                           const std::string& body);
+
+/// What insert_quarantine() did.
+enum class QuarantineInsert {
+    /// A new row (its id in the entry).
+    kInserted,
+    /// The same bytes were quarantined before: the entry has that row's id; nothing written.
+    kExisting,
+    /// The table's raw bytes would exceed the cap: nothing written.
+    kFull,
+};
+
+/// What a list of quarantine entries asks for: every filter optional (empty), ordered by id,
+/// starting after `after_id` (the cursor).
+struct QuarantineQuery {
+    std::string channel;
+    std::string state;
+    /// RFC 3339 UTC as stored: received_at >= since.
+    std::string since;
+    std::int64_t after_id = 0;
+    int limit = 50;
+};
+
 /// One connection to the messages database (SQLite or PostgreSQL through SOCI).
 /// Not thread-safe: the batch writer owns it on its own thread.
 class Database {
@@ -83,6 +132,25 @@ public:
     /// The row with that id, raw payload included; nullopt when there is none. Throws
     /// StorageError.
     virtual std::optional<StoredMessage> find_message(std::int64_t id) = 0;
+    /// Commits `entry` to the quarantine table in one transaction, unless its dedup key is
+    /// there already (kExisting, entry.id set to that row's) or the raw bytes of every row plus
+    /// its own would exceed `max_raw_bytes` (kFull). entry.dedup_key is filled when empty.
+    /// Throws StorageError.
+    virtual QuarantineInsert insert_quarantine(QuarantineEntry& entry,
+                                               std::uint64_t max_raw_bytes) = 0;
+    /// The entries matching `query`, raw body left empty. Throws StorageError.
+    virtual std::vector<QuarantineEntry> find_quarantine(const QuarantineQuery& query) = 0;
+    /// The entry with that id, raw body included; nullopt when there is none. Throws
+    /// StorageError.
+    virtual std::optional<QuarantineEntry> find_quarantine_entry(std::int64_t id) = 0;
+    /// Moves the entry from state `from` to state `to`; false when it is not in `from` (or
+    /// does not exist), so that two instances re-processing one entry cannot both win. Throws
+    /// StorageError.
+    virtual bool set_quarantine_state(std::int64_t id, const std::string& from,
+                                      const std::string& to) = 0;
+    /// The number of pending entries per channel (channels with none left out). Throws
+    /// StorageError.
+    virtual std::vector<std::pair<std::string, std::int64_t>> quarantine_pending() = 0;
 };
 
 /// The SOCI backend name and connection string for a storage config ("sqlite3", "db=…").

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -65,6 +66,7 @@ StorageConfig postgres_config() {
     auto [backend, connect] = soci_connection(c);
     soci::session s(backend, connect);
     s << "DROP TABLE IF EXISTS messages";
+    s << "DROP TABLE IF EXISTS quarantine";
     s << "DROP TABLE IF EXISTS schema_migrations";
     return c;
 }
@@ -265,6 +267,124 @@ void group_commit(const StorageConfig& base) {
     for (const auto& b : batches) BOOST_TEST((b[0].status == NormalizedMessage::Status::kStored));
 }
 
+QuarantineEntry quarantined(const std::string& channel, const std::string& body) {
+    QuarantineEntry e;
+    e.channel = channel;
+    e.received_at = "2026-12-04T10:00:00.000Z";
+    e.request_id = "req-" + channel;
+    e.reason = "invalid_payload";
+    e.details_json = R"([{"field":"entry","code":"type","message":"not a list"}])";
+    e.content_type = "application/json";
+    e.headers_json = R"([["X-Hub-Signature-256","sha256=00"]])";
+    e.raw_body = body;
+    return e;
+}
+
+// The quarantine table's functions: an insert keeps every column (binary bodies too), the
+// same bytes again are the existing entry, the cap refuses what would exceed it, the list
+// filters and pages, a state moves only from the state it is in, and the pending counts are
+// per channel.
+void quarantine_storage(const StorageConfig& config) {
+    auto db = Database::open(config);
+    db->migrate();
+    BOOST_TEST(db->schema_version() >= 3);
+
+    QuarantineEntry first = quarantined("whatsapp", R"({"entry":"x"})");
+    BOOST_TEST((db->insert_quarantine(first, 1000) == QuarantineInsert::kInserted));
+    BOOST_TEST(first.id > 0);
+    BOOST_TEST(first.dedup_key == quarantine_key("whatsapp", "application/json", first.raw_body));
+
+    QuarantineEntry again = quarantined("whatsapp", R"({"entry":"x"})");
+    again.request_id = "another-request";
+    BOOST_TEST((db->insert_quarantine(again, 1000) == QuarantineInsert::kExisting));
+    BOOST_TEST(again.id == first.id);
+    // The same body on another channel, or as another media type, is another entry.
+    QuarantineEntry other_channel = quarantined("sms", R"({"entry":"x"})");
+    BOOST_TEST((db->insert_quarantine(other_channel, 1000) == QuarantineInsert::kInserted));
+    QuarantineEntry other_type = quarantined("whatsapp", R"({"entry":"x"})");
+    other_type.content_type = "text/plain";
+    BOOST_TEST((db->insert_quarantine(other_type, 1000) == QuarantineInsert::kInserted));
+
+    const std::string binary("\x00\xff\xfe binary", 10);
+    QuarantineEntry bytes = quarantined("email", binary);
+    BOOST_TEST((db->insert_quarantine(bytes, 1000) == QuarantineInsert::kInserted));
+    const std::optional<QuarantineEntry> read = db->find_quarantine_entry(bytes.id);
+    BOOST_REQUIRE(read.has_value());
+    BOOST_TEST(read->raw_body == binary);
+    BOOST_TEST(read->channel == "email");
+    BOOST_TEST(read->state == "pending");
+    BOOST_TEST(read->reason == "invalid_payload");
+    BOOST_TEST(read->details_json == bytes.details_json);
+    BOOST_TEST(read->headers_json == bytes.headers_json);
+    BOOST_TEST(read->received_at == bytes.received_at);
+    BOOST_TEST(read->request_id == bytes.request_id);
+    BOOST_TEST(read->dedup_key == bytes.dedup_key);
+    BOOST_TEST(!db->find_quarantine_entry(bytes.id + 1000).has_value());
+
+    // 13 + 13 + 13 + 10 bytes are held: 951 more fit a cap of 1000, 952 do not.
+    QuarantineEntry too_big = quarantined("whatsapp", std::string(952, 'a'));
+    BOOST_TEST((db->insert_quarantine(too_big, 1000) == QuarantineInsert::kFull));
+    BOOST_TEST(too_big.id == 0);
+    QuarantineEntry fits = quarantined("whatsapp", std::string(951, 'a'));
+    BOOST_TEST((db->insert_quarantine(fits, 1000) == QuarantineInsert::kInserted));
+    // Full, the existing entry is still found.
+    BOOST_TEST((db->insert_quarantine(again, 1000) == QuarantineInsert::kExisting));
+
+    QuarantineQuery q;
+    q.channel = "whatsapp";
+    std::vector<QuarantineEntry> listed = db->find_quarantine(q);
+    BOOST_REQUIRE_EQUAL(listed.size(), 3U);
+    BOOST_TEST(listed[0].id == first.id);
+    BOOST_TEST(listed[0].raw_body.empty());
+    q.limit = 1;
+    q.after_id = listed[0].id;
+    listed = db->find_quarantine(q);
+    BOOST_REQUIRE_EQUAL(listed.size(), 1U);
+    BOOST_TEST(listed[0].id == other_type.id);
+
+    BOOST_TEST(db->set_quarantine_state(first.id, "pending", "reprocessed"));
+    // Only one of two re-processings wins.
+    BOOST_TEST(!db->set_quarantine_state(first.id, "pending", "reprocessed"));
+    BOOST_TEST(db->find_quarantine_entry(first.id)->state == "reprocessed");
+    QuarantineQuery pending;
+    pending.state = "pending";
+    BOOST_TEST(db->find_quarantine(pending).size() == 4U);
+
+    const std::vector<std::pair<std::string, std::int64_t>> counts = db->quarantine_pending();
+    const std::vector<std::pair<std::string, std::int64_t>> expected = {
+        {"email", 1}, {"sms", 1}, {"whatsapp", 2}};
+    BOOST_TEST((counts == expected));
+}
+
+// A quarantine job goes through the writer's thread and retries, in a transaction of its own,
+// beside message jobs.
+void quarantine_through_the_writer(const StorageConfig& base) {
+    StorageConfig config = base;
+    Database::open(config)->migrate();
+    BatchWriter writer(config, RetryPolicy{});
+    writer.start();
+    QuarantineEntry entry = quarantined("whatsapp", "{}");
+    QuarantineInsert result = QuarantineInsert::kFull;
+    std::promise<StoreOutcome> done;
+    StoreJob job;
+    job.quarantine = &entry;
+    job.quarantine_result = &result;
+    job.quarantine_max_bytes = 100;
+    job.done = [&done](StoreOutcome outcome, const std::string&) { done.set_value(outcome); };
+    std::vector<std::vector<NormalizedMessage>> batches(3);
+    std::atomic<int> committed{0};
+    std::string raw = "x";
+    std::string ct = "text/plain";
+    writer.submit(std::move(job));
+    submit_jobs(writer, "q", batches, raw, ct, committed);
+    BOOST_TEST((done.get_future().get() == StoreOutcome::kCommitted));
+    writer.stop();
+    BOOST_TEST((result == QuarantineInsert::kInserted));
+    BOOST_TEST(entry.id > 0);
+    BOOST_TEST(committed.load() == 3);
+    BOOST_TEST(count_rows(config) == 3);
+}
+
 // A batch larger than one INSERT statement takes (it is cut into several), mixing new keys,
 // keys stored by an earlier batch and keys repeated inside the batch: every message must get
 // the id of the row holding its key, and every stored row must be the first item's.
@@ -396,6 +516,12 @@ BOOST_AUTO_TEST_CASE(an_upgrade_keeps_old_rows_deduplicating) {
     upgrade_from_version_1(sqlite_config(), false);
 }
 BOOST_AUTO_TEST_CASE(group_commit_answers_every_job_after_commit) { group_commit(sqlite_config()); }
+BOOST_AUTO_TEST_CASE(the_quarantine_keeps_each_request_once_within_its_cap) {
+    quarantine_storage(sqlite_config());
+}
+BOOST_AUTO_TEST_CASE(a_quarantine_job_commits_on_the_writer_thread) {
+    quarantine_through_the_writer(sqlite_config());
+}
 BOOST_AUTO_TEST_CASE(an_unreachable_file_is_a_storage_error) {
     StorageConfig c;
     c.url = "/proc/memolib/cannot/exist.db";
@@ -423,6 +549,12 @@ BOOST_AUTO_TEST_CASE(an_upgrade_keeps_old_rows_deduplicating) {
 }
 BOOST_AUTO_TEST_CASE(group_commit_answers_every_job_after_commit) {
     group_commit(postgres_config());
+}
+BOOST_AUTO_TEST_CASE(the_quarantine_keeps_each_request_once_within_its_cap) {
+    quarantine_storage(postgres_config());
+}
+BOOST_AUTO_TEST_CASE(a_quarantine_job_commits_on_the_writer_thread) {
+    quarantine_through_the_writer(postgres_config());
 }
 BOOST_AUTO_TEST_CASE(the_connection_string_bounds_every_wait_unless_the_url_says_otherwise) {
     StorageConfig c;

@@ -129,6 +129,47 @@ CREATE INDEX messages_channel_received ON messages (channel, received_at);)",
 );
 CREATE INDEX messages_channel_received ON messages (channel, received_at);)"},
         {2, "dedup keys name the provider", "", "", &rekey_with_provider},
+        // The raw body is kept as the messages table keeps raw payloads (raw_encoding utf8 or
+        // base64); raw_size is its size in bytes, which pipeline.quarantine.max_size caps.
+        {3, "create quarantine",
+         R"(CREATE TABLE quarantine (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  channel TEXT NOT NULL,
+  provider TEXT NOT NULL DEFAULT '',
+  received_at TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  details TEXT NOT NULL DEFAULT '[]',
+  content_type TEXT NOT NULL DEFAULT '',
+  headers TEXT NOT NULL DEFAULT '[]',
+  raw_encoding TEXT NOT NULL,
+  raw_body TEXT NOT NULL,
+  raw_size INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  dedup_key TEXT NOT NULL,
+  CONSTRAINT quarantine_dedup_key_unique UNIQUE (dedup_key),
+  CONSTRAINT quarantine_state_known CHECK (state IN ('pending', 'reprocessed', 'discarded'))
+);
+CREATE INDEX quarantine_channel_state ON quarantine (channel, state, id);)",
+         R"(CREATE TABLE quarantine (
+  id BIGSERIAL PRIMARY KEY,
+  channel TEXT NOT NULL,
+  provider TEXT NOT NULL DEFAULT '',
+  received_at TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  details TEXT NOT NULL DEFAULT '[]',
+  content_type TEXT NOT NULL DEFAULT '',
+  headers TEXT NOT NULL DEFAULT '[]',
+  raw_encoding TEXT NOT NULL,
+  raw_body TEXT NOT NULL,
+  raw_size BIGINT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  dedup_key TEXT NOT NULL,
+  CONSTRAINT quarantine_dedup_key_unique UNIQUE (dedup_key),
+  CONSTRAINT quarantine_state_known CHECK (state IN ('pending', 'reprocessed', 'discarded'))
+);
+CREATE INDEX quarantine_channel_state ON quarantine (channel, state, id);)"},
     };
     return kAll;
 }

@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "memolib/sdk/signing.hpp"
 #include "util/encoding.hpp"
 #include "util/time_format.hpp"
 #include "util/utf8.hpp"
@@ -53,6 +54,21 @@ RowText encode_row(const NormalizedMessage& message, const std::string& raw_payl
         row.raw_payload = base64_encode(raw_payload);
     }
     return row;
+}
+
+void encode_raw(const std::string& raw, std::string& encoding, std::string& text) {
+    if (is_valid_utf8(raw) && raw.find('\0') == std::string::npos) {
+        encoding = "utf8";
+        text = raw;
+    } else {
+        encoding = "base64";
+        text = base64_encode(raw);
+    }
+}
+
+std::string decode_raw(const std::string& encoding, const std::string& text) {
+    if (encoding != "base64") return text;
+    return sdk::base64_decode(text).value_or(std::string());
 }
 
 }  // namespace memolib::core

@@ -20,6 +20,12 @@ struct RowText {
 
 RowText encode_row(const NormalizedMessage& message, const std::string& raw_payload);
 
+/// `raw` as a raw_payload column holds it: `encoding` "utf8" and the bytes as they are when
+/// they are UTF-8 text without NUL, else "base64" and their base64 (RowText::raw_encoding).
+void encode_raw(const std::string& raw, std::string& encoding, std::string& text);
+/// The bytes encode_raw() encoded.
+std::string decode_raw(const std::string& encoding, const std::string& text);
+
 /// The attachment descriptors as a JSON array.
 std::string attachments_to_json(const NormalizedMessage& message);
 

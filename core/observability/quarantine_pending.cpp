@@ -1,0 +1,50 @@
+#include "observability/quarantine_pending.hpp"
+
+#include <mutex>
+
+#include "observability/metrics.hpp"
+
+namespace memolib::core {
+
+namespace {
+
+std::mutex& counts_mutex() {
+    static std::mutex m;
+    return m;
+}
+
+std::map<std::string, std::int64_t>& counts() {
+    static std::map<std::string, std::int64_t> c;
+    return c;
+}
+
+}  // namespace
+
+QuarantinePending& QuarantinePending::instance() {
+    static QuarantinePending p;
+    return p;
+}
+
+void QuarantinePending::reset_to(const std::vector<std::pair<std::string, std::int64_t>>& table) {
+    std::lock_guard<std::mutex> lock(counts_mutex());
+    counts().clear();
+    metrics().clear("memolib_quarantine_pending");
+    for (const auto& [channel, n] : table) {
+        counts()[channel] = n;
+        metrics().set("memolib_quarantine_pending", {{"channel", channel}}, static_cast<double>(n));
+    }
+}
+
+void QuarantinePending::add(const std::string& channel, std::int64_t delta) {
+    std::lock_guard<std::mutex> lock(counts_mutex());
+    std::int64_t& n = counts()[channel];
+    n += delta;
+    metrics().set("memolib_quarantine_pending", {{"channel", channel}}, static_cast<double>(n));
+}
+
+std::map<std::string, std::int64_t> QuarantinePending::snapshot() const {
+    std::lock_guard<std::mutex> lock(counts_mutex());
+    return counts();
+}
+
+}  // namespace memolib::core

@@ -1,0 +1,220 @@
+// End to end, the quarantine (DESIGN.md, "The promise"): an authentic request (its signature
+// checked against a secret the channel configures) that the plugin cannot turn into messages
+// is committed to the quarantine table and answered 200 `quarantined`; the same bytes again
+// are the same entry; an unsigned one keeps its 400; a full quarantine is 503 with
+// Retry-After; the headers are kept without the secret-bearing ones; the pending gauge and
+// the dashboard's alert say something waits.
+// CTest runs it on SQLite and, with `-- --backend=postgresql`, on PostgreSQL.
+#define BOOST_TEST_MODULE e2e_quarantine
+#include <filesystem>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+
+#include "memolib/plugins/common/crypto.hpp"
+#include "support/database.hpp"
+#include "support/e2e_fixture.hpp"
+#include "support/http_client.hpp"
+#include "support/json.hpp"
+
+using namespace memolib::test;
+namespace common = memolib::plugins::common;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kJson = "application/json";
+constexpr const char* kMetaSecret = "e2e-meta-app-secret";
+constexpr const char* kFixtureToken = "e2e-fixture-token";
+// A Meta webhook the whatsapp plugin refuses: `entry` must be a list.
+constexpr const char* kUnparseableMeta =
+    R"({"object":"whatsapp_business_account","entry":"a shape Meta never sent"})";
+
+Headers meta_signed(const std::string& body) {
+    return {{"X-Hub-Signature-256",
+             "sha256=" + common::hex_encode(common::hmac_sha256(kMetaSecret, body))},
+            {"Authorization", "Bearer not-for-the-table"},
+            {"Cookie", "session=not-for-the-table"}};
+}
+
+struct QuarantineFixture : GatewayFixture {
+    explicit QuarantineFixture(const std::string& max_size = "1MiB") {
+        const fs::path plugins = dir / "plugins";
+        fs::create_directories(plugins);
+        for (const char* name : {"form.so", "whatsapp.so"})
+            fs::copy_file(plugins_build_directory() / name, plugins / name);
+        fs::copy_file(loader_fixtures_directory() / "exploding.so", plugins / "exploding.so");
+        config.plugins_directory = plugins;
+        config.pipeline_extra = "  quarantine: {max_size: " + max_size + "}\n";
+        config.channels = {
+            {"whatsapp", {{"plugin", "whatsapp"}, {"app_secret", yaml_quote(kMetaSecret)}}},
+            // No secret: Meta is accepted unsigned, so nothing proves who sent it.
+            {"whatsapp_open", {{"plugin", "whatsapp"}}},
+            {"exploding", {{"plugin", "exploding"}, {"token", yaml_quote(kFixtureToken)}}},
+        };
+        start();
+    }
+
+    long long rows(const std::string& where = "1 = 1") const {
+        return database()->scalar("SELECT COUNT(*) FROM quarantine WHERE " + where);
+    }
+
+    static long long quarantine_id(const HttpResponse& response) {
+        BOOST_REQUIRE_EQUAL(response.status, 200);
+        const auto json = parse_json(response.body);
+        BOOST_REQUIRE_EQUAL(string_member(json, "status"), "quarantined");
+        BOOST_REQUIRE(json.HasMember("quarantine_id") && json["quarantine_id"].IsInt64());
+        BOOST_TEST(string_member(json, "request_id") ==
+                   response.header("X-Request-Id").value_or("?"));
+        return json["quarantine_id"].GetInt64();
+    }
+
+    std::string scrape() const { return http_get(port, "/metrics").body; }
+};
+
+struct SmallQuarantineFixture : QuarantineFixture {
+    SmallQuarantineFixture() : QuarantineFixture("100") {}
+};
+
+bool has_line(const std::string& scrape, const std::string& line) {
+    return scrape.find(line + "\n") != std::string::npos;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(quarantine, QuarantineFixture)
+
+BOOST_AUTO_TEST_CASE(a_signed_meta_webhook_the_plugin_refuses_is_quarantined_once) {
+    const std::string body = kUnparseableMeta;
+    const HttpResponse first =
+        http_post(port, "/webhooks/whatsapp", kJson, body, meta_signed(body));
+    const long long id = quarantine_id(first);
+    BOOST_TEST(rows() == 1);
+    const Row row = database()->query("SELECT * FROM quarantine").at(0);
+    BOOST_TEST(std::stoll(row.at("id").value()) == id);
+    BOOST_TEST(row.at("channel").value() == "whatsapp");
+    BOOST_TEST(row.at("state").value() == "pending");
+    BOOST_TEST(row.at("reason").value() == "invalid_payload");
+    BOOST_TEST(row.at("content_type").value() == kJson);
+    BOOST_TEST(row.at("raw_encoding").value() == "utf8");
+    BOOST_TEST(row.at("raw_body").value() == body);
+    BOOST_TEST(std::stoll(row.at("raw_size").value()) == static_cast<long long>(body.size()));
+    BOOST_TEST(row.at("request_id").value() == first.header("X-Request-Id").value_or("?"));
+    BOOST_TEST(row.at("details").value() != "[]");
+    // The signature stays (it reveals no key); the credentials do not.
+    const std::string headers = row.at("headers").value();
+    BOOST_TEST(headers.find("X-Hub-Signature-256") != std::string::npos, headers);
+    BOOST_TEST(headers.find("not-for-the-table") == std::string::npos, headers);
+    BOOST_TEST(headers.find("Authorization") == std::string::npos, headers);
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 0);
+
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="whatsapp"} 1)"));
+    BOOST_TEST(has_line(
+        scrape(), R"(memolib_quarantined_total{channel="whatsapp",reason="invalid_payload"} 1)"));
+    const auto dashboard = parse_json(http_get(port, "/api/monitoring/metrics-dashboard").body);
+    bool alert = false;
+    for (const auto& a : dashboard["alerts"].GetArray()) {
+        alert = alert || (string_member(a, "alert") == "quarantine_pending" &&
+                          string_member(a, "channel") == "whatsapp" && a["value"].GetDouble() == 1);
+    }
+    BOOST_TEST(alert, "no quarantine_pending alert in "
+                          << http_get(port, "/api/monitoring/metrics-dashboard").body);
+    bool logged = false;
+    for (const LogEvent& e : gateway->events()) {
+        if (e.get("event") != "quarantined") continue;
+        logged = e.get("request_id") == first.header("X-Request-Id").value_or("?") &&
+                 e.get("channel") == "whatsapp" && e.get("reason") == "invalid_payload";
+        BOOST_TEST(e.raw.find("a shape Meta never sent") == std::string::npos, e.raw);
+    }
+    BOOST_TEST(logged);
+
+    // Meta retries the same bytes: the same entry, no second row, no second count.
+    const HttpResponse again =
+        http_post(port, "/webhooks/whatsapp", kJson, body, meta_signed(body));
+    BOOST_TEST(quarantine_id(again) == id);
+    BOOST_TEST(rows() == 1);
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="whatsapp"} 1)"));
+
+    // After a restart the gauge starts from the table.
+    gateway->stop();
+    start();
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="whatsapp"} 1)"));
+}
+
+BOOST_AUTO_TEST_CASE(an_unsigned_refused_post_keeps_its_400_and_leaves_no_row) {
+    check_error(http_post(port, "/webhooks/whatsapp_open", kJson, kUnparseableMeta), 400,
+                "invalid_payload");
+    // Signed channel, no signature: refused before parse.
+    check_error(http_post(port, "/webhooks/whatsapp", kJson, kUnparseableMeta), 401,
+                "verification_failed");
+    // A dry run answers what parse said, even when signed.
+    check_error(http_post(port, "/webhooks/whatsapp?dry_run=1", kJson, kUnparseableMeta,
+                          meta_signed(kUnparseableMeta)),
+                400, "invalid_payload");
+    // The channel holds Meta's secret but none of Twilio's, so Twilio's posts are accepted
+    // unsigned: one that cannot parse is anybody's junk, not Twilio's.
+    check_error(http_post(port, "/webhooks/whatsapp", "application/x-www-form-urlencoded",
+                          "name=Jeanne&message=bonjour"),
+                400, "invalid_payload");
+    BOOST_TEST(rows() == 0);
+    BOOST_TEST(!has_line(scrape(), R"(memolib_quarantine_pending{channel="whatsapp"} 1)"));
+}
+
+BOOST_AUTO_TEST_CASE(a_plugin_that_fails_on_one_payload_has_it_quarantined) {
+    const Headers token = {{"X-Token", kFixtureToken}, {"X-Other", "kept"}};
+    const HttpResponse fine = http_post(port, "/webhooks/exploding", kJson, "hello", token);
+    BOOST_TEST(fine.status == 200);
+    BOOST_TEST(string_member(parse_json(fine.body), "status") == "stored");
+
+    const HttpResponse failed =
+        http_post(port, "/webhooks/exploding", kJson, "please explode", token);
+    quarantine_id(failed);
+    BOOST_TEST(rows("channel = 'exploding' AND reason = 'plugin_error'") == 1);
+    // The header holding the channel's secret is not kept; the others are.
+    const std::string headers =
+        database()->query("SELECT headers FROM quarantine").at(0).at("headers").value();
+    BOOST_TEST(headers.find(kFixtureToken) == std::string::npos, headers);
+    BOOST_TEST(headers.find("X-Other") != std::string::npos, headers);
+
+    // Without the token the same failure is the plugin's 500, and nothing is kept.
+    check_error(
+        http_post(port, "/webhooks/exploding", kJson, "explode again", {{"X-Token", "wrong"}}), 401,
+        "verification_failed");
+    BOOST_TEST(rows() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_message_the_host_refuses_and_a_declared_type_parse_refuses_are_quarantined) {
+    const Headers token = {{"X-Token", kFixtureToken}};
+    quarantine_id(http_post(port, "/webhooks/exploding", kJson, "not-utf8", token));
+    quarantine_id(http_post(port, "/webhooks/exploding", kJson, "refuse-type", token));
+    BOOST_TEST(rows("reason = 'message_refused'") == 1);
+    BOOST_TEST(rows("reason = 'unsupported_media_type'") == 1);
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 0);
+    // The host could read the refused message's sender: the log line names it, masked.
+    bool masked = false;
+    for (const LogEvent& e : gateway->events()) {
+        if (e.get("event") == "quarantined" && e.get("reason") == "message_refused")
+            masked =
+                !e.get("sender_masked").empty() && e.get("sender_masked") != "fixture@example.org";
+    }
+    BOOST_TEST(masked);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_CASE(a_full_quarantine_is_503_with_retry_after_never_a_silent_drop,
+                        SmallQuarantineFixture) {
+    const Headers token = {{"X-Token", kFixtureToken}};
+    // 90 bytes fit the 100-byte cap; 20 more do not.
+    quarantine_id(
+        http_post(port, "/webhooks/exploding", kJson, "explode" + std::string(83, 'a'), token));
+    const HttpResponse full =
+        http_post(port, "/webhooks/exploding", kJson, "explode" + std::string(13, 'b'), token);
+    check_error(full, 503, "quarantine_full");
+    BOOST_TEST(full.header("Retry-After").has_value());
+    BOOST_TEST(rows() == 1);
+    // The entry already kept is still answered: it takes no more room.
+    quarantine_id(
+        http_post(port, "/webhooks/exploding", kJson, "explode" + std::string(83, 'a'), token));
+    BOOST_TEST(rows() == 1);
+}
