@@ -52,6 +52,11 @@ static memolib_status_t on_parse(const memolib_instance_t* i, const memolib_requ
     m.provider.len = 4;
     m.text.ptr = (const char*)r->body.ptr;
     m.text.len = r->body.len;
+    /* A body starting with "metadata:" gives the rest as the message's metadata. */
+    if (r->body.len >= 9 && memcmp(r->body.ptr, "metadata:", 9) == 0) {
+        m.metadata_json.ptr = (const char*)r->body.ptr + 9;
+        m.metadata_json.len = r->body.len - 9;
+    }
     return h->emit_message(h->ctx, &m) == 0 ? MEMOLIB_OK : MEMOLIB_INVALID;
 }
 
