@@ -109,6 +109,17 @@ int cb_emit(void* ctx, const memolib_message_t* m) {
     msg.text = str(m->text);
     msg.html = str(m->html);
     msg.provider_timestamp_ms = m->provider_timestamp_ms;
+    // RFC 3339 and PostgreSQL's timestamptz know the years 1 to 9999: a provider time outside
+    // them is no time, kept as absent rather than refusing the message, which is not the
+    // provider's to correct.
+    constexpr std::int64_t kYear1Ms = -62'135'596'800'000;
+    constexpr std::int64_t kYear10000Ms = 253'402'300'800'000;
+    if (msg.provider_timestamp_ms < kYear1Ms || msg.provider_timestamp_ms >= kYear10000Ms) {
+        log().warn(
+            "provider_timestamp_out_of_range",
+            {{"provider", msg.provider}, {"provider_timestamp_ms", msg.provider_timestamp_ms}});
+        msg.provider_timestamp_ms = 0;
+    }
     msg.metadata_json = str(m->metadata_json);
     for (std::size_t i = 0; m->attachments != nullptr && i < m->attachment_count; ++i) {
         const memolib_attachment_t& a = m->attachments[i];

@@ -94,6 +94,28 @@ BOOST_AUTO_TEST_CASE(metadata_is_stored_as_json) {
     BOOST_TEST(nul.errors[0].code == "invalid_encoding");
 }
 
+// A provider time RFC 3339 cannot write (nor PostgreSQL store) is kept as absent.
+BOOST_AUTO_TEST_CASE(a_provider_time_before_year_1_is_absent) {
+    PluginRegistry registry;
+    BOOST_REQUIRE(!registry.load_file(fixture("good")));
+    std::vector<FieldError> errors;
+    ConfigValue block;
+    block.kind = ConfigValue::Kind::kMap;
+    auto instance = ChannelInstance::create(registry.find("echo"), "echo", block, errors);
+    BOOST_REQUIRE(instance);
+    const auto timestamp = [&](const std::string& body) {
+        memolib_request_t req{};
+        req.struct_size = sizeof req;
+        req.body = {reinterpret_cast<const uint8_t*>(body.data()), body.size()};
+        PluginCallResult result;
+        instance->parse(req, result);
+        BOOST_REQUIRE_EQUAL(result.messages.size(), 1u);
+        return result.messages[0].provider_timestamp_ms;
+    };
+    BOOST_TEST(timestamp("ancient") == 0);
+    BOOST_TEST(timestamp("year1") == -62135596800000LL);
+}
+
 BOOST_AUTO_TEST_CASE(a_plugin_refusing_its_config_says_why) {
     PluginRegistry registry;
     BOOST_REQUIRE(!registry.load_file(fixture("good")));
