@@ -11,7 +11,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <rapidjson/document.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -36,30 +36,28 @@ constexpr std::size_t kMinMessageSize =
 constexpr std::size_t kMinAttachmentSize =
     offsetof(memolib_attachment_t, provider_id) + sizeof(memolib_str_t);
 
-// True when a JSON value holds a NUL character (written "\u0000"), in a string or a name.
-bool holds_nul(const rapidjson::Value& v) {
-    if (v.IsString()) return std::memchr(v.GetString(), '\0', v.GetStringLength()) != nullptr;
-    if (v.IsArray()) {
-        return std::any_of(v.Begin(), v.End(),
-                           [](const rapidjson::Value& e) { return holds_nul(e); });
+// Reads JSON without building it, noting a NUL character (written "\u0000") in a string or
+// a name.
+struct NulFinder : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, NulFinder> {
+    bool nul = false;
+    bool String(const char* s, rapidjson::SizeType length, bool /*copy*/) {
+        nul = nul || std::memchr(s, '\0', length) != nullptr;
+        return true;
     }
-    if (v.IsObject()) {
-        return std::any_of(v.MemberBegin(), v.MemberEnd(),
-                           [](const auto& m) { return holds_nul(m.name) || holds_nul(m.value); });
+    bool Key(const char* s, rapidjson::SizeType length, bool copy) {
+        return String(s, length, copy);
     }
-    return false;
-}
+};
 
 // Metadata is stored as JSON (jsonb on PostgreSQL): text that is not JSON is kept as a JSON
 // string, which is how the read API showed it anyway; false when it holds a NUL character,
-// which neither storage keeps, as in any other text.
+// which neither storage keeps, as in any other text. `metadata` holds no NUL byte itself.
 bool metadata_as_json(std::string& metadata) {
     if (metadata.empty()) return true;
-    rapidjson::Document doc;
-    doc.Parse(metadata.c_str(), metadata.size());
-    if (!doc.HasParseError()) {
-        return metadata.find("\\u0000") == std::string::npos || !holds_nul(doc);
-    }
+    NulFinder finder;
+    rapidjson::Reader reader;
+    rapidjson::StringStream in(metadata.c_str());
+    if (!reader.Parse(in, finder).IsError()) return !finder.nul;
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     w.String(metadata.c_str(), static_cast<rapidjson::SizeType>(metadata.size()));
@@ -128,18 +126,22 @@ int cb_emit(void* ctx, const memolib_message_t* m) {
             {str(a.name), str(a.content_type), a.size, str(a.url), str(a.provider_id)});
     }
     // Storage rejects text that is not UTF-8; refusing it here keeps that a 400, not a 500.
-    std::vector<const std::string*> fields = {
-        &msg.provider, &msg.external_id, &msg.sender, &msg.sender_name,  &msg.recipient,
-        &msg.subject,  &msg.text,        &msg.html,   &msg.metadata_json};
-    for (const AttachmentDescriptor& a : msg.attachments) {
-        fields.insert(fields.end(), {&a.name, &a.content_type, &a.url, &a.provider_id});
+    const auto text = [](const std::string& s) {
+        return is_valid_utf8(s) && s.find('\0') == std::string::npos;
+    };
+    bool valid = true;
+    for (const std::string* field :
+         {&msg.provider, &msg.external_id, &msg.sender, &msg.sender_name, &msg.recipient,
+          &msg.subject, &msg.text, &msg.html, &msg.metadata_json}) {
+        valid = valid && text(*field);
     }
-    for (const std::string* field : fields) {
-        if (!is_valid_utf8(*field) || field->find('\0') != std::string::npos) {
-            out.errors.push_back(
-                {"", "invalid_encoding", "the message holds text that is not valid UTF-8"});
-            return 1;
-        }
+    for (const AttachmentDescriptor& a : msg.attachments) {
+        valid = valid && text(a.name) && text(a.content_type) && text(a.url) && text(a.provider_id);
+    }
+    if (!valid) {
+        out.errors.push_back(
+            {"", "invalid_encoding", "the message holds text that is not valid UTF-8"});
+        return 1;
     }
     if (!metadata_as_json(msg.metadata_json)) {
         out.errors.push_back(
