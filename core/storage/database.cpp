@@ -458,7 +458,7 @@ private:
     }
     static std::string rfc3339(const char* column) {
         return std::string("to_char(") + column +
-               " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+               R"( AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))";
     }
     // The raw payload as the read API shows it: the text, or the base64 of bytes that are not
     // (PostgreSQL's encode() cuts base64 into lines).
