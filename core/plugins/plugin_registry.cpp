@@ -11,6 +11,9 @@
 #include <boost/dll/shared_library.hpp>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "config/gateway_config.hpp"
 #include "observability/logger.hpp"
@@ -32,6 +35,35 @@ constexpr std::size_t kMinMessageSize =
     offsetof(memolib_message_t, metadata_json) + sizeof(memolib_str_t);
 constexpr std::size_t kMinAttachmentSize =
     offsetof(memolib_attachment_t, provider_id) + sizeof(memolib_str_t);
+
+// Reads JSON without building it, noting a NUL character (written "\u0000") in a string or
+// a name.
+struct NulFinder : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, NulFinder> {
+    bool nul = false;
+    bool String(const char* s, rapidjson::SizeType length, bool /*copy*/) {
+        nul = nul || std::memchr(s, '\0', length) != nullptr;
+        return true;
+    }
+    bool Key(const char* s, rapidjson::SizeType length, bool copy) {
+        return String(s, length, copy);
+    }
+};
+
+// Metadata is stored as JSON (jsonb on PostgreSQL): text that is not JSON is kept as a JSON
+// string, which is how the read API showed it anyway; false when it holds a NUL character,
+// which neither storage keeps, as in any other text. `metadata` holds no NUL byte itself.
+bool metadata_as_json(std::string& metadata) {
+    if (metadata.empty()) return true;
+    NulFinder finder;
+    rapidjson::Reader reader;
+    rapidjson::StringStream in(metadata.c_str());
+    if (!reader.Parse(in, finder).IsError()) return !finder.nul;
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.String(metadata.c_str(), static_cast<rapidjson::SizeType>(metadata.size()));
+    metadata.assign(buf.GetString(), buf.GetSize());
+    return true;
+}
 
 std::string str(memolib_str_t s) {
     return s.ptr == nullptr ? std::string{} : std::string(s.ptr, s.len);
@@ -75,6 +107,17 @@ int cb_emit(void* ctx, const memolib_message_t* m) {
     msg.text = str(m->text);
     msg.html = str(m->html);
     msg.provider_timestamp_ms = m->provider_timestamp_ms;
+    // RFC 3339 and PostgreSQL's timestamptz know the years 1 to 9999: a provider time outside
+    // them is no time, kept as absent rather than refusing the message, which is not the
+    // provider's to correct.
+    constexpr std::int64_t kYear1Ms = -62'135'596'800'000;
+    constexpr std::int64_t kYear10000Ms = 253'402'300'800'000;
+    if (msg.provider_timestamp_ms < kYear1Ms || msg.provider_timestamp_ms >= kYear10000Ms) {
+        log().warn(
+            "provider_timestamp_out_of_range",
+            {{"provider", msg.provider}, {"provider_timestamp_ms", msg.provider_timestamp_ms}});
+        msg.provider_timestamp_ms = 0;
+    }
     msg.metadata_json = str(m->metadata_json);
     for (std::size_t i = 0; m->attachments != nullptr && i < m->attachment_count; ++i) {
         const memolib_attachment_t& a = m->attachments[i];
@@ -83,19 +126,33 @@ int cb_emit(void* ctx, const memolib_message_t* m) {
             {str(a.name), str(a.content_type), a.size, str(a.url), str(a.provider_id)});
     }
     // Storage rejects text that is not UTF-8; refusing it here keeps that a 400, not a 500.
+    const auto text = [](const std::string& s) {
+        return is_valid_utf8(s) && s.find('\0') == std::string::npos;
+    };
+    bool valid = true;
     for (const std::string* field :
          {&msg.provider, &msg.external_id, &msg.sender, &msg.sender_name, &msg.recipient,
           &msg.subject, &msg.text, &msg.html, &msg.metadata_json}) {
-        if (!is_valid_utf8(*field) || field->find('\0') != std::string::npos) {
-            if (out.refused_sender.empty() && is_valid_utf8(msg.sender) &&
-                is_valid_utf8(msg.provider)) {
-                out.refused_provider = msg.provider;
-                out.refused_sender = msg.sender;
-            }
-            out.errors.push_back(
-                {"", "invalid_encoding", "the message holds text that is not valid UTF-8"});
-            return 1;
+        valid = valid && text(*field);
+    }
+    for (const AttachmentDescriptor& a : msg.attachments) {
+        valid = valid && text(a.name) && text(a.content_type) && text(a.url) && text(a.provider_id);
+    }
+    if (!valid) {
+        // Kept for the quarantine's log line, when they can be shown.
+        if (out.refused_sender.empty() && is_valid_utf8(msg.sender) &&
+            is_valid_utf8(msg.provider)) {
+            out.refused_provider = msg.provider;
+            out.refused_sender = msg.sender;
         }
+        out.errors.push_back(
+            {"", "invalid_encoding", "the message holds text that is not valid UTF-8"});
+        return 1;
+    }
+    if (!metadata_as_json(msg.metadata_json)) {
+        out.errors.push_back(
+            {"", "invalid_encoding", "the message's metadata holds a NUL character"});
+        return 1;
     }
     out.messages.push_back(std::move(msg));
     return 0;

@@ -64,6 +64,58 @@ BOOST_AUTO_TEST_CASE(a_good_plugin_loads_and_parses) {
     BOOST_TEST(result.messages[0].provider == "test");
 }
 
+// Metadata is stored as JSON (PostgreSQL's jsonb): text that is not JSON is kept as a JSON
+// string, and JSON naming a NUL character, which jsonb refuses, is refused as text holding one.
+BOOST_AUTO_TEST_CASE(metadata_is_stored_as_json) {
+    PluginRegistry registry;
+    BOOST_REQUIRE(!registry.load_file(fixture("good")));
+    std::vector<FieldError> errors;
+    ConfigValue block;
+    block.kind = ConfigValue::Kind::kMap;
+    auto instance = ChannelInstance::create(registry.find("echo"), "echo", block, errors);
+    BOOST_REQUIRE(instance);
+    const auto parse = [&](const std::string& body) {
+        memolib_request_t req{};
+        req.struct_size = sizeof req;
+        req.body = {reinterpret_cast<const uint8_t*>(body.data()), body.size()};
+        PluginCallResult result;
+        instance->parse(req, result);
+        return result;
+    };
+    PluginCallResult json = parse(R"(metadata:{"sid":"AC1","text":"a\\u0000"})");
+    BOOST_REQUIRE_EQUAL(json.messages.size(), 1u);
+    BOOST_TEST(json.messages[0].metadata_json == R"({"sid":"AC1","text":"a\\u0000"})");
+    PluginCallResult text = parse("metadata:not \"json\" {");
+    BOOST_REQUIRE_EQUAL(text.messages.size(), 1u);
+    BOOST_TEST(text.messages[0].metadata_json == R"("not \"json\" {")");
+    PluginCallResult nul = parse(R"(metadata:{"sid":"A\u0000"})");
+    BOOST_TEST(nul.messages.empty());
+    BOOST_REQUIRE_EQUAL(nul.errors.size(), 1u);
+    BOOST_TEST(nul.errors[0].code == "invalid_encoding");
+}
+
+// A provider time RFC 3339 cannot write (nor PostgreSQL store) is kept as absent.
+BOOST_AUTO_TEST_CASE(a_provider_time_before_year_1_is_absent) {
+    PluginRegistry registry;
+    BOOST_REQUIRE(!registry.load_file(fixture("good")));
+    std::vector<FieldError> errors;
+    ConfigValue block;
+    block.kind = ConfigValue::Kind::kMap;
+    auto instance = ChannelInstance::create(registry.find("echo"), "echo", block, errors);
+    BOOST_REQUIRE(instance);
+    const auto timestamp = [&](const std::string& body) {
+        memolib_request_t req{};
+        req.struct_size = sizeof req;
+        req.body = {reinterpret_cast<const uint8_t*>(body.data()), body.size()};
+        PluginCallResult result;
+        instance->parse(req, result);
+        BOOST_REQUIRE_EQUAL(result.messages.size(), 1u);
+        return result.messages[0].provider_timestamp_ms;
+    };
+    BOOST_TEST(timestamp("ancient") == 0);
+    BOOST_TEST(timestamp("year1") == -62135596800000LL);
+}
+
 BOOST_AUTO_TEST_CASE(a_plugin_refusing_its_config_says_why) {
     PluginRegistry registry;
     BOOST_REQUIRE(!registry.load_file(fixture("good")));

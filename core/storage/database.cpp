@@ -342,7 +342,7 @@ public:
     std::vector<StoredMessage> find_messages(const MessageQuery& q) override {
         // Every filter is in the statement, switched off by an empty value, so that one
         // statement with a fixed list of parameters serves every combination.
-        std::string columns = kSelectColumns;
+        std::string columns = select_columns();
         if (q.max_text_chars != 0) {
             const std::string whole = ", text, html, ";
             columns.replace(columns.find(whole), whole.size(),
@@ -350,7 +350,8 @@ public:
         }
         const std::string sql = columns + ", ''" + kFromMessages +
                                 " WHERE id > :after AND (:c1 = '' OR channel = :c2)"
-                                " AND (:s1 = '' OR received_at >= :s2)"
+                                " AND (:s1 = '' OR received_at >= " +
+                                (postgres_ ? "CAST(NULLIF(:s2, '') AS timestamptz))" : ":s2)") +
                                 " AND (:p1 = '' OR priority = :p2) ORDER BY id LIMIT :limit";
         std::vector<StoredMessage> out;
         try {
@@ -382,8 +383,9 @@ public:
     }
 
     std::optional<StoredMessage> find_message(std::int64_t id) override {
-        const std::string sql =
-            std::string(kSelectColumns) + ", raw_payload" + kFromMessages + " WHERE id = :id";
+        const std::string sql = select_columns() + ", " +
+                                (postgres_ ? kPostgresRawPayload : "raw_payload") + kFromMessages +
+                                " WHERE id = :id";
         try {
             Bounded bounded(*this);
             StoredMessage m;
@@ -598,14 +600,34 @@ private:
         return classify(e);
     }
 
-    static constexpr const char* kSelectColumns =
-        "SELECT id, channel, provider, external_id, sender, sender_masked, sender_name, "
-        "recipient, subject, text, html, attachments, provider_timestamp, received_at, "
-        "language, priority, dedup_key, request_id, metadata, raw_content_type, raw_encoding";
+    // The columns read as the read API shows them: PostgreSQL's native types are turned back
+    // into the text SQLite stores (RFC 3339 UTC with milliseconds, JSON text).
+    std::string select_columns() const {
+        if (!postgres_) {
+            return "SELECT id, channel, provider, external_id, sender, sender_masked, "
+                   "sender_name, recipient, subject, text, html, attachments, "
+                   "provider_timestamp, received_at, language, priority, dedup_key, request_id, "
+                   "metadata, raw_content_type, raw_encoding";
+        }
+        return "SELECT id, channel, provider, external_id, sender, sender_masked, sender_name, "
+               "recipient, subject, text, html, CAST(attachments AS text), " +
+               rfc3339("provider_timestamp") + ", " + rfc3339("received_at") +
+               ", language, priority, dedup_key, request_id, CAST(metadata AS text), "
+               "raw_content_type, raw_encoding";
+    }
+    static std::string rfc3339(const char* column) {
+        return std::string("to_char(") + column +
+               R"( AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))";
+    }
+    // The raw payload as the read API shows it: the text, or the base64 of bytes that are not
+    // (PostgreSQL's encode() cuts base64 into lines).
+    static constexpr const char* kPostgresRawPayload =
+        "CASE WHEN raw_encoding = 'base64' THEN translate(encode(raw_payload, 'base64'), "
+        "chr(10), '') ELSE convert_from(raw_payload, 'UTF8') END";
     static constexpr const char* kFromMessages = " FROM messages";
     static constexpr std::size_t kTextColumns = 20;
 
-    // One indicator per column of kSelectColumns (nullable ones read back as empty), and the
+    // One indicator per column of select_columns() (nullable ones read back as empty), and the
     // raw payload's.
     struct Indicators {
         long long id = 0;
@@ -675,6 +697,11 @@ private:
         "received_at, language, priority, dedup_key, request_id, metadata, raw_content_type, "
         "raw_encoding, raw_payload) VALUES ";
     static constexpr int kInsertParameters = 21;
+    // The PostgreSQL type each parameter is cast to from its text, where the column is not text.
+    static constexpr std::array<const char*, kInsertParameters> kPostgresTypes = {
+        nullptr, nullptr, nullptr, nullptr, nullptr,       nullptr,       nullptr,
+        nullptr, nullptr, nullptr, "jsonb", "timestamptz", "timestamptz", nullptr,
+        nullptr, nullptr, nullptr, "jsonb", nullptr,       nullptr,       "bytea"};
     // Statements of 1, 2, 4 … kMaxRowsPerInsert rows: a batch is cut into at most a few of
     // them, so one round trip stores many rows while each connection prepares at most eight.
     static constexpr std::size_t kMaxRowsPerInsert = 128;
@@ -688,8 +715,11 @@ private:
         for (std::size_t i = 0; i < n; ++i) {
             sql += i == 0 ? "(" : ", (";
             for (int c = 0; c < kInsertParameters; ++c) {
-                sql += c == 0 ? ":p" : ", :p";
+                const char* type = postgres_ ? kPostgresTypes[c] : nullptr;
+                sql += c == 0 ? "" : ", ";
+                sql += type != nullptr ? "CAST(:p" : ":p";
                 sql += std::to_string(i * kInsertParameters + c);
+                if (type != nullptr) sql += std::string(" AS ") + type + ")";
             }
             sql += ')';
         }
@@ -730,10 +760,11 @@ private:
         return mi;
     }
 
-    static void fill_row(InsertRow& r, const StoreItem& item) {
+    void fill_row(InsertRow& r, const StoreItem& item) const {
         const NormalizedMessage& m = *item.message;
         auto opt = [](const std::string& s) { return s.empty() ? soci::i_null : soci::i_ok; };
-        r.encoded = encode_row(m, *item.raw_payload);
+        r.encoded =
+            encode_row(m, *item.raw_payload, postgres_ ? RawColumn::kBytea : RawColumn::kText);
         r.channel = m.channel;
         r.provider = m.provider;
         r.external_id = m.external_id;

@@ -8,8 +8,10 @@
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
+#include <rapidjson/document.h>
 #include <soci/soci.h>
 
+#include "app/message_json.hpp"
 #include "stages/stages.hpp"
 #include "storage/batch_writer.hpp"
 #include "storage/migrations.hpp"
@@ -97,10 +99,27 @@ long long count_rows(const StorageConfig& c) {
     return n;
 }
 
+// How many migrations a new database applies (versions may be merged out of order).
+int migration_count() { return static_cast<int>(migrations().size()); }
+
+// The read API's JSON of a stored row, parsed, so that two are compared as JSON values.
+rapidjson::Document read_api_json(const StoredMessage& m) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    ReadApiFields extra;
+    extra.id = true;
+    extra.metadata = true;
+    extra.raw = true;
+    write_message_json(w, m, extra);
+    rapidjson::Document doc;
+    doc.Parse(buf.GetString(), buf.GetSize());
+    return doc;
+}
+
 void exercise(const StorageConfig& config) {
     auto db = Database::open(config);
     BOOST_TEST(db->schema_version() == 0);
-    BOOST_TEST(db->migrate() == latest_schema_version());
+    BOOST_TEST(db->migrate() == migration_count());
     BOOST_TEST(db->migrate() == 0);
     BOOST_TEST(db->schema_version() == latest_schema_version());
     BOOST_TEST(db->ping());
@@ -128,18 +147,165 @@ void exercise(const StorageConfig& config) {
     BOOST_TEST(again[0].id == msgs[0].id);
     BOOST_TEST(count_rows(config) == 2);
 
+    auto stored = db->find_message(msgs[1].id);
+    BOOST_REQUIRE(stored.has_value());
+    BOOST_TEST(stored->raw_encoding == "base64");
+    BOOST_TEST(stored->raw_payload == "iVBORwD/");
+    BOOST_TEST(stored->request_id == "req-k2");
+    BOOST_TEST(stored->received_at == format_rfc3339_ms(msgs[1].received_at_ms));
+    auto text = db->find_message(msgs[0].id);
+    BOOST_REQUIRE(text.has_value());
+    BOOST_TEST(text->raw_encoding == "utf8");
+    BOOST_TEST(text->raw_payload == raw);
+
     auto [backend, connect] = soci_connection(config);
     soci::session s(backend, connect);
-    std::string encoding, payload, attachments, request_id;
-    s << "SELECT raw_encoding, raw_payload, attachments, request_id FROM messages WHERE dedup_key "
-         "= '" +
-             stored_key("k2") + "'",
-        soci::into(encoding), soci::into(payload), soci::into(attachments), soci::into(request_id);
-    BOOST_TEST(encoding == "base64");
-    BOOST_TEST(payload == "iVBORwD/");
-    BOOST_TEST(request_id == "req-k2");
-    BOOST_TEST(attachments ==
-               R"([{"name":"cv.pdf","content_type":"application/pdf","size":1234}])");
+    std::string payload, attachments;
+    const std::string where = " FROM messages WHERE dedup_key = '" + stored_key("k2") + "'";
+    if (backend == "postgresql") {
+        // The bytes themselves, and JSON PostgreSQL reads.
+        s << "SELECT encode(raw_payload, 'hex'), attachments->0->>'name'" + where,
+            soci::into(payload), soci::into(attachments);
+        BOOST_TEST(payload == "89504e4700ff");
+        BOOST_TEST(attachments == "cv.pdf");
+    } else {
+        s << "SELECT raw_payload, attachments" + where, soci::into(payload),
+            soci::into(attachments);
+        BOOST_TEST(payload == "iVBORwD/");
+        BOOST_TEST(attachments ==
+                   R"([{"name":"cv.pdf","content_type":"application/pdf","size":1234}])");
+    }
+}
+
+// A database of schema version 2, with rows as the text columns held them (text times, a
+// payload as is and one in base64, JSON text, metadata that is not JSON, a provider time before
+// year 1), is upgraded: the read API shows every row as it did (but that time, absent on
+// PostgreSQL), and on PostgreSQL the columns have their native types and are queried as such.
+void upgrade_to_native_columns(const StorageConfig& config, bool postgres) {
+    const std::vector<StoredMessage> old_rows = [] {
+        StoredMessage a;
+        a.channel = "sms";
+        a.provider = "twilio";
+        a.external_id = "SM1";
+        a.sender = "+33612345678";
+        a.text = "bonjour \\ ça va ?";
+        a.attachments_json = R"([{"name":"a.jpg","content_type":"image/jpeg","size":12}])";
+        a.provider_timestamp = "2026-11-28T09:59:58.123Z";
+        a.received_at = format_rfc3339_ms(now_ms() - 60'000);
+        a.language = "fr";
+        a.priority = "normal";
+        a.dedup_key = stored_key("old-a");
+        a.request_id = "r-a";
+        a.metadata_json = R"({"account_sid":"AC1","num_media":1})";
+        a.raw_content_type = "application/x-www-form-urlencoded";
+        a.raw_encoding = "utf8";
+        a.raw_payload = R"(Body=bonjour \\x41 \x&From=%2B33612345678)";
+        StoredMessage b = a;
+        b.external_id = "SM2";
+        b.text = "binary";
+        b.attachments_json = "[]";
+        b.provider_timestamp.clear();
+        b.received_at = "2026-11-01T00:00:00.000Z";
+        b.dedup_key = stored_key("old-b");
+        b.request_id = "r-b";
+        b.metadata_json = "not json {";
+        b.raw_encoding = "base64";
+        b.raw_payload = "iVBORwD/";
+        StoredMessage c = a;
+        c.external_id = "SM3";
+        c.provider_timestamp = "0000-01-01T00:00:00.000Z";
+        c.received_at = "2026-11-01T00:00:01.000Z";
+        c.dedup_key = stored_key("old-c");
+        c.request_id = "r-c";
+        return std::vector<StoredMessage>{a, b, c};
+    }();
+    {
+        auto [backend, connect] = soci_connection(config);
+        soci::session s(backend, connect);
+        s << "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+             "applied_at TEXT NOT NULL)";
+        const Migration& first = migrations().front();
+        std::string sql = postgres ? first.postgresql : first.sqlite;
+        for (std::size_t start = 0; start < sql.size();) {
+            const std::size_t end = std::min(sql.find(';', start), sql.size());
+            const std::string statement = sql.substr(start, end - start);
+            if (statement.find_first_not_of(" \n") != std::string::npos) s << statement;
+            start = end + 1;
+        }
+        s << "INSERT INTO schema_migrations VALUES (1, 'create messages', '2026-11-01T00:00:00Z')";
+        s << "INSERT INTO schema_migrations VALUES (2, 'dedup keys name the provider', "
+             "'2026-11-01T00:00:00Z')";
+        for (const StoredMessage& r : old_rows) {
+            soci::indicator pts = r.provider_timestamp.empty() ? soci::i_null : soci::i_ok;
+            s << "INSERT INTO messages (channel, provider, external_id, sender, text, "
+                 "attachments, provider_timestamp, received_at, language, priority, dedup_key, "
+                 "request_id, metadata, raw_content_type, raw_encoding, raw_payload) VALUES (:c, "
+                 ":p, :e, :s, :t, :a, :pt, :ra, :l, :pr, :k, :r, :m, :ct, :re, :rp)",
+                soci::use(r.channel), soci::use(r.provider), soci::use(r.external_id),
+                soci::use(r.sender), soci::use(r.text), soci::use(r.attachments_json),
+                soci::use(r.provider_timestamp, pts), soci::use(r.received_at),
+                soci::use(r.language), soci::use(r.priority), soci::use(r.dedup_key),
+                soci::use(r.request_id), soci::use(r.metadata_json), soci::use(r.raw_content_type),
+                soci::use(r.raw_encoding), soci::use(r.raw_payload);
+        }
+    }
+
+    auto db = Database::open(config);
+    BOOST_TEST(db->migrate() == migration_count() - 2);
+    BOOST_TEST(db->schema_version() == latest_schema_version());
+    for (std::size_t i = 0; i < old_rows.size(); ++i) {
+        auto row = db->find_message(static_cast<std::int64_t>(i + 1));
+        BOOST_REQUIRE(row.has_value());
+        StoredMessage before = old_rows[i];
+        before.id = row->id;
+        // A provider time before year 1, which timestamptz cannot hold, is absent.
+        if (postgres && before.external_id == "SM3") before.provider_timestamp.clear();
+        BOOST_TEST(row->received_at == before.received_at);
+        BOOST_TEST(row->provider_timestamp == before.provider_timestamp);
+        BOOST_TEST(row->raw_payload == before.raw_payload);
+        BOOST_TEST((read_api_json(*row) == read_api_json(before)),
+                   "row " << i + 1 << " reads differently after the upgrade");
+    }
+    MessageQuery since;
+    since.since = "2026-11-02T00:00:00.000Z";
+    const auto recent = db->find_messages(since);
+    BOOST_REQUIRE_EQUAL(recent.size(), 1U);
+    BOOST_TEST(recent.front().external_id == "SM1");
+
+    auto [backend, connect] = soci_connection(config);
+    soci::session s(backend, connect);
+    if (!postgres) {
+        std::string type;
+        s << "SELECT typeof(received_at) FROM messages WHERE id = 1", soci::into(type);
+        BOOST_TEST(type == "text");
+        return;
+    }
+    std::map<std::string, std::string> types;
+    {
+        std::string column, type;
+        soci::statement st =
+            (s.prepare << "SELECT column_name, data_type FROM information_schema.columns WHERE "
+                          "table_name = 'messages' AND table_schema = current_schema()",
+             soci::into(column), soci::into(type));
+        st.execute();
+        while (st.fetch()) types[column] = type;
+    }
+    BOOST_TEST(types["received_at"] == "timestamp with time zone");
+    BOOST_TEST(types["provider_timestamp"] == "timestamp with time zone");
+    BOOST_TEST(types["attachments"] == "jsonb");
+    BOOST_TEST(types["metadata"] == "jsonb");
+    BOOST_TEST(types["raw_payload"] == "bytea");
+    std::string external_id, sid, not_json, hex;
+    s << "SELECT external_id FROM messages WHERE received_at > now() - interval '1 hour'",
+        soci::into(external_id);
+    BOOST_TEST(external_id == "SM1");
+    s << "SELECT metadata->>'account_sid' FROM messages WHERE id = 1", soci::into(sid);
+    BOOST_TEST(sid == "AC1");
+    // The metadata that was not JSON is that text, as a JSON string.
+    s << "SELECT metadata #>> '{}', encode(raw_payload, 'hex') FROM messages WHERE id = 2",
+        soci::into(not_json), soci::into(hex);
+    BOOST_TEST(not_json == "not json {");
+    BOOST_TEST(hex == "89504e4700ff");
 }
 
 // The dedup key as version 1 wrote it (channel and provider id, or channel and content):
@@ -197,7 +363,7 @@ void upgrade_from_version_1(const StorageConfig& config, bool postgres) {
     }
 
     auto db = Database::open(config);
-    BOOST_TEST(db->migrate() == latest_schema_version() - 1);
+    BOOST_TEST(db->migrate() == migration_count() - 1);
     BOOST_TEST(db->schema_version() == latest_schema_version());
 
     const auto redelivered = [&](const std::string& channel, const std::string& provider,
@@ -522,6 +688,9 @@ BOOST_AUTO_TEST_CASE(the_quarantine_keeps_each_request_once_within_its_cap) {
 BOOST_AUTO_TEST_CASE(a_quarantine_job_commits_on_the_writer_thread) {
     quarantine_through_the_writer(sqlite_config());
 }
+BOOST_AUTO_TEST_CASE(an_upgrade_keeps_the_portable_text_columns) {
+    upgrade_to_native_columns(sqlite_config(), false);
+}
 BOOST_AUTO_TEST_CASE(an_unreachable_file_is_a_storage_error) {
     StorageConfig c;
     c.url = "/proc/memolib/cannot/exist.db";
@@ -555,6 +724,9 @@ BOOST_AUTO_TEST_CASE(the_quarantine_keeps_each_request_once_within_its_cap) {
 }
 BOOST_AUTO_TEST_CASE(a_quarantine_job_commits_on_the_writer_thread) {
     quarantine_through_the_writer(postgres_config());
+}
+BOOST_AUTO_TEST_CASE(an_upgrade_converts_old_rows_to_native_columns) {
+    upgrade_to_native_columns(postgres_config(), true);
 }
 BOOST_AUTO_TEST_CASE(the_connection_string_bounds_every_wait_unless_the_url_says_otherwise) {
     StorageConfig c;

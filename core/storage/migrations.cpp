@@ -71,6 +71,34 @@ void rekey_with_provider(soci::session& sql) {
     }
 }
 
+// Version 4 gives PostgreSQL's columns the types its users query with (times, JSON fields,
+// bytes); SQLite keeps its portable TEXT. Stored rows are converted in place, and one odd row
+// never stops an upgrade: a JSON column whose text does not parse becomes that text as a JSON
+// string (the read API showed it as that string already), and a provider time timestamptz
+// cannot hold (before year 1, written by a version that let it through) becomes absent. The
+// function bodies hold semicolons, which is why this is not the migration's SQL (it is split
+// at each one).
+void native_postgresql_columns(soci::session& sql) {
+    if (sql.get_backend_name() != "postgresql") return;
+    sql << "CREATE FUNCTION pg_temp.memolib_jsonb(value text) RETURNS jsonb LANGUAGE plpgsql "
+           "STRICT AS $$ BEGIN RETURN CAST(value AS jsonb); EXCEPTION WHEN others THEN "
+           "RETURN to_jsonb(value); END $$";
+    sql << "CREATE FUNCTION pg_temp.memolib_timestamptz(value text) RETURNS timestamptz "
+           "LANGUAGE plpgsql STRICT AS $$ BEGIN RETURN CAST(value AS timestamptz); EXCEPTION "
+           "WHEN others THEN RETURN NULL; END $$";
+    sql << "ALTER TABLE messages ALTER COLUMN attachments DROP DEFAULT, "
+           "ALTER COLUMN attachments TYPE jsonb USING pg_temp.memolib_jsonb(attachments), "
+           "ALTER COLUMN attachments SET DEFAULT '[]', "
+           "ALTER COLUMN metadata TYPE jsonb USING pg_temp.memolib_jsonb(metadata), "
+           "ALTER COLUMN provider_timestamp TYPE timestamptz "
+           "USING pg_temp.memolib_timestamptz(provider_timestamp), "
+           "ALTER COLUMN received_at TYPE timestamptz USING CAST(received_at AS timestamptz), "
+           "ALTER COLUMN raw_payload TYPE bytea USING CASE WHEN raw_encoding = 'base64' "
+           "THEN decode(raw_payload, 'base64') ELSE convert_to(raw_payload, 'UTF8') END";
+    sql << "DROP FUNCTION pg_temp.memolib_jsonb(text)";
+    sql << "DROP FUNCTION pg_temp.memolib_timestamptz(text)";
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -170,6 +198,7 @@ CREATE INDEX quarantine_channel_state ON quarantine (channel, state, id);)",
   CONSTRAINT quarantine_state_known CHECK (state IN ('pending', 'reprocessed', 'discarded'))
 );
 CREATE INDEX quarantine_channel_state ON quarantine (channel, state, id);)"},
+        {4, "native PostgreSQL column types", "", "", &native_postgresql_columns},
     };
     return kAll;
 }

@@ -39,19 +39,34 @@ std::string attachments_to_json(const NormalizedMessage& message) {
     return {buf.GetString(), buf.GetSize()};
 }
 
-RowText encode_row(const NormalizedMessage& message, const std::string& raw_payload) {
+RowText encode_row(const NormalizedMessage& message, const std::string& raw_payload,
+                   RawColumn column) {
     RowText row;
     row.attachments_json = attachments_to_json(message);
     if (message.provider_timestamp_ms != 0) {
         row.provider_timestamp = format_rfc3339_ms(message.provider_timestamp_ms);
     }
     row.received_at = format_rfc3339_ms(message.received_at_ms);
-    if (is_valid_utf8(raw_payload) && raw_payload.find('\0') == std::string::npos) {
-        row.raw_encoding = "utf8";
-        row.raw_payload = raw_payload;
+    const bool text = is_valid_utf8(raw_payload) && raw_payload.find('\0') == std::string::npos;
+    row.raw_encoding = text ? "utf8" : "base64";
+    if (column == RawColumn::kText) {
+        row.raw_payload = text ? raw_payload : base64_encode(raw_payload);
+        return row;
+    }
+    // bytea's input: its escape form (only a backslash is escaped, by doubling it) for UTF-8
+    // text, which is almost a copy, and its hex form for bytes that are not text.
+    if (text) {
+        row.raw_payload.reserve(raw_payload.size());
+        std::size_t from = 0;
+        for (std::size_t at = 0; (at = raw_payload.find('\\', from)) != std::string::npos;
+             from = at + 1) {
+            row.raw_payload.append(raw_payload, from, at + 1 - from);
+            row.raw_payload += '\\';
+        }
+        row.raw_payload.append(raw_payload, from, std::string::npos);
     } else {
-        row.raw_encoding = "base64";
-        row.raw_payload = base64_encode(raw_payload);
+        row.raw_payload = "\\x";
+        append_hex(row.raw_payload, raw_payload);
     }
     return row;
 }

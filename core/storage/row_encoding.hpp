@@ -12,13 +12,18 @@ struct RowText {
     /// Empty when the provider gave no timestamp.
     std::string provider_timestamp;
     std::string received_at;
-    /// "utf8" when the raw payload is stored as is, "base64" when it is not valid UTF-8 text
-    /// (binary multipart), since PostgreSQL TEXT holds only UTF-8 without NUL.
+    /// "utf8" when the raw payload is valid UTF-8 text without NUL, "base64" when it is not
+    /// (binary multipart): how the read API shows it, and how SQLite's TEXT column holds it.
     std::string raw_encoding;
+    /// SQLite: the payload as is, or its base64. PostgreSQL: the text form of its bytea value.
     std::string raw_payload;
 };
 
-RowText encode_row(const NormalizedMessage& message, const std::string& raw_payload);
+/// How the raw payload column is written: SQLite TEXT, or PostgreSQL bytea bound as text.
+enum class RawColumn { kText, kBytea };
+
+RowText encode_row(const NormalizedMessage& message, const std::string& raw_payload,
+                   RawColumn column = RawColumn::kText);
 
 /// `raw` as a raw_payload column holds it: `encoding` "utf8" and the bytes as they are when
 /// they are UTF-8 text without NUL, else "base64" and their base64 (RowText::raw_encoding).

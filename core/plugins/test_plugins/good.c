@@ -52,6 +52,16 @@ static memolib_status_t on_parse(const memolib_instance_t* i, const memolib_requ
     m.provider.len = 4;
     m.text.ptr = (const char*)r->body.ptr;
     m.text.len = r->body.len;
+    /* "ancient": a provider time one millisecond before year 1; "year1": at its start. */
+    if (r->body.len >= 7 && memcmp(r->body.ptr, "ancient", 7) == 0)
+        m.provider_timestamp_ms = -62135596800001LL;
+    if (r->body.len >= 5 && memcmp(r->body.ptr, "year1", 5) == 0)
+        m.provider_timestamp_ms = -62135596800000LL;
+    /* A body starting with "metadata:" gives the rest as the message's metadata. */
+    if (r->body.len >= 9 && memcmp(r->body.ptr, "metadata:", 9) == 0) {
+        m.metadata_json.ptr = (const char*)r->body.ptr + 9;
+        m.metadata_json.len = r->body.len - 9;
+    }
     return h->emit_message(h->ctx, &m) == 0 ? MEMOLIB_OK : MEMOLIB_INVALID;
 }
 
