@@ -407,9 +407,11 @@ BOOST_AUTO_TEST_CASE(a_hung_postgresql_is_503_within_seconds_and_ready_answers_a
                 BOOST_TEST(answer.outcome == "storage_unavailable");
                 BOOST_TEST(!answer.retry_after.empty(), "a 503 has a Retry-After");
             }
-            // Waiting during the freeze: answered within a few seconds, whatever the answer.
+            // Waiting during the freeze: answered within a few seconds, whatever the answer. A
+            // request can join a batch whose attempt has begun, then wait out its retries: three
+            // 2 s storage timeouts, and some scheduling slack on a busy machine.
             if (answer.answered_at > frozen && answer.sent_at < thaw_began) {
-                BOOST_TEST(answer.latency.count() < 6000);
+                BOOST_TEST(answer.latency.count() < 7000);
             }
             if (answer.sent_at > frozen + seconds(1) && answer.answered_at < thaw_began) {
                 BOOST_TEST(answer.status == 503, "during the freeze");
