@@ -4,6 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "util/utf8.hpp"
+
 namespace memolib::core {
 
 void Exchange::reset() {
@@ -26,36 +28,53 @@ const std::string* Exchange::header(std::string_view name) const {
 
 namespace {
 
-void write_string(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void write_string(Writer& w, std::string_view s) {
     w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
+void write_field_errors(Writer& w, const std::vector<FieldError>& errors) {
+    // A plugin's or a client's bytes: JSON (and PostgreSQL TEXT) holds only UTF-8.
+    const auto text = [&w](const std::string& s) {
+        write_string(w, is_valid_utf8(s) ? std::string_view(s) : std::string_view("(not UTF-8)"));
+    };
+    w.StartArray();
+    for (const FieldError& e : errors) {
+        w.StartObject();
+        w.Key("field");
+        text(e.field);
+        w.Key("code");
+        text(e.code);
+        w.Key("message");
+        text(e.message);
+        w.EndObject();
+    }
+    w.EndArray();
+}
+
 }  // namespace
+
+std::string field_errors_json(const std::vector<FieldError>& errors) {
+    rapidjson::StringBuffer buf;
+    Writer w(buf);
+    write_field_errors(w, errors);
+    return {buf.GetString(), buf.GetSize()};
+}
 
 void Exchange::fail(int http_status, std::string_view error, std::string_view message,
                     const std::vector<FieldError>& details) {
     status = http_status;
     reason = std::string(error);
     rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    Writer w(buf);
     w.StartObject();
     w.Key("error");
     write_string(w, error);
     w.Key("message");
     write_string(w, message);
     w.Key("details");
-    w.StartArray();
-    for (const FieldError& d : details) {
-        w.StartObject();
-        w.Key("field");
-        write_string(w, d.field);
-        w.Key("code");
-        write_string(w, d.code);
-        w.Key("message");
-        write_string(w, d.message);
-        w.EndObject();
-    }
-    w.EndArray();
+    write_field_errors(w, details);
     w.Key("request_id");
     write_string(w, request_id);
     w.EndObject();

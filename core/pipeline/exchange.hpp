@@ -104,4 +104,8 @@ struct Exchange {
               const std::vector<FieldError>& details = {});
 };
 
+/// `errors` as the JSON array of an error answer's `details`: `[{field, code, message}]`, any
+/// text that is not UTF-8 shown as "(not UTF-8)".
+std::string field_errors_json(const std::vector<FieldError>& errors);
+
 }  // namespace memolib::core

@@ -20,30 +20,6 @@ namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-void write_text(Writer& w, const std::string& text) {
-    // A plugin's or a client's bytes: JSON (and PostgreSQL TEXT) holds only UTF-8.
-    const std::string& shown = is_valid_utf8(text) ? text : std::string("(not UTF-8)");
-    w.String(shown.c_str(), static_cast<rapidjson::SizeType>(shown.size()));
-}
-
-std::string details_json(const std::vector<FieldError>& errors) {
-    rapidjson::StringBuffer buf;
-    Writer w(buf);
-    w.StartArray();
-    for (const FieldError& e : errors) {
-        w.StartObject();
-        w.Key("field");
-        write_text(w, e.field);
-        w.Key("code");
-        write_text(w, e.code);
-        w.Key("message");
-        write_text(w, e.message);
-        w.EndObject();
-    }
-    w.EndArray();
-    return {buf.GetString(), buf.GetSize()};
-}
-
 bool bearer_of_secret(const std::string& name, const std::string& value,
                       const std::vector<std::string>& secrets) {
     for (const char* never : {"authorization", "cookie", "proxy-authorization"}) {
@@ -180,7 +156,7 @@ private:
         e.received_at = format_rfc3339_ms(ex.received_at_ms);
         e.request_id = ex.request_id;
         e.reason = reason;
-        e.details_json = details_json(result.errors);
+        e.details_json = field_errors_json(result.errors);
         e.content_type = is_valid_utf8(ex.content_type) ? ex.content_type : "(not UTF-8)";
         e.headers_json = headers_json(
             ex, channel_secrets(ex.channel->instance->plugin(), ex.channel->config.block));
