@@ -26,9 +26,20 @@ namespace {
 constexpr const char* kJson = "application/json";
 constexpr const char* kMetaSecret = "e2e-meta-app-secret";
 constexpr const char* kFixtureToken = "e2e-fixture-token";
+constexpr const char* kAdminToken = "e2e-quarantine-admin-token";
 // A Meta webhook the whatsapp plugin refuses: `entry` must be a list.
 constexpr const char* kUnparseableMeta =
     R"({"object":"whatsapp_business_account","entry":"a shape Meta never sent"})";
+
+Headers bearer() { return {{"Authorization", std::string("Bearer ") + kAdminToken}}; }
+
+HttpResponse http_delete(std::uint16_t port, const std::string& target) {
+    HttpRequest request;
+    request.method = "DELETE";
+    request.target = target;
+    request.headers = bearer();
+    return http_request(port, request);
+}
 
 Headers meta_signed(const std::string& body) {
     return {{"X-Hub-Signature-256",
@@ -46,6 +57,7 @@ struct QuarantineFixture : GatewayFixture {
         fs::copy_file(loader_fixtures_directory() / "exploding.so", plugins / "exploding.so");
         config.plugins_directory = plugins;
         config.pipeline_extra = "  quarantine: {max_size: " + max_size + "}\n";
+        config.extra_yaml = "monitoring:\n  admin_token: \"" + std::string(kAdminToken) + "\"\n";
         config.channels = {
             {"whatsapp", {{"plugin", "whatsapp"}, {"app_secret", yaml_quote(kMetaSecret)}}},
             // No secret: Meta is accepted unsigned, so nothing proves who sent it.
@@ -198,6 +210,81 @@ BOOST_AUTO_TEST_CASE(a_message_the_host_refuses_and_a_declared_type_parse_refuse
                 !e.get("sender_masked").empty() && e.get("sender_masked") != "fixture@example.org";
     }
     BOOST_TEST(masked);
+}
+
+BOOST_AUTO_TEST_CASE(operators_list_show_and_discard_entries_through_the_api) {
+    const Headers token = {{"X-Token", kFixtureToken}};
+    const long long meta = quarantine_id(http_post(
+        port, "/webhooks/whatsapp", kJson, kUnparseableMeta, meta_signed(kUnparseableMeta)));
+    const long long failed =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, "please explode", token));
+    const std::string binary = std::string("explode\xff\xfe\x00!", 11);
+    const long long bytes =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, binary, token));
+
+    check_error(http_get(port, "/api/quarantine"), 401, "unauthorized");
+    check_error(http_get(port, "/api/quarantine/" + std::to_string(meta)), 401, "unauthorized");
+
+    // Two pages of the three, then the filters; never a raw body in the list.
+    const HttpResponse first = http_get(port, "/api/quarantine?limit=2", bearer());
+    BOOST_REQUIRE_EQUAL(first.status, 200);
+    BOOST_TEST(first.body.find("please explode") == std::string::npos, first.body);
+    const auto page1 = parse_json(first.body);
+    BOOST_REQUIRE_EQUAL(page1["entries"].Size(), 2U);
+    BOOST_TEST(page1["entries"][0]["id"].GetInt64() == meta);
+    BOOST_TEST(string_member(page1["entries"][0], "channel") == "whatsapp");
+    BOOST_TEST(string_member(page1["entries"][0], "state") == "pending");
+    BOOST_TEST(string_member(page1["entries"][0], "reason") == "invalid_payload");
+    BOOST_TEST(page1["entries"][0]["details"].IsArray());
+    BOOST_TEST(!page1["entries"][0].HasMember("raw"));
+    BOOST_TEST(page1["entries"][1]["id"].GetInt64() == failed);
+    BOOST_REQUIRE(page1["next_cursor"].IsString());
+    const auto page2 = parse_json(
+        http_get(port, "/api/quarantine?limit=2&cursor=" + string_member(page1, "next_cursor"),
+                 bearer())
+            .body);
+    BOOST_REQUIRE_EQUAL(page2["entries"].Size(), 1U);
+    BOOST_TEST(page2["entries"][0]["id"].GetInt64() == bytes);
+    BOOST_TEST(page2["next_cursor"].IsNull());
+    const auto exploding =
+        parse_json(http_get(port, "/api/quarantine?channel=exploding", bearer()).body);
+    BOOST_TEST(exploding["entries"].Size() == 2U);
+    BOOST_TEST(
+        parse_json(http_get(port, "/api/quarantine?since=2999-01-01", bearer()).body)["entries"]
+            .Size() == 0U);
+    check_error(http_get(port, "/api/quarantine?state=lost", bearer()), 400, "invalid_parameter");
+
+    // One entry has its raw request: the body as text when it is UTF-8, else base64.
+    const auto shown =
+        parse_json(http_get(port, "/api/quarantine/" + std::to_string(meta), bearer()).body);
+    BOOST_TEST(string_member(shown["raw"], "encoding") == "utf8");
+    BOOST_TEST(string_member(shown["raw"], "payload") == kUnparseableMeta);
+    bool signature = false;
+    for (const auto& h : shown["headers"].GetArray())
+        signature = signature || std::string(h[0].GetString()) == "X-Hub-Signature-256";
+    BOOST_TEST(signature);
+    const auto raw =
+        parse_json(http_get(port, "/api/quarantine/" + std::to_string(bytes), bearer()).body);
+    BOOST_TEST(string_member(raw["raw"], "encoding") == "base64");
+    BOOST_TEST(string_member(raw["raw"], "payload") == "ZXhwbG9kZf/+ACE=");
+    check_error(http_get(port, "/api/quarantine/999999", bearer()), 404, "not_found");
+    check_error(http_get(port, "/api/quarantine/abc", bearer()), 404, "not_found");
+
+    // Discard: a tombstone, once; the gauge follows.
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="exploding"} 2)"));
+    const HttpResponse discarded = http_delete(port, "/api/quarantine/" + std::to_string(failed));
+    BOOST_REQUIRE_EQUAL(discarded.status, 200);
+    BOOST_TEST(string_member(parse_json(discarded.body), "state") == "discarded");
+    BOOST_TEST(rows("state = 'discarded'") == 1);
+    BOOST_TEST(rows() == 3);
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="exploding"} 1)"));
+    check_error(http_delete(port, "/api/quarantine/" + std::to_string(failed)), 409, "not_pending");
+    check_error(http_delete(port, "/api/quarantine/999999"), 404, "not_found");
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="exploding"} 1)"));
+    const auto discarded_list =
+        parse_json(http_get(port, "/api/quarantine?state=discarded", bearer()).body);
+    BOOST_REQUIRE_EQUAL(discarded_list["entries"].Size(), 1U);
+    BOOST_TEST(discarded_list["entries"][0]["id"].GetInt64() == failed);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -17,9 +17,11 @@
 #include "http/query_string.hpp"
 #include "observability/dashboard_stats.hpp"
 #include "observability/logger.hpp"
+#include "observability/quarantine_pending.hpp"
 #include "storage/batch_writer.hpp"
 #include "storage/database.hpp"
 #include "storage/storage_probe.hpp"
+#include "util/encoding.hpp"
 #include "util/time_format.hpp"
 #include "util/utf8.hpp"
 
@@ -52,6 +54,41 @@ void invalid_parameter(Exchange& ex, const std::string& field, const std::string
 void storage_unavailable(Exchange& ex, const std::string& error) {
     ex.fail(503, "storage_unavailable", "storage is unreachable: " + error);
     ex.response_headers.emplace_back("Retry-After", "5");
+}
+
+// An entry as the API shows it; `raw` adds its headers and body (the list leaves them out).
+void write_quarantine_json(JsonWriter& w, const QuarantineEntry& e, bool raw) {
+    w.StartObject();
+    w.Key("id");
+    w.Int64(e.id);
+    put(w, "channel", e.channel);
+    put_opt(w, "provider", e.provider);
+    put(w, "received_at", e.received_at);
+    put(w, "request_id", e.request_id);
+    put(w, "reason", e.reason);
+    // Written by the gateway as JSON arrays: copied as they are.
+    w.Key("details");
+    const std::string& details = e.details_json.empty() ? std::string("[]") : e.details_json;
+    w.RawValue(details.c_str(), details.size(), rapidjson::kArrayType);
+    put(w, "state", e.state);
+    put_opt(w, "content_type", e.content_type);
+    if (raw) {
+        // [name, value] pairs, in the order received, the secret-bearing ones left out.
+        w.Key("headers");
+        const std::string& headers = e.headers_json.empty() ? std::string("[]") : e.headers_json;
+        w.RawValue(headers.c_str(), headers.size(), rapidjson::kArrayType);
+        w.Key("raw");
+        w.StartObject();
+        put_opt(w, "content_type", e.content_type);
+        // Like a message's raw payload: text when it is UTF-8, base64 otherwise.
+        const bool text = is_valid_utf8(e.raw_body);
+        put(w, "encoding", text ? "utf8" : "base64");
+        put(w, "payload", text ? e.raw_body : base64_encode(e.raw_body));
+        w.Key("size");
+        w.Uint64(e.raw_body.size());
+        w.EndObject();
+    }
+    w.EndObject();
 }
 
 }  // namespace
@@ -115,6 +152,10 @@ void AdminApi::answer(Exchange& ex) {
             return get_message(ex, ex.route_param);
         case RouteId::kReload:
             return reload(ex);
+        case RouteId::kQuarantineList:
+            return list_quarantine(ex);
+        case RouteId::kQuarantineEntry:
+            return quarantine_entry(ex, ex.route_param);
         default:
             ex.fail(404, "not_found", "no route for " + ex.path);
     }
@@ -306,6 +347,111 @@ void AdminApi::get_message(Exchange& ex, const std::string& id) {
     fields.metadata = true;
     fields.raw = true;
     write_message_json(w, *m, fields);
+    answer_json(ex, 200, buf);
+}
+
+void AdminApi::list_quarantine(Exchange& ex) {
+    QuarantineQuery q;
+    q.channel = query_param(ex.query, "channel").value_or("");
+    q.state = query_param(ex.query, "state").value_or("");
+    if (!q.state.empty() && q.state != "pending" && q.state != "reprocessed" &&
+        q.state != "discarded") {
+        return invalid_parameter(ex, "state", "one of pending, reprocessed, discarded");
+    }
+    if (auto since = query_param(ex.query, "since"); since && !since->empty()) {
+        auto ms = parse_rfc3339_ms(*since);
+        if (!ms) return invalid_parameter(ex, "since", "an RFC 3339 time or a date (YYYY-MM-DD)");
+        q.since = format_rfc3339_ms(*ms);
+    }
+    int page_size = kDefaultPageSize;
+    if (auto limit = query_param(ex.query, "limit")) {
+        char* end = nullptr;
+        const long v = std::strtol(limit->c_str(), &end, 10);
+        if (limit->empty() || *end != '\0' || v < 1 || v > kMaxPageSize)
+            return invalid_parameter(ex, "limit", "an integer from 1 to 500");
+        page_size = static_cast<int>(v);
+    }
+    if (auto cursor = query_param(ex.query, "cursor"); cursor && !cursor->empty()) {
+        char* end = nullptr;
+        const long long v = std::strtoll(cursor->c_str(), &end, 10);
+        if (*end != '\0' || v < 0)
+            return invalid_parameter(ex, "cursor", "the next_cursor of a previous page");
+        q.after_id = v;
+    }
+    // One row past the page says whether there is a next one. Without their raw bodies the
+    // entries are small, so a page needs no byte budget.
+    q.limit = page_size + 1;
+    std::string error;
+    Database* db = database(error);
+    if (db == nullptr) return storage_unavailable(ex, error);
+    std::vector<QuarantineEntry> rows;
+    try {
+        rows = db->find_quarantine(q);
+    } catch (const StorageError& e) {
+        db_.reset();
+        return storage_unavailable(ex, e.what());
+    }
+    const bool more = static_cast<int>(rows.size()) > page_size;
+    if (more) rows.resize(static_cast<std::size_t>(page_size));
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("entries");
+    w.StartArray();
+    for (const QuarantineEntry& e : rows) write_quarantine_json(w, e, false);
+    w.EndArray();
+    w.Key("next_cursor");
+    if (more) {
+        const std::string cursor = std::to_string(rows.back().id);
+        w.String(cursor.c_str(), static_cast<rapidjson::SizeType>(cursor.size()));
+    } else {
+        w.Null();
+    }
+    put(w, "request_id", ex.request_id);
+    w.EndObject();
+    answer_json(ex, 200, buf);
+}
+
+void AdminApi::quarantine_entry(Exchange& ex, const std::string& id) {
+    char* end = nullptr;
+    const long long v = std::strtoll(id.c_str(), &end, 10);
+    if (id.empty() || *end != '\0' || v <= 0) {
+        ex.fail(404, "not_found", "no quarantine entry with id '" + id + "'");
+        return;
+    }
+    std::string error;
+    Database* db = database(error);
+    if (db == nullptr) return storage_unavailable(ex, error);
+    std::optional<QuarantineEntry> entry;
+    bool discarded = false;
+    try {
+        entry = db->find_quarantine_entry(v);
+        // Only a pending entry is discarded, and only once however many ask at the same time.
+        if (entry && ex.method == "DELETE")
+            discarded = db->set_quarantine_state(v, "pending", "discarded");
+    } catch (const StorageError& e) {
+        db_.reset();
+        return storage_unavailable(ex, e.what());
+    }
+    if (!entry) {
+        ex.fail(404, "not_found", "no quarantine entry with id " + id);
+        return;
+    }
+    if (ex.method == "DELETE") {
+        if (!discarded) {
+            ex.fail(409, "not_pending",
+                    "quarantine entry " + id + " is not pending (it was " + entry->state + ")");
+            return;
+        }
+        quarantine_pending().add(entry->channel, -1);
+        log().info(
+            "quarantine_discarded",
+            {{"request_id", ex.request_id}, {"quarantine_id", id}, {"channel", entry->channel}});
+        entry->state = "discarded";
+    }
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    write_quarantine_json(w, *entry, ex.method != "DELETE");
     answer_json(ex, 200, buf);
 }
 

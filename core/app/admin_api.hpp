@@ -33,10 +33,10 @@ struct ReloadOutcome {
 };
 
 /// The operator's side of the HTTP API: /ready, /dashboard and its JSON, the read API
-/// (/api/messages) and POST /api/admin/reload (app/route_table.cpp says which runs where).
-/// Database reads and reloads run on one worker thread of its own, never on an I/O thread;
-/// /ready on another, where it waits a bounded time for a storage probe, so that it answers
-/// even while the storage hangs.
+/// (/api/messages), the quarantine (/api/quarantine) and POST /api/admin/reload
+/// (app/route_table.cpp says which runs where). Database reads and reloads run on one worker thread
+/// of its own, never on an I/O thread; /ready on another, where it waits a bounded time for a
+/// storage probe, so that it answers even while the storage hangs.
 class AdminApi {
 public:
     using Reload = std::function<ReloadOutcome(const std::string& trigger)>;
@@ -62,6 +62,9 @@ private:
     void list_messages(Exchange& ex);
     void get_message(Exchange& ex, const std::string& id);
     void reload(Exchange& ex);
+    void list_quarantine(Exchange& ex);
+    /// GET shows the entry with its raw request; DELETE discards it (pending → discarded).
+    void quarantine_entry(Exchange& ex, const std::string& id);
     /// The worker's connection, opened on first use; nullptr (and `error` set) when it cannot.
     Database* database(std::string& error);
 

@@ -20,6 +20,8 @@ enum class RouteId {
     kMessages,
     kMessage,
     kReload,
+    kQuarantineList,
+    kQuarantineEntry,
 };
 
 /// Where a route's answer is made.
