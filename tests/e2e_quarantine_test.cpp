@@ -8,6 +8,7 @@
 #define BOOST_TEST_MODULE e2e_quarantine
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include <boost/test/unit_test.hpp>
 
@@ -32,6 +33,14 @@ constexpr const char* kUnparseableMeta =
     R"({"object":"whatsapp_business_account","entry":"a shape Meta never sent"})";
 
 Headers bearer() { return {{"Authorization", std::string("Bearer ") + kAdminToken}}; }
+
+HttpResponse admin_post(std::uint16_t port, const std::string& target) {
+    HttpRequest request;
+    request.method = "POST";
+    request.target = target;
+    request.headers = bearer();
+    return http_request(port, request);
+}
 
 HttpResponse http_delete(std::uint16_t port, const std::string& target) {
     HttpRequest request;
@@ -285,6 +294,50 @@ BOOST_AUTO_TEST_CASE(operators_list_show_and_discard_entries_through_the_api) {
         parse_json(http_get(port, "/api/quarantine?state=discarded", bearer()).body);
     BOOST_REQUIRE_EQUAL(discarded_list["entries"].Size(), 1U);
     BOOST_TEST(discarded_list["entries"][0]["id"].GetInt64() == failed);
+}
+
+BOOST_AUTO_TEST_CASE(a_fixed_plugin_reprocesses_an_entry_into_one_stored_message) {
+    const Headers token = {{"X-Token", kFixtureToken}};
+    const long long id =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, "please explode", token));
+    const std::string reprocess = "/api/quarantine/" + std::to_string(id) + "/reprocess";
+
+    // The plugin still fails on it: 422 with the plugin's view, the entry stays pending.
+    check_error(admin_post(port, reprocess), 422, "still_refused");
+    BOOST_TEST(rows("state = 'pending'") == 1);
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 0);
+
+    // The hot swap of docs/operations.md: the fixed version under a new file name, a reload.
+    fs::copy_file(loader_fixtures_directory() / "exploding_fixed.so",
+                  dir / "plugins" / "exploding-1.1.so");
+    const HttpResponse reloaded = admin_post(port, "/api/admin/reload");
+    BOOST_REQUIRE_EQUAL(reloaded.status, 200);
+    BOOST_TEST(reloaded.body.find("exploding-1.1.so") != std::string::npos, reloaded.body);
+
+    // Two operators at once: one stores it, the other is told it is done.
+    HttpResponse answers[2];
+    std::thread other([&] { answers[1] = admin_post(port, reprocess); });
+    answers[0] = admin_post(port, reprocess);
+    other.join();
+    const int winner = answers[0].status == 200 ? 0 : 1;
+    BOOST_REQUIRE_EQUAL(answers[winner].status, 200);
+    check_error(answers[1 - winner], 409, "not_pending");
+    const auto stored = parse_json(answers[winner].body);
+    BOOST_TEST(string_member(stored, "status") == "reprocessed");
+    BOOST_TEST(stored["quarantine_id"].GetInt64() == id);
+    BOOST_REQUIRE_EQUAL(stored["messages"].Size(), 1U);
+    BOOST_TEST(string_member(stored["messages"][0], "status") == "stored");
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 1);
+    BOOST_TEST(database()->query("SELECT text FROM messages").at(0).at("text").value() ==
+               "please explode");
+    BOOST_TEST(rows("state = 'reprocessed'") == 1);
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="exploding"} 0)"));
+
+    // Again: no second row; a reprocessed entry is not discarded either.
+    check_error(admin_post(port, reprocess), 409, "not_pending");
+    check_error(http_delete(port, "/api/quarantine/" + std::to_string(id)), 409, "not_pending");
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 1);
+    check_error(admin_post(port, "/api/quarantine/999999/reprocess"), 404, "not_found");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -13,6 +14,7 @@
 #include "app/json_fields.hpp"
 #include "app/message_json.hpp"
 #include "app/route_table.hpp"
+#include "app/webhook_answer.hpp"
 #include "app/worker_thread.hpp"
 #include "http/query_string.hpp"
 #include "observability/dashboard_stats.hpp"
@@ -118,8 +120,10 @@ void AdminApi::handle(const std::shared_ptr<Exchange>& ex, std::function<void()>
         return done();
     }
     WorkerThread& worker = runs_on == RunsOn::kReadyWorker ? *ready_worker_ : *worker_;
-    worker.post([this, ex, done = std::move(done)] {
+    worker.post([this, ex, done = std::move(done)]() mutable {
         try {
+            if (ex->route->id == RouteId::kQuarantineReprocess)
+                return reprocess(ex, std::move(done));
             answer(*ex);
         } catch (const std::exception& e) {
             log().error("admin_failed", {{"request_id", ex->request_id}, {"error", e.what()}});
@@ -453,6 +457,97 @@ void AdminApi::quarantine_entry(Exchange& ex, const std::string& id) {
     JsonWriter w(buf);
     write_quarantine_json(w, *entry, ex.method != "DELETE");
     answer_json(ex, 200, buf);
+}
+
+void AdminApi::reprocess(const std::shared_ptr<Exchange>& ex, std::function<void()> done) {
+    const std::string& id = ex->route_param;
+    char* end = nullptr;
+    const long long v = std::strtoll(id.c_str(), &end, 10);
+    if (id.empty() || *end != '\0' || v <= 0) {
+        ex->fail(404, "not_found", "no quarantine entry with id '" + id + "'");
+        return done();
+    }
+    std::string error;
+    Database* db = database(error);
+    if (db == nullptr) {
+        storage_unavailable(*ex, error);
+        return done();
+    }
+    std::optional<QuarantineEntry> entry;
+    try {
+        entry = db->find_quarantine_entry(v);
+    } catch (const StorageError& e) {
+        db_.reset();
+        storage_unavailable(*ex, e.what());
+        return done();
+    }
+    if (!entry) {
+        ex->fail(404, "not_found", "no quarantine entry with id " + id);
+        return done();
+    }
+    if (entry->state != "pending") {
+        ex->fail(409, "not_pending",
+                 "quarantine entry " + id + " is not pending (it was " + entry->state + ")");
+        return done();
+    }
+    auto channel = ex->generation->channels.find(entry->channel);
+    if (channel == ex->generation->channels.end()) {
+        ex->fail(409, "unknown_channel",
+                 "channel '" + entry->channel + "' is not configured; the entry stays pending");
+        return done();
+    }
+    // The stored request as it arrived, under this request's id: the messages it makes name
+    // the re-processing, whose log line names the entry.
+    auto x = std::make_shared<Exchange>();
+    x->method = "POST";
+    x->path = "/webhooks/" + entry->channel;
+    x->target = x->path;
+    x->content_type = entry->content_type;
+    x->body = std::move(entry->raw_body);
+    rapidjson::Document headers;
+    headers.Parse(entry->headers_json.c_str(), entry->headers_json.size());
+    if (headers.IsArray()) {
+        for (const auto& h : headers.GetArray()) {
+            if (h.IsArray() && h.Size() == 2 && h[0].IsString() && h[1].IsString())
+                x->headers.emplace_back(h[0].GetString(), h[1].GetString());
+        }
+    }
+    x->request_id = ex->request_id;
+    x->received_at_ms = parse_rfc3339_ms(entry->received_at).value_or(ex->received_at_ms);
+    x->route = ex->route;
+    x->generation = ex->generation;
+    x->channel = channel->second;
+    x->reprocess_quarantine_id = v;
+    const std::string name = entry->channel;
+    ex->generation->pipeline->run(x, [ex, x, v, name, done = std::move(done)] {
+        if (x->status != 0) {
+            ex->status = x->status;
+            ex->reason = x->reason;
+            ex->response_content_type = x->response_content_type;
+            ex->response_body = std::move(x->response_body);
+            ex->response_headers = std::move(x->response_headers);
+            return done();
+        }
+        quarantine_pending().add(name, -1);
+        answer_webhook_success(*x);
+        log().info("quarantine_reprocessed",
+                   {{"request_id", ex->request_id},
+                    {"quarantine_id", static_cast<long long>(v)},
+                    {"channel", name},
+                    {"messages", static_cast<long long>(x->messages.size())}});
+        rapidjson::StringBuffer buf;
+        JsonWriter w(buf);
+        w.StartObject();
+        put(w, "status", "reprocessed");
+        w.Key("quarantine_id");
+        w.Int64(v);
+        put(w, "request_id", ex->request_id);
+        w.Key("messages");
+        w.RawValue(x->messages_json.c_str(), x->messages_json.size(), rapidjson::kArrayType);
+        w.EndObject();
+        answer_json(*ex, 200, buf);
+        done();
+    });
 }
 
 void AdminApi::reload(Exchange& ex) {

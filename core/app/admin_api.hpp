@@ -65,6 +65,9 @@ private:
     void list_quarantine(Exchange& ex);
     /// GET shows the entry with its raw request; DELETE discards it (pending → discarded).
     void quarantine_entry(Exchange& ex, const std::string& id);
+    /// Runs the entry's request through the pipeline again (its current plugin, without
+    /// verify); calls `done` once answered, possibly on the storage writer's thread.
+    void reprocess(const std::shared_ptr<Exchange>& ex, std::function<void()> done);
     /// The worker's connection, opened on first use; nullptr (and `error` set) when it cannot.
     Database* database(std::string& error);
 

@@ -125,6 +125,13 @@ const RouteTable& gateway_routes() {
          kIgnoredBodyLimit,
          RunsOn::kAdminWorker,
          {}},
+        {RouteId::kQuarantineReprocess,
+         "/api/quarantine/{id}/reprocess",
+         {"POST"},
+         true,
+         kIgnoredBodyLimit,
+         RunsOn::kAdminWorker,
+         {}},
         // Its {id} takes the rest of the path: the routes of one entry's actions come before it.
         {RouteId::kQuarantineEntry,
          "/api/quarantine/{id}",

@@ -22,6 +22,7 @@ enum class RouteId {
     kReload,
     kQuarantineList,
     kQuarantineEntry,
+    kQuarantineReprocess,
 };
 
 /// Where a route's answer is made.
