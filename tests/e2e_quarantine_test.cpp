@@ -17,6 +17,7 @@
 #include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/json.hpp"
+#include "support/process.hpp"
 
 using namespace memolib::test;
 namespace common = memolib::plugins::common;
@@ -338,6 +339,55 @@ BOOST_AUTO_TEST_CASE(a_fixed_plugin_reprocesses_an_entry_into_one_stored_message
     check_error(http_delete(port, "/api/quarantine/" + std::to_string(id)), 409, "not_pending");
     BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 1);
     check_error(admin_post(port, "/api/quarantine/999999/reprocess"), 404, "not_found");
+}
+
+BOOST_AUTO_TEST_CASE(the_cli_lists_shows_reprocesses_and_discards_through_the_gateway) {
+    const Headers token = {{"X-Token", kFixtureToken}};
+    const long long keep =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, "explode: keep", token));
+    const long long also =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, "explode: also", token));
+    const long long drop =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, "explode: drop", token));
+    const std::string url = "http://127.0.0.1:" + std::to_string(port);
+    auto cli = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv = {gateway_binary().string(), "quarantine"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        for (const std::string& a :
+             {std::string("-c"), config_file().string(), std::string("--url"), url}) {
+            argv.push_back(a);
+        }
+        return run_process(argv, dir.path());
+    };
+
+    const ProcessResult listed = cli({"list", "--channel", "exploding"});
+    BOOST_TEST(listed.status.clean(), listed.err);
+    BOOST_TEST(listed.out.find(std::to_string(keep) + "\tpending\texploding\tplugin_error") !=
+                   std::string::npos,
+               listed.out);
+    const ProcessResult shown = cli({"show", std::to_string(keep)});
+    BOOST_TEST(shown.status.clean(), shown.err);
+    BOOST_TEST(string_member(parse_json(shown.out)["raw"], "payload") == "explode: keep");
+
+    const ProcessResult discarded = cli({"discard", std::to_string(drop)});
+    BOOST_TEST(discarded.status.clean(), discarded.err);
+    BOOST_TEST(rows("state = 'discarded'") == 1);
+    BOOST_TEST(!cli({"discard", std::to_string(drop)}).status.clean());
+
+    // Still refused: a failure exit, nothing changes.
+    BOOST_TEST(!cli({"reprocess", std::to_string(keep)}).status.clean());
+    BOOST_TEST(rows("state = 'pending'") == 2);
+
+    fs::copy_file(loader_fixtures_directory() / "exploding_fixed.so",
+                  dir / "plugins" / "exploding-1.1.so");
+    BOOST_REQUIRE_EQUAL(admin_post(port, "/api/admin/reload").status, 200);
+    const ProcessResult all = cli({"reprocess", "--channel", "exploding", "--all"});
+    BOOST_TEST(all.status.clean(), all.err);
+    BOOST_TEST(rows("state = 'reprocessed'") == 2);
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 2);
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="exploding"} 0)"));
+    BOOST_TEST(!cli({"reprocess", std::to_string(also)}).status.clean());
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
