@@ -98,6 +98,19 @@ struct SmallQuarantineFixture : QuarantineFixture {
     SmallQuarantineFixture() : QuarantineFixture("100") {}
 };
 
+// The dashboard's `quarantine` object of a channel: {pending, oldest_age_seconds}.
+std::pair<long long, double> dashboard_quarantine(std::uint16_t port, const std::string& channel) {
+    const auto dashboard = parse_json(http_get(port, "/api/monitoring/metrics-dashboard").body);
+    for (const auto& c : dashboard["channels"].GetArray()) {
+        if (string_member(c, "channel") != channel) continue;
+        const auto& q = c["quarantine"];
+        return {q["pending"].GetInt64(),
+                q["oldest_age_seconds"].IsNull() ? -1.0 : q["oldest_age_seconds"].GetDouble()};
+    }
+    BOOST_FAIL("no channel " << channel << " on the dashboard");
+    return {};
+}
+
 bool has_line(const std::string& scrape, const std::string& line) {
     return scrape.find(line + "\n") != std::string::npos;
 }
@@ -139,6 +152,12 @@ BOOST_AUTO_TEST_CASE(a_signed_meta_webhook_the_plugin_refuses_is_quarantined_onc
         alert = alert || (string_member(a, "alert") == "quarantine_pending" &&
                           string_member(a, "channel") == "whatsapp" && a["value"].GetDouble() == 1);
     }
+    const auto [pending, oldest] = dashboard_quarantine(port, "whatsapp");
+    BOOST_TEST(pending == 1);
+    BOOST_TEST(oldest >= 0.0);
+    BOOST_TEST(oldest < 60.0);
+    BOOST_TEST(dashboard_quarantine(port, "exploding").first == 0);
+    BOOST_TEST(dashboard_quarantine(port, "exploding").second == -1.0);
     BOOST_TEST(alert, "no quarantine_pending alert in "
                           << http_get(port, "/api/monitoring/metrics-dashboard").body);
     bool logged = false;
@@ -161,6 +180,8 @@ BOOST_AUTO_TEST_CASE(a_signed_meta_webhook_the_plugin_refuses_is_quarantined_onc
     gateway->stop();
     start();
     BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="whatsapp"} 1)"));
+    BOOST_TEST(dashboard_quarantine(port, "whatsapp").first == 1);
+    BOOST_TEST(dashboard_quarantine(port, "whatsapp").second >= 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(an_unsigned_refused_post_keeps_its_400_and_leaves_no_row) {
@@ -333,6 +354,8 @@ BOOST_AUTO_TEST_CASE(a_fixed_plugin_reprocesses_an_entry_into_one_stored_message
                "please explode");
     BOOST_TEST(rows("state = 'reprocessed'") == 1);
     BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="exploding"} 0)"));
+    BOOST_TEST(dashboard_quarantine(port, "exploding").first == 0);
+    BOOST_TEST(dashboard_quarantine(port, "exploding").second == -1.0);
 
     // Again: no second row; a reprocessed entry is not discarded either.
     check_error(admin_post(port, reprocess), 409, "not_pending");

@@ -95,6 +95,16 @@ void write_quarantine_json(JsonWriter& w, const QuarantineEntry& e, bool raw) {
 
 }  // namespace
 
+void refresh_quarantine_oldest(Database& db, const std::string& channel) {
+    QuarantineQuery q;
+    q.channel = channel;
+    q.state = "pending";
+    q.limit = 1;
+    const std::vector<QuarantineEntry> first = db.find_quarantine(q);
+    quarantine_pending().set_oldest(
+        channel, first.empty() ? 0 : parse_rfc3339_ms(first.front().received_at).value_or(0));
+}
+
 AdminApi::AdminApi(StorageConfig storage, BatchWriter& writer, DashboardStats& stats, Reload reload)
     : storage_(std::move(storage)),
       writer_(writer),
@@ -143,13 +153,15 @@ void AdminApi::answer(Exchange& ex) {
             ex.response_body = dashboard_page();
             ex.response_headers.emplace_back("Cache-Control", "no-store");
             return;
-        case RouteId::kDashboardJson:
+        case RouteId::kDashboardJson: {
+            const std::map<std::string, QuarantineSummary> quarantine = quarantine_summaries();
             ex.status = 200;
             ex.response_content_type = "application/json";
             ex.response_body =
-                stats_.to_json(ex.generation->channel_names(), ex.generation->alerts);
+                stats_.to_json(ex.generation->channel_names(), ex.generation->alerts, &quarantine);
             ex.response_headers.emplace_back("Cache-Control", "no-store");
             return;
+        }
         case RouteId::kMessages:
             return list_messages(ex);
         case RouteId::kMessage:
@@ -163,6 +175,19 @@ void AdminApi::answer(Exchange& ex) {
         default:
             ex.fail(404, "not_found", "no route for " + ex.path);
     }
+}
+
+std::map<std::string, QuarantineSummary> AdminApi::quarantine_summaries() {
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    std::map<std::string, QuarantineSummary> out;
+    for (const auto& [channel, n] : quarantine_pending().snapshot())
+        out[channel].pending = static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0));
+    for (const auto& [channel, ms] : quarantine_pending().oldest())
+        out[channel].oldest_age_seconds =
+            static_cast<double>(std::max<std::int64_t>(now - ms, 0)) / 1000.0;
+    return out;
 }
 
 void AdminApi::reload_in_background(const std::string& trigger) {
@@ -448,6 +473,11 @@ void AdminApi::quarantine_entry(Exchange& ex, const std::string& id) {
             return;
         }
         quarantine_pending().add(entry->channel, -1);
+        try {
+            refresh_quarantine_oldest(*db, entry->channel);
+        } catch (const StorageError&) {
+            db_.reset();
+        }
         log().info(
             "quarantine_discarded",
             {{"request_id", ex.request_id}, {"quarantine_id", id}, {"channel", entry->channel}});
@@ -519,7 +549,7 @@ void AdminApi::reprocess(const std::shared_ptr<Exchange>& ex, std::function<void
     x->channel = channel->second;
     x->reprocess_quarantine_id = v;
     const std::string name = entry->channel;
-    ex->generation->pipeline->run(x, [ex, x, v, name, done = std::move(done)] {
+    ex->generation->pipeline->run(x, [this, ex, x, v, name, done = std::move(done)] {
         if (x->status != 0) {
             ex->status = x->status;
             ex->reason = x->reason;
@@ -529,6 +559,18 @@ void AdminApi::reprocess(const std::shared_ptr<Exchange>& ex, std::function<void
             return done();
         }
         quarantine_pending().add(name, -1);
+        // This runs on the storage writer's thread: the table is read on the worker's.
+        if (worker_) {
+            worker_->post([this, name] {
+                std::string error;
+                Database* db = database(error);
+                try {
+                    if (db != nullptr) refresh_quarantine_oldest(*db, name);
+                } catch (const StorageError&) {
+                    db_.reset();
+                }
+            });
+        }
         answer_webhook_success(*x);
         log().info("quarantine_reprocessed",
                    {{"request_id", ex->request_id},

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -16,7 +17,12 @@ class BatchWriter;
 class Database;
 class DashboardStats;
 class StorageProbe;
+struct QuarantineSummary;
 class WorkerThread;
+
+/// Tells QuarantinePending when the channel's oldest pending entry arrived, as the table says
+/// (the first pending one by id). Throws StorageError.
+void refresh_quarantine_oldest(Database& db, const std::string& channel);
 
 /// What a reload did.
 struct ReloadOutcome {
@@ -62,6 +68,8 @@ private:
     void list_messages(Exchange& ex);
     void get_message(Exchange& ex, const std::string& id);
     void reload(Exchange& ex);
+    /// The dashboard's per-channel pending count and oldest age, from QuarantinePending.
+    static std::map<std::string, QuarantineSummary> quarantine_summaries();
     void list_quarantine(Exchange& ex);
     /// GET shows the entry with its raw request; DELETE discards it (pending → discarded).
     void quarantine_entry(Exchange& ex, const std::string& id);

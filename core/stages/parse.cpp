@@ -211,7 +211,7 @@ private:
                     if (q->result == QuarantineInsert::kInserted) {
                         metrics().add("memolib_quarantined_total",
                                       {{"channel", q->entry.channel}, {"reason", q->entry.reason}});
-                        quarantine_pending().add(q->entry.channel, 1);
+                        quarantine_pending().add(q->entry.channel, 1, x.received_at_ms);
                     }
                     log().info("quarantined",
                                {{"request_id", x.request_id},
