@@ -21,7 +21,7 @@ namespace memolib::core {
 namespace {
 
 namespace http = boost::beast::http;
-using tcp = boost::asio::ip::tcp;
+using Tcp = boost::asio::ip::tcp;
 
 constexpr std::chrono::seconds kRequestTimeout{60};
 
@@ -39,7 +39,7 @@ struct Target {
 // One request on a connection of its own; throws on a network error.
 Answer call(const Target& target, http::verb method, const std::string& path) {
     boost::asio::io_context io;
-    tcp::resolver resolver(io);
+    Tcp::resolver resolver(io);
     boost::beast::tcp_stream stream(io);
     stream.expires_after(kRequestTimeout);
     stream.connect(resolver.resolve(target.host, target.port));
@@ -52,7 +52,7 @@ Answer call(const Target& target, http::verb method, const std::string& path) {
     http::response<http::string_body> response;
     http::read(stream, buffer, response);
     boost::beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.socket().shutdown(Tcp::socket::shutdown_both, ignored);
     return {static_cast<int>(response.result_int()), std::move(response.body())};
 }
 
