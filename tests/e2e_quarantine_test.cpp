@@ -322,11 +322,13 @@ BOOST_AUTO_TEST_CASE(a_fixed_plugin_reprocesses_an_entry_into_one_stored_message
     const Headers token = {{"X-Token", kFixtureToken}};
     const long long id =
         quarantine_id(http_post(port, "/webhooks/exploding", kJson, "please explode", token));
+    const long long shared =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, "explode, shared", token));
     const std::string reprocess = "/api/quarantine/" + std::to_string(id) + "/reprocess";
 
     // The plugin still fails on it: 422 with the plugin's view, the entry stays pending.
     check_error(admin_post(port, reprocess), 422, "still_refused");
-    BOOST_TEST(rows("state = 'pending'") == 1);
+    BOOST_TEST(rows("state = 'pending'") == 2);
     BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 0);
 
     // The hot swap of docs/operations.md: the fixed version under a new file name, a reload.
@@ -353,15 +355,41 @@ BOOST_AUTO_TEST_CASE(a_fixed_plugin_reprocesses_an_entry_into_one_stored_message
     BOOST_TEST(database()->query("SELECT text FROM messages").at(0).at("text").value() ==
                "please explode");
     BOOST_TEST(rows("state = 'reprocessed'") == 1);
-    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="exploding"} 0)"));
-    BOOST_TEST(dashboard_quarantine(port, "exploding").first == 0);
-    BOOST_TEST(dashboard_quarantine(port, "exploding").second == -1.0);
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="exploding"} 1)"));
+    BOOST_TEST(dashboard_quarantine(port, "exploding").first == 1);
 
     // Again: no second row; a reprocessed entry is not discarded either.
     check_error(admin_post(port, reprocess), 409, "not_pending");
     check_error(http_delete(port, "/api/quarantine/" + std::to_string(id)), 409, "not_pending");
     BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 1);
     check_error(admin_post(port, "/api/quarantine/999999/reprocess"), 404, "not_found");
+
+    // A second instance on the same database (started once the old file is gone, as the hot
+    // swap's rule says): both re-process one entry at once, one message is stored.
+    fs::remove(dir / "plugins" / "exploding.so");
+    GatewayProcess::Options options;
+    options.args = {"serve", "-c", config_file().string()};
+    options.log_file = dir / "second.log";
+    options.work_dir = dir.path();
+    GatewayProcess second(options);
+    const std::uint16_t second_port = second.wait_until_listening();
+    const std::string shared_path = "/api/quarantine/" + std::to_string(shared) + "/reprocess";
+    HttpResponse both[2];
+    std::thread there([&] { both[1] = admin_post(second_port, shared_path); });
+    both[0] = admin_post(port, shared_path);
+    there.join();
+    const int first_won = both[0].status == 200 ? 0 : 1;
+    BOOST_TEST(both[first_won].status == 200, both[first_won].body);
+    check_error(both[1 - first_won], 409, "not_pending");
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 2);
+    BOOST_TEST(rows("state = 'reprocessed'") == 2);
+    // The instance that stored it counts it down; the other, told it was not pending, reads
+    // the counts from the table again.
+    for (const std::uint16_t p : {port, second_port}) {
+        BOOST_TEST(dashboard_quarantine(p, "exploding").first == 0);
+        BOOST_TEST(dashboard_quarantine(p, "exploding").second == -1.0);
+    }
+    BOOST_TEST(second.stop().clean(), second.log());
 }
 
 BOOST_AUTO_TEST_CASE(the_cli_lists_shows_reprocesses_and_discards_through_the_gateway) {

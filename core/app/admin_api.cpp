@@ -139,7 +139,8 @@ void AdminApi::handle(const std::shared_ptr<Exchange>& ex, std::function<void()>
             log().error("admin_failed", {{"request_id", ex->request_id}, {"error", e.what()}});
             ex->fail(500, "internal_error", "the request failed; see the log for its request id");
         }
-        done();
+        // A re-processing that failed before handing `done` on still has it.
+        if (done) done();
     });
 }
 
@@ -188,6 +189,19 @@ std::map<std::string, QuarantineSummary> AdminApi::quarantine_summaries() {
         out[channel].oldest_age_seconds =
             static_cast<double>(std::max<std::int64_t>(now - ms, 0)) / 1000.0;
     return out;
+}
+
+void AdminApi::resync_quarantine() {
+    std::string error;
+    Database* db = database(error);
+    if (db == nullptr) return;
+    try {
+        const auto counts = db->quarantine_pending();
+        quarantine_pending().reset_to(counts);
+        for (const auto& [channel, n] : counts) refresh_quarantine_oldest(*db, channel);
+    } catch (const StorageError&) {
+        db_.reset();
+    }
 }
 
 void AdminApi::reload_in_background(const std::string& trigger) {
@@ -468,6 +482,7 @@ void AdminApi::quarantine_entry(Exchange& ex, const std::string& id) {
     }
     if (ex.method == "DELETE") {
         if (!discarded) {
+            resync_quarantine();
             ex.fail(409, "not_pending",
                     "quarantine entry " + id + " is not pending (it was " + entry->state + ")");
             return;
@@ -516,6 +531,7 @@ void AdminApi::reprocess(const std::shared_ptr<Exchange>& ex, std::function<void
         return done();
     }
     if (entry->state != "pending") {
+        resync_quarantine();
         ex->fail(409, "not_pending",
                  "quarantine entry " + id + " is not pending (it was " + entry->state + ")");
         return done();
@@ -549,19 +565,20 @@ void AdminApi::reprocess(const std::shared_ptr<Exchange>& ex, std::function<void
     x->channel = channel->second;
     x->reprocess_quarantine_id = v;
     const std::string name = entry->channel;
-    ex->generation->pipeline->run(x, [this, ex, x, v, name, done = std::move(done)] {
+    ex->generation->pipeline->run(x, [this, ex, x, v, name, done = std::move(done)]() mutable {
+        // This may run on the storage writer's thread: the table is read again on the worker's,
+        // before the answer, so that what the operator looks at next agrees with it.
+        std::function<void()> after;
         if (x->status != 0) {
+            if (x->reason == "not_pending") after = [this] { resync_quarantine(); };
             ex->status = x->status;
             ex->reason = x->reason;
             ex->response_content_type = x->response_content_type;
             ex->response_body = std::move(x->response_body);
             ex->response_headers = std::move(x->response_headers);
-            return done();
-        }
-        quarantine_pending().add(name, -1);
-        // This runs on the storage writer's thread: the table is read on the worker's.
-        if (worker_) {
-            worker_->post([this, name] {
+        } else {
+            quarantine_pending().add(name, -1);
+            after = [this, name] {
                 std::string error;
                 Database* db = database(error);
                 try {
@@ -569,25 +586,32 @@ void AdminApi::reprocess(const std::shared_ptr<Exchange>& ex, std::function<void
                 } catch (const StorageError&) {
                     db_.reset();
                 }
-            });
+            };
+            answer_webhook_success(*x);
+            log().info("quarantine_reprocessed",
+                       {{"request_id", ex->request_id},
+                        {"quarantine_id", static_cast<long long>(v)},
+                        {"channel", name},
+                        {"messages", static_cast<long long>(x->messages.size())}});
+            rapidjson::StringBuffer buf;
+            JsonWriter w(buf);
+            w.StartObject();
+            put(w, "status", "reprocessed");
+            w.Key("quarantine_id");
+            w.Int64(v);
+            put(w, "request_id", ex->request_id);
+            w.Key("messages");
+            w.RawValue(x->messages_json.c_str(), x->messages_json.size(), rapidjson::kArrayType);
+            w.EndObject();
+            answer_json(*ex, 200, buf);
         }
-        answer_webhook_success(*x);
-        log().info("quarantine_reprocessed",
-                   {{"request_id", ex->request_id},
-                    {"quarantine_id", static_cast<long long>(v)},
-                    {"channel", name},
-                    {"messages", static_cast<long long>(x->messages.size())}});
-        rapidjson::StringBuffer buf;
-        JsonWriter w(buf);
-        w.StartObject();
-        put(w, "status", "reprocessed");
-        w.Key("quarantine_id");
-        w.Int64(v);
-        put(w, "request_id", ex->request_id);
-        w.Key("messages");
-        w.RawValue(x->messages_json.c_str(), x->messages_json.size(), rapidjson::kArrayType);
-        w.EndObject();
-        answer_json(*ex, 200, buf);
+        if (after && worker_) {
+            worker_->post([after = std::move(after), done = std::move(done)] {
+                after();
+                done();
+            });
+            return;
+        }
         done();
     });
 }

@@ -70,6 +70,10 @@ private:
     void reload(Exchange& ex);
     /// The dashboard's per-channel pending count and oldest age, from QuarantinePending.
     static std::map<std::string, QuarantineSummary> quarantine_summaries();
+    /// Reads the pending counts and oldest arrivals from the table again (worker thread):
+    /// an entry found no longer pending was moved by another instance, whose counts these
+    /// are not.
+    void resync_quarantine();
     void list_quarantine(Exchange& ex);
     /// GET shows the entry with its raw request; DELETE discards it (pending → discarded).
     void quarantine_entry(Exchange& ex, const std::string& id);
