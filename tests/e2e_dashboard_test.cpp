@@ -259,8 +259,9 @@ BOOST_AUTO_TEST_CASE(the_page_shows_new_traffic_by_itself) {
                "0.0 %");
     BOOST_TEST(browser.text(figure("form", "p99_ms") + " [data-field=\"window\"]") ==
                browser.text(cell("form", "p99")) + " ms");
-    // No quarantine object in the JSON, no quarantine line on the page.
-    BOOST_TEST(browser.count("[data-field=\"quarantine\"]") == 0);
+    // Each channel's quarantine line (nothing pending here).
+    BOOST_TEST(browser.count("[data-field=\"quarantine\"]") == 2);
+    BOOST_TEST(browser.count(".quarantine.pending") == 0);
 
     const std::filesystem::path artifacts =
         std::filesystem::path(MEMOLIB_BINARY_DIR) / "tests" / "artifacts";

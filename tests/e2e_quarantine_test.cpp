@@ -8,6 +8,7 @@
 #define BOOST_TEST_MODULE e2e_quarantine
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include <boost/test/unit_test.hpp>
 
@@ -16,6 +17,7 @@
 #include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/json.hpp"
+#include "support/process.hpp"
 
 using namespace memolib::test;
 namespace common = memolib::plugins::common;
@@ -26,9 +28,28 @@ namespace {
 constexpr const char* kJson = "application/json";
 constexpr const char* kMetaSecret = "e2e-meta-app-secret";
 constexpr const char* kFixtureToken = "e2e-fixture-token";
+constexpr const char* kAdminToken = "e2e-quarantine-admin-token";
 // A Meta webhook the whatsapp plugin refuses: `entry` must be a list.
 constexpr const char* kUnparseableMeta =
     R"({"object":"whatsapp_business_account","entry":"a shape Meta never sent"})";
+
+Headers bearer() { return {{"Authorization", std::string("Bearer ") + kAdminToken}}; }
+
+HttpResponse admin_post(std::uint16_t port, const std::string& target) {
+    HttpRequest request;
+    request.method = "POST";
+    request.target = target;
+    request.headers = bearer();
+    return http_request(port, request);
+}
+
+HttpResponse http_delete(std::uint16_t port, const std::string& target) {
+    HttpRequest request;
+    request.method = "DELETE";
+    request.target = target;
+    request.headers = bearer();
+    return http_request(port, request);
+}
 
 Headers meta_signed(const std::string& body) {
     return {{"X-Hub-Signature-256",
@@ -46,6 +67,7 @@ struct QuarantineFixture : GatewayFixture {
         fs::copy_file(loader_fixtures_directory() / "exploding.so", plugins / "exploding.so");
         config.plugins_directory = plugins;
         config.pipeline_extra = "  quarantine: {max_size: " + max_size + "}\n";
+        config.extra_yaml = "monitoring:\n  admin_token: \"" + std::string(kAdminToken) + "\"\n";
         config.channels = {
             {"whatsapp", {{"plugin", "whatsapp"}, {"app_secret", yaml_quote(kMetaSecret)}}},
             // No secret: Meta is accepted unsigned, so nothing proves who sent it.
@@ -75,6 +97,19 @@ struct QuarantineFixture : GatewayFixture {
 struct SmallQuarantineFixture : QuarantineFixture {
     SmallQuarantineFixture() : QuarantineFixture("100") {}
 };
+
+// The dashboard's `quarantine` object of a channel: {pending, oldest_age_seconds}.
+std::pair<long long, double> dashboard_quarantine(std::uint16_t port, const std::string& channel) {
+    const auto dashboard = parse_json(http_get(port, "/api/monitoring/metrics-dashboard").body);
+    for (const auto& c : dashboard["channels"].GetArray()) {
+        if (string_member(c, "channel") != channel) continue;
+        const auto& q = c["quarantine"];
+        return {q["pending"].GetInt64(),
+                q["oldest_age_seconds"].IsNull() ? -1.0 : q["oldest_age_seconds"].GetDouble()};
+    }
+    BOOST_FAIL("no channel " << channel << " on the dashboard");
+    return {};
+}
 
 bool has_line(const std::string& scrape, const std::string& line) {
     return scrape.find(line + "\n") != std::string::npos;
@@ -117,6 +152,12 @@ BOOST_AUTO_TEST_CASE(a_signed_meta_webhook_the_plugin_refuses_is_quarantined_onc
         alert = alert || (string_member(a, "alert") == "quarantine_pending" &&
                           string_member(a, "channel") == "whatsapp" && a["value"].GetDouble() == 1);
     }
+    const auto [pending, oldest] = dashboard_quarantine(port, "whatsapp");
+    BOOST_TEST(pending == 1);
+    BOOST_TEST(oldest >= 0.0);
+    BOOST_TEST(oldest < 60.0);
+    BOOST_TEST(dashboard_quarantine(port, "exploding").first == 0);
+    BOOST_TEST(dashboard_quarantine(port, "exploding").second == -1.0);
     BOOST_TEST(alert, "no quarantine_pending alert in "
                           << http_get(port, "/api/monitoring/metrics-dashboard").body);
     bool logged = false;
@@ -139,6 +180,8 @@ BOOST_AUTO_TEST_CASE(a_signed_meta_webhook_the_plugin_refuses_is_quarantined_onc
     gateway->stop();
     start();
     BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="whatsapp"} 1)"));
+    BOOST_TEST(dashboard_quarantine(port, "whatsapp").first == 1);
+    BOOST_TEST(dashboard_quarantine(port, "whatsapp").second >= 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(an_unsigned_refused_post_keeps_its_400_and_leaves_no_row) {
@@ -198,6 +241,204 @@ BOOST_AUTO_TEST_CASE(a_message_the_host_refuses_and_a_declared_type_parse_refuse
                 !e.get("sender_masked").empty() && e.get("sender_masked") != "fixture@example.org";
     }
     BOOST_TEST(masked);
+}
+
+BOOST_AUTO_TEST_CASE(operators_list_show_and_discard_entries_through_the_api) {
+    const Headers token = {{"X-Token", kFixtureToken}};
+    const long long meta = quarantine_id(http_post(
+        port, "/webhooks/whatsapp", kJson, kUnparseableMeta, meta_signed(kUnparseableMeta)));
+    const long long failed =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, "please explode", token));
+    const std::string binary = std::string("explode\xff\xfe\x00!", 11);
+    const long long bytes =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, binary, token));
+
+    check_error(http_get(port, "/api/quarantine"), 401, "unauthorized");
+    check_error(http_get(port, "/api/quarantine/" + std::to_string(meta)), 401, "unauthorized");
+
+    // Two pages of the three, then the filters; never a raw body in the list.
+    const HttpResponse first = http_get(port, "/api/quarantine?limit=2", bearer());
+    BOOST_REQUIRE_EQUAL(first.status, 200);
+    BOOST_TEST(first.body.find("please explode") == std::string::npos, first.body);
+    const auto page1 = parse_json(first.body);
+    BOOST_REQUIRE_EQUAL(page1["entries"].Size(), 2U);
+    BOOST_TEST(page1["entries"][0]["id"].GetInt64() == meta);
+    BOOST_TEST(string_member(page1["entries"][0], "channel") == "whatsapp");
+    BOOST_TEST(string_member(page1["entries"][0], "state") == "pending");
+    BOOST_TEST(string_member(page1["entries"][0], "reason") == "invalid_payload");
+    BOOST_TEST(page1["entries"][0]["details"].IsArray());
+    BOOST_TEST(!page1["entries"][0].HasMember("raw"));
+    BOOST_TEST(page1["entries"][1]["id"].GetInt64() == failed);
+    BOOST_REQUIRE(page1["next_cursor"].IsString());
+    const auto page2 = parse_json(
+        http_get(port, "/api/quarantine?limit=2&cursor=" + string_member(page1, "next_cursor"),
+                 bearer())
+            .body);
+    BOOST_REQUIRE_EQUAL(page2["entries"].Size(), 1U);
+    BOOST_TEST(page2["entries"][0]["id"].GetInt64() == bytes);
+    BOOST_TEST(page2["next_cursor"].IsNull());
+    const auto exploding =
+        parse_json(http_get(port, "/api/quarantine?channel=exploding", bearer()).body);
+    BOOST_TEST(exploding["entries"].Size() == 2U);
+    BOOST_TEST(
+        parse_json(http_get(port, "/api/quarantine?since=2999-01-01", bearer()).body)["entries"]
+            .Size() == 0U);
+    check_error(http_get(port, "/api/quarantine?state=lost", bearer()), 400, "invalid_parameter");
+
+    // One entry has its raw request: the body as text when it is UTF-8, else base64.
+    const auto shown =
+        parse_json(http_get(port, "/api/quarantine/" + std::to_string(meta), bearer()).body);
+    BOOST_TEST(string_member(shown["raw"], "encoding") == "utf8");
+    BOOST_TEST(string_member(shown["raw"], "payload") == kUnparseableMeta);
+    bool signature = false;
+    for (const auto& h : shown["headers"].GetArray())
+        signature = signature || std::string(h[0].GetString()) == "X-Hub-Signature-256";
+    BOOST_TEST(signature);
+    const auto raw =
+        parse_json(http_get(port, "/api/quarantine/" + std::to_string(bytes), bearer()).body);
+    BOOST_TEST(string_member(raw["raw"], "encoding") == "base64");
+    BOOST_TEST(string_member(raw["raw"], "payload") == "ZXhwbG9kZf/+ACE=");
+    check_error(http_get(port, "/api/quarantine/999999", bearer()), 404, "not_found");
+    check_error(http_get(port, "/api/quarantine/abc", bearer()), 404, "not_found");
+
+    // Discard: a tombstone, once; the gauge follows.
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="exploding"} 2)"));
+    const HttpResponse discarded = http_delete(port, "/api/quarantine/" + std::to_string(failed));
+    BOOST_REQUIRE_EQUAL(discarded.status, 200);
+    BOOST_TEST(string_member(parse_json(discarded.body), "state") == "discarded");
+    BOOST_TEST(rows("state = 'discarded'") == 1);
+    BOOST_TEST(rows() == 3);
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="exploding"} 1)"));
+    check_error(http_delete(port, "/api/quarantine/" + std::to_string(failed)), 409, "not_pending");
+    check_error(http_delete(port, "/api/quarantine/999999"), 404, "not_found");
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="exploding"} 1)"));
+    const auto discarded_list =
+        parse_json(http_get(port, "/api/quarantine?state=discarded", bearer()).body);
+    BOOST_REQUIRE_EQUAL(discarded_list["entries"].Size(), 1U);
+    BOOST_TEST(discarded_list["entries"][0]["id"].GetInt64() == failed);
+}
+
+BOOST_AUTO_TEST_CASE(a_fixed_plugin_reprocesses_an_entry_into_one_stored_message) {
+    const Headers token = {{"X-Token", kFixtureToken}};
+    const long long id =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, "please explode", token));
+    const long long shared =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, "explode, shared", token));
+    const std::string reprocess = "/api/quarantine/" + std::to_string(id) + "/reprocess";
+
+    // The plugin still fails on it: 422 with the plugin's view, the entry stays pending.
+    check_error(admin_post(port, reprocess), 422, "still_refused");
+    BOOST_TEST(rows("state = 'pending'") == 2);
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 0);
+
+    // The hot swap of docs/operations.md: the fixed version under a new file name, a reload.
+    fs::copy_file(loader_fixtures_directory() / "exploding_fixed.so",
+                  dir / "plugins" / "exploding-1.1.so");
+    const HttpResponse reloaded = admin_post(port, "/api/admin/reload");
+    BOOST_REQUIRE_EQUAL(reloaded.status, 200);
+    BOOST_TEST(reloaded.body.find("exploding-1.1.so") != std::string::npos, reloaded.body);
+
+    // Two operators at once: one stores it, the other is told it is done.
+    HttpResponse answers[2];
+    std::thread other([&] { answers[1] = admin_post(port, reprocess); });
+    answers[0] = admin_post(port, reprocess);
+    other.join();
+    const int winner = answers[0].status == 200 ? 0 : 1;
+    BOOST_REQUIRE_EQUAL(answers[winner].status, 200);
+    check_error(answers[1 - winner], 409, "not_pending");
+    const auto stored = parse_json(answers[winner].body);
+    BOOST_TEST(string_member(stored, "status") == "reprocessed");
+    BOOST_TEST(stored["quarantine_id"].GetInt64() == id);
+    BOOST_REQUIRE_EQUAL(stored["messages"].Size(), 1U);
+    BOOST_TEST(string_member(stored["messages"][0], "status") == "stored");
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 1);
+    BOOST_TEST(database()->query("SELECT text FROM messages").at(0).at("text").value() ==
+               "please explode");
+    BOOST_TEST(rows("state = 'reprocessed'") == 1);
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="exploding"} 1)"));
+    BOOST_TEST(dashboard_quarantine(port, "exploding").first == 1);
+
+    // Again: no second row; a reprocessed entry is not discarded either.
+    check_error(admin_post(port, reprocess), 409, "not_pending");
+    check_error(http_delete(port, "/api/quarantine/" + std::to_string(id)), 409, "not_pending");
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 1);
+    check_error(admin_post(port, "/api/quarantine/999999/reprocess"), 404, "not_found");
+
+    // A second instance on the same database (started once the old file is gone, as the hot
+    // swap's rule says): both re-process one entry at once, one message is stored.
+    fs::remove(dir / "plugins" / "exploding.so");
+    GatewayProcess::Options options;
+    options.args = {"serve", "-c", config_file().string()};
+    options.log_file = dir / "second.log";
+    options.work_dir = dir.path();
+    GatewayProcess second(options);
+    const std::uint16_t second_port = second.wait_until_listening();
+    const std::string shared_path = "/api/quarantine/" + std::to_string(shared) + "/reprocess";
+    HttpResponse both[2];
+    std::thread there([&] { both[1] = admin_post(second_port, shared_path); });
+    both[0] = admin_post(port, shared_path);
+    there.join();
+    const int first_won = both[0].status == 200 ? 0 : 1;
+    BOOST_TEST(both[first_won].status == 200, both[first_won].body);
+    check_error(both[1 - first_won], 409, "not_pending");
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 2);
+    BOOST_TEST(rows("state = 'reprocessed'") == 2);
+    // The instance that stored it counts it down; the other, told it was not pending, reads
+    // the counts from the table again.
+    for (const std::uint16_t p : {port, second_port}) {
+        BOOST_TEST(dashboard_quarantine(p, "exploding").first == 0);
+        BOOST_TEST(dashboard_quarantine(p, "exploding").second == -1.0);
+    }
+    BOOST_TEST(second.stop().clean(), second.log());
+}
+
+BOOST_AUTO_TEST_CASE(the_cli_lists_shows_reprocesses_and_discards_through_the_gateway) {
+    const Headers token = {{"X-Token", kFixtureToken}};
+    const long long keep =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, "explode: keep", token));
+    const long long also =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, "explode: also", token));
+    const long long drop =
+        quarantine_id(http_post(port, "/webhooks/exploding", kJson, "explode: drop", token));
+    const std::string url = "http://127.0.0.1:" + std::to_string(port);
+    auto cli = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv = {gateway_binary().string(), "quarantine"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        for (const std::string& a :
+             {std::string("-c"), config_file().string(), std::string("--url"), url}) {
+            argv.push_back(a);
+        }
+        return run_process(argv, dir.path());
+    };
+
+    const ProcessResult listed = cli({"list", "--channel", "exploding"});
+    BOOST_TEST(listed.status.clean(), listed.err);
+    BOOST_TEST(listed.out.find(std::to_string(keep) + "\tpending\texploding\tplugin_error") !=
+                   std::string::npos,
+               listed.out);
+    const ProcessResult shown = cli({"show", std::to_string(keep)});
+    BOOST_TEST(shown.status.clean(), shown.err);
+    BOOST_TEST(string_member(parse_json(shown.out)["raw"], "payload") == "explode: keep");
+
+    const ProcessResult discarded = cli({"discard", std::to_string(drop)});
+    BOOST_TEST(discarded.status.clean(), discarded.err);
+    BOOST_TEST(rows("state = 'discarded'") == 1);
+    BOOST_TEST(!cli({"discard", std::to_string(drop)}).status.clean());
+
+    // Still refused: a failure exit, nothing changes.
+    BOOST_TEST(!cli({"reprocess", std::to_string(keep)}).status.clean());
+    BOOST_TEST(rows("state = 'pending'") == 2);
+
+    fs::copy_file(loader_fixtures_directory() / "exploding_fixed.so",
+                  dir / "plugins" / "exploding-1.1.so");
+    BOOST_REQUIRE_EQUAL(admin_post(port, "/api/admin/reload").status, 200);
+    const ProcessResult all = cli({"reprocess", "--channel", "exploding", "--all"});
+    BOOST_TEST(all.status.clean(), all.err);
+    BOOST_TEST(rows("state = 'reprocessed'") == 2);
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 2);
+    BOOST_TEST(has_line(scrape(), R"(memolib_quarantine_pending{channel="exploding"} 0)"));
+    BOOST_TEST(!cli({"reprocess", std::to_string(also)}).status.clean());
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM messages") == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

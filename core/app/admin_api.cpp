@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -13,13 +14,16 @@
 #include "app/json_fields.hpp"
 #include "app/message_json.hpp"
 #include "app/route_table.hpp"
+#include "app/webhook_answer.hpp"
 #include "app/worker_thread.hpp"
 #include "http/query_string.hpp"
 #include "observability/dashboard_stats.hpp"
 #include "observability/logger.hpp"
+#include "observability/quarantine_pending.hpp"
 #include "storage/batch_writer.hpp"
 #include "storage/database.hpp"
 #include "storage/storage_probe.hpp"
+#include "util/encoding.hpp"
 #include "util/time_format.hpp"
 #include "util/utf8.hpp"
 
@@ -54,7 +58,52 @@ void storage_unavailable(Exchange& ex, const std::string& error) {
     ex.response_headers.emplace_back("Retry-After", "5");
 }
 
+// An entry as the API shows it; `raw` adds its headers and body (the list leaves them out).
+void write_quarantine_json(JsonWriter& w, const QuarantineEntry& e, bool raw) {
+    w.StartObject();
+    w.Key("id");
+    w.Int64(e.id);
+    put(w, "channel", e.channel);
+    put_opt(w, "provider", e.provider);
+    put(w, "received_at", e.received_at);
+    put(w, "request_id", e.request_id);
+    put(w, "reason", e.reason);
+    // Written by the gateway as JSON arrays: copied as they are.
+    w.Key("details");
+    const std::string& details = e.details_json.empty() ? std::string("[]") : e.details_json;
+    w.RawValue(details.c_str(), details.size(), rapidjson::kArrayType);
+    put(w, "state", e.state);
+    put_opt(w, "content_type", e.content_type);
+    if (raw) {
+        // [name, value] pairs, in the order received, the secret-bearing ones left out.
+        w.Key("headers");
+        const std::string& headers = e.headers_json.empty() ? std::string("[]") : e.headers_json;
+        w.RawValue(headers.c_str(), headers.size(), rapidjson::kArrayType);
+        w.Key("raw");
+        w.StartObject();
+        put_opt(w, "content_type", e.content_type);
+        // Like a message's raw payload: text when it is UTF-8, base64 otherwise.
+        const bool text = is_valid_utf8(e.raw_body);
+        put(w, "encoding", text ? "utf8" : "base64");
+        put(w, "payload", text ? e.raw_body : base64_encode(e.raw_body));
+        w.Key("size");
+        w.Uint64(e.raw_body.size());
+        w.EndObject();
+    }
+    w.EndObject();
+}
+
 }  // namespace
+
+void refresh_quarantine_oldest(Database& db, const std::string& channel) {
+    QuarantineQuery q;
+    q.channel = channel;
+    q.state = "pending";
+    q.limit = 1;
+    const std::vector<QuarantineEntry> first = db.find_quarantine(q);
+    quarantine_pending().set_oldest(
+        channel, first.empty() ? 0 : parse_rfc3339_ms(first.front().received_at).value_or(0));
+}
 
 AdminApi::AdminApi(StorageConfig storage, BatchWriter& writer, DashboardStats& stats, Reload reload)
     : storage_(std::move(storage)),
@@ -81,14 +130,17 @@ void AdminApi::handle(const std::shared_ptr<Exchange>& ex, std::function<void()>
         return done();
     }
     WorkerThread& worker = runs_on == RunsOn::kReadyWorker ? *ready_worker_ : *worker_;
-    worker.post([this, ex, done = std::move(done)] {
+    worker.post([this, ex, done = std::move(done)]() mutable {
         try {
+            if (ex->route->id == RouteId::kQuarantineReprocess)
+                return reprocess(ex, std::move(done));
             answer(*ex);
         } catch (const std::exception& e) {
             log().error("admin_failed", {{"request_id", ex->request_id}, {"error", e.what()}});
             ex->fail(500, "internal_error", "the request failed; see the log for its request id");
         }
-        done();
+        // A re-processing that failed before handing `done` on still has it.
+        if (done) done();
     });
 }
 
@@ -102,21 +154,53 @@ void AdminApi::answer(Exchange& ex) {
             ex.response_body = dashboard_page();
             ex.response_headers.emplace_back("Cache-Control", "no-store");
             return;
-        case RouteId::kDashboardJson:
+        case RouteId::kDashboardJson: {
+            const std::map<std::string, QuarantineSummary> quarantine = quarantine_summaries();
             ex.status = 200;
             ex.response_content_type = "application/json";
             ex.response_body =
-                stats_.to_json(ex.generation->channel_names(), ex.generation->alerts);
+                stats_.to_json(ex.generation->channel_names(), ex.generation->alerts, &quarantine);
             ex.response_headers.emplace_back("Cache-Control", "no-store");
             return;
+        }
         case RouteId::kMessages:
             return list_messages(ex);
         case RouteId::kMessage:
             return get_message(ex, ex.route_param);
         case RouteId::kReload:
             return reload(ex);
+        case RouteId::kQuarantineList:
+            return list_quarantine(ex);
+        case RouteId::kQuarantineEntry:
+            return quarantine_entry(ex, ex.route_param);
         default:
             ex.fail(404, "not_found", "no route for " + ex.path);
+    }
+}
+
+std::map<std::string, QuarantineSummary> AdminApi::quarantine_summaries() {
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    std::map<std::string, QuarantineSummary> out;
+    for (const auto& [channel, n] : quarantine_pending().snapshot())
+        out[channel].pending = static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0));
+    for (const auto& [channel, ms] : quarantine_pending().oldest())
+        out[channel].oldest_age_seconds =
+            static_cast<double>(std::max<std::int64_t>(now - ms, 0)) / 1000.0;
+    return out;
+}
+
+void AdminApi::resync_quarantine() {
+    std::string error;
+    Database* db = database(error);
+    if (db == nullptr) return;
+    try {
+        const auto counts = db->quarantine_pending();
+        quarantine_pending().reset_to(counts);
+        for (const auto& [channel, n] : counts) refresh_quarantine_oldest(*db, channel);
+    } catch (const StorageError&) {
+        db_.reset();
     }
 }
 
@@ -307,6 +391,229 @@ void AdminApi::get_message(Exchange& ex, const std::string& id) {
     fields.raw = true;
     write_message_json(w, *m, fields);
     answer_json(ex, 200, buf);
+}
+
+void AdminApi::list_quarantine(Exchange& ex) {
+    QuarantineQuery q;
+    q.channel = query_param(ex.query, "channel").value_or("");
+    q.state = query_param(ex.query, "state").value_or("");
+    if (!q.state.empty() && q.state != "pending" && q.state != "reprocessed" &&
+        q.state != "discarded") {
+        return invalid_parameter(ex, "state", "one of pending, reprocessed, discarded");
+    }
+    if (auto since = query_param(ex.query, "since"); since && !since->empty()) {
+        auto ms = parse_rfc3339_ms(*since);
+        if (!ms) return invalid_parameter(ex, "since", "an RFC 3339 time or a date (YYYY-MM-DD)");
+        q.since = format_rfc3339_ms(*ms);
+    }
+    int page_size = kDefaultPageSize;
+    if (auto limit = query_param(ex.query, "limit")) {
+        char* end = nullptr;
+        const long v = std::strtol(limit->c_str(), &end, 10);
+        if (limit->empty() || *end != '\0' || v < 1 || v > kMaxPageSize)
+            return invalid_parameter(ex, "limit", "an integer from 1 to 500");
+        page_size = static_cast<int>(v);
+    }
+    if (auto cursor = query_param(ex.query, "cursor"); cursor && !cursor->empty()) {
+        char* end = nullptr;
+        const long long v = std::strtoll(cursor->c_str(), &end, 10);
+        if (*end != '\0' || v < 0)
+            return invalid_parameter(ex, "cursor", "the next_cursor of a previous page");
+        q.after_id = v;
+    }
+    // One row past the page says whether there is a next one. Without their raw bodies the
+    // entries are small, so a page needs no byte budget.
+    q.limit = page_size + 1;
+    std::string error;
+    Database* db = database(error);
+    if (db == nullptr) return storage_unavailable(ex, error);
+    std::vector<QuarantineEntry> rows;
+    try {
+        rows = db->find_quarantine(q);
+    } catch (const StorageError& e) {
+        db_.reset();
+        return storage_unavailable(ex, e.what());
+    }
+    const bool more = static_cast<int>(rows.size()) > page_size;
+    if (more) rows.resize(static_cast<std::size_t>(page_size));
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("entries");
+    w.StartArray();
+    for (const QuarantineEntry& e : rows) write_quarantine_json(w, e, false);
+    w.EndArray();
+    w.Key("next_cursor");
+    if (more) {
+        const std::string cursor = std::to_string(rows.back().id);
+        w.String(cursor.c_str(), static_cast<rapidjson::SizeType>(cursor.size()));
+    } else {
+        w.Null();
+    }
+    put(w, "request_id", ex.request_id);
+    w.EndObject();
+    answer_json(ex, 200, buf);
+}
+
+void AdminApi::quarantine_entry(Exchange& ex, const std::string& id) {
+    char* end = nullptr;
+    const long long v = std::strtoll(id.c_str(), &end, 10);
+    if (id.empty() || *end != '\0' || v <= 0) {
+        ex.fail(404, "not_found", "no quarantine entry with id '" + id + "'");
+        return;
+    }
+    std::string error;
+    Database* db = database(error);
+    if (db == nullptr) return storage_unavailable(ex, error);
+    std::optional<QuarantineEntry> entry;
+    bool discarded = false;
+    try {
+        entry = db->find_quarantine_entry(v);
+        // Only a pending entry is discarded, and only once however many ask at the same time.
+        if (entry && ex.method == "DELETE")
+            discarded = db->set_quarantine_state(v, "pending", "discarded");
+    } catch (const StorageError& e) {
+        db_.reset();
+        return storage_unavailable(ex, e.what());
+    }
+    if (!entry) {
+        ex.fail(404, "not_found", "no quarantine entry with id " + id);
+        return;
+    }
+    if (ex.method == "DELETE") {
+        if (!discarded) {
+            resync_quarantine();
+            ex.fail(409, "not_pending",
+                    "quarantine entry " + id + " is not pending (it was " + entry->state + ")");
+            return;
+        }
+        quarantine_pending().add(entry->channel, -1);
+        try {
+            refresh_quarantine_oldest(*db, entry->channel);
+        } catch (const StorageError&) {
+            db_.reset();
+        }
+        log().info(
+            "quarantine_discarded",
+            {{"request_id", ex.request_id}, {"quarantine_id", id}, {"channel", entry->channel}});
+        entry->state = "discarded";
+    }
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    write_quarantine_json(w, *entry, ex.method != "DELETE");
+    answer_json(ex, 200, buf);
+}
+
+void AdminApi::reprocess(const std::shared_ptr<Exchange>& ex, std::function<void()> done) {
+    const std::string& id = ex->route_param;
+    char* end = nullptr;
+    const long long v = std::strtoll(id.c_str(), &end, 10);
+    if (id.empty() || *end != '\0' || v <= 0) {
+        ex->fail(404, "not_found", "no quarantine entry with id '" + id + "'");
+        return done();
+    }
+    std::string error;
+    Database* db = database(error);
+    if (db == nullptr) {
+        storage_unavailable(*ex, error);
+        return done();
+    }
+    std::optional<QuarantineEntry> entry;
+    try {
+        entry = db->find_quarantine_entry(v);
+    } catch (const StorageError& e) {
+        db_.reset();
+        storage_unavailable(*ex, e.what());
+        return done();
+    }
+    if (!entry) {
+        ex->fail(404, "not_found", "no quarantine entry with id " + id);
+        return done();
+    }
+    if (entry->state != "pending") {
+        resync_quarantine();
+        ex->fail(409, "not_pending",
+                 "quarantine entry " + id + " is not pending (it was " + entry->state + ")");
+        return done();
+    }
+    auto channel = ex->generation->channels.find(entry->channel);
+    if (channel == ex->generation->channels.end()) {
+        ex->fail(409, "unknown_channel",
+                 "channel '" + entry->channel + "' is not configured; the entry stays pending");
+        return done();
+    }
+    // The stored request as it arrived, under this request's id: the messages it makes name
+    // the re-processing, whose log line names the entry.
+    auto x = std::make_shared<Exchange>();
+    x->method = "POST";
+    x->path = "/webhooks/" + entry->channel;
+    x->target = x->path;
+    x->content_type = entry->content_type;
+    x->body = std::move(entry->raw_body);
+    rapidjson::Document headers;
+    headers.Parse(entry->headers_json.c_str(), entry->headers_json.size());
+    if (headers.IsArray()) {
+        for (const auto& h : headers.GetArray()) {
+            if (h.IsArray() && h.Size() == 2 && h[0].IsString() && h[1].IsString())
+                x->headers.emplace_back(h[0].GetString(), h[1].GetString());
+        }
+    }
+    x->request_id = ex->request_id;
+    x->received_at_ms = parse_rfc3339_ms(entry->received_at).value_or(ex->received_at_ms);
+    x->route = ex->route;
+    x->generation = ex->generation;
+    x->channel = channel->second;
+    x->reprocess_quarantine_id = v;
+    const std::string name = entry->channel;
+    ex->generation->pipeline->run(x, [this, ex, x, v, name, done = std::move(done)]() mutable {
+        // This may run on the storage writer's thread: the table is read again on the worker's,
+        // before the answer, so that what the operator looks at next agrees with it.
+        std::function<void()> after;
+        if (x->status != 0) {
+            if (x->reason == "not_pending") after = [this] { resync_quarantine(); };
+            ex->status = x->status;
+            ex->reason = x->reason;
+            ex->response_content_type = x->response_content_type;
+            ex->response_body = std::move(x->response_body);
+            ex->response_headers = std::move(x->response_headers);
+        } else {
+            quarantine_pending().add(name, -1);
+            after = [this, name] {
+                std::string error;
+                Database* db = database(error);
+                try {
+                    if (db != nullptr) refresh_quarantine_oldest(*db, name);
+                } catch (const StorageError&) {
+                    db_.reset();
+                }
+            };
+            answer_webhook_success(*x);
+            log().info("quarantine_reprocessed",
+                       {{"request_id", ex->request_id},
+                        {"quarantine_id", static_cast<long long>(v)},
+                        {"channel", name},
+                        {"messages", static_cast<long long>(x->messages.size())}});
+            rapidjson::StringBuffer buf;
+            JsonWriter w(buf);
+            w.StartObject();
+            put(w, "status", "reprocessed");
+            w.Key("quarantine_id");
+            w.Int64(v);
+            put(w, "request_id", ex->request_id);
+            w.Key("messages");
+            w.RawValue(x->messages_json.c_str(), x->messages_json.size(), rapidjson::kArrayType);
+            w.EndObject();
+            answer_json(*ex, 200, buf);
+        }
+        if (after && worker_) {
+            worker_->post([after = std::move(after), done = std::move(done)] {
+                after();
+                done();
+            });
+            return;
+        }
+        done();
+    });
 }
 
 void AdminApi::reload(Exchange& ex) {

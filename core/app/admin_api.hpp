@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -16,7 +17,12 @@ class BatchWriter;
 class Database;
 class DashboardStats;
 class StorageProbe;
+struct QuarantineSummary;
 class WorkerThread;
+
+/// Tells QuarantinePending when the channel's oldest pending entry arrived, as the table says
+/// (the first pending one by id). Throws StorageError.
+void refresh_quarantine_oldest(Database& db, const std::string& channel);
 
 /// What a reload did.
 struct ReloadOutcome {
@@ -33,10 +39,10 @@ struct ReloadOutcome {
 };
 
 /// The operator's side of the HTTP API: /ready, /dashboard and its JSON, the read API
-/// (/api/messages) and POST /api/admin/reload (app/route_table.cpp says which runs where).
-/// Database reads and reloads run on one worker thread of its own, never on an I/O thread;
-/// /ready on another, where it waits a bounded time for a storage probe, so that it answers
-/// even while the storage hangs.
+/// (/api/messages), the quarantine (/api/quarantine) and POST /api/admin/reload
+/// (app/route_table.cpp says which runs where). Database reads and reloads run on one worker thread
+/// of its own, never on an I/O thread; /ready on another, where it waits a bounded time for a
+/// storage probe, so that it answers even while the storage hangs.
 class AdminApi {
 public:
     using Reload = std::function<ReloadOutcome(const std::string& trigger)>;
@@ -62,6 +68,18 @@ private:
     void list_messages(Exchange& ex);
     void get_message(Exchange& ex, const std::string& id);
     void reload(Exchange& ex);
+    /// The dashboard's per-channel pending count and oldest age, from QuarantinePending.
+    static std::map<std::string, QuarantineSummary> quarantine_summaries();
+    /// Reads the pending counts and oldest arrivals from the table again (worker thread):
+    /// an entry found no longer pending was moved by another instance, whose counts these
+    /// are not.
+    void resync_quarantine();
+    void list_quarantine(Exchange& ex);
+    /// GET shows the entry with its raw request; DELETE discards it (pending → discarded).
+    void quarantine_entry(Exchange& ex, const std::string& id);
+    /// Runs the entry's request through the pipeline again (its current plugin, without
+    /// verify); calls `done` once answered, possibly on the storage writer's thread.
+    void reprocess(const std::shared_ptr<Exchange>& ex, std::function<void()> done);
     /// The worker's connection, opened on first use; nullptr (and `error` set) when it cannot.
     Database* database(std::string& error);
 

@@ -303,6 +303,8 @@ int serve(const std::string& config_path) {
         db->migrate();
         // The pending gauge (and the dashboard's alert) starts from what earlier runs left.
         quarantine_pending().reset_to(db->quarantine_pending());
+        for (const auto& [channel, n] : db->quarantine_pending())
+            refresh_quarantine_oldest(*db, channel);
     } catch (const StorageError& e) {
         log().error("start_failed", {{"reason", "storage"}, {"error", e.what()}});
         return 1;

@@ -9,6 +9,7 @@
 
 #include "app/dry_run_command.hpp"
 #include "app/gateway.hpp"
+#include "app/quarantine_command.hpp"
 #include "app/schema_command.hpp"
 #include "memolib/sdk/version.h"
 
@@ -55,7 +56,37 @@ int run(int argc, char** argv) {
     schema->add_option("--format", schema_format, "md or json")
         ->check(CLI::IsMember({"md", "json"}))
         ->capture_default_str();
-    for (auto* sub : {serve, validate, migrate, plugins, dry}) {
+    auto* quarantine =
+        app.add_subcommand("quarantine",
+                           "See, re-process and discard quarantined requests (through the running "
+                           "gateway's API)");
+    memolib::core::QuarantineCommand q;
+    quarantine->add_option("--url", q.url,
+                           "The running gateway, http://HOST:PORT (default: server.host and "
+                           "server.port of the config)");
+    auto* q_list = quarantine->add_subcommand("list", "List the entries, one line each");
+    q_list->add_option("--channel", q.channel, "Only this channel");
+    q_list->add_option("--state", q.state, "Only this state")
+        ->check(CLI::IsMember({"pending", "reprocessed", "discarded"}));
+    auto* q_show = quarantine->add_subcommand("show", "Print an entry with its raw request");
+    q_show->add_option("id", q.id, "Entry id")->required();
+    auto* q_reprocess = quarantine->add_subcommand(
+        "reprocess",
+        "Run an entry (or --channel X --all: every pending one) through the "
+        "channel's current plugin and store its messages once");
+    auto* q_id = q_reprocess->add_option("id", q.id, "Entry id");
+    auto* q_all = q_reprocess->add_flag("--all", q.all, "Every pending entry of --channel");
+    q_reprocess->add_option("--channel", q.channel, "The channel of --all");
+    q_id->excludes(q_all);
+    auto* q_discard = quarantine->add_subcommand(
+        "discard", "Mark a pending entry discarded (kept as a tombstone)");
+    q_discard->add_option("id", q.id, "Entry id")->required();
+    quarantine->require_subcommand(1);
+    for (auto* sub : {q_list, q_show, q_reprocess, q_discard}) {
+        sub->add_option("-c,--config", config, "Configuration file")->capture_default_str();
+        sub->add_option("--url", q.url, "The running gateway, http://HOST:PORT");
+    }
+    for (auto* sub : {serve, validate, migrate, plugins, dry, quarantine}) {
         sub->add_option("-c,--config", config, "Configuration file")->capture_default_str();
     }
     app.require_subcommand(0, 1);
@@ -64,6 +95,20 @@ int run(int argc, char** argv) {
     if (*migrate) return memolib::core::migrate(config);
     if (*plugins) return memolib::core::plugins(config, directory, format, only);
     if (*schema) return memolib::core::print_schema(schema_format);
+    if (*quarantine) {
+        for (auto* sub : {q_list, q_show, q_reprocess, q_discard}) {
+            if (*sub) q.action = sub->get_name();
+        }
+        if (q.action == "reprocess" && q.all == q.channel.empty()) {
+            std::fprintf(stderr, "reprocess takes an id, or --channel X --all\n");
+            return 2;
+        }
+        if (q.action == "reprocess" && !q.all && q.id <= 0) {
+            std::fprintf(stderr, "reprocess takes an id, or --channel X --all\n");
+            return 2;
+        }
+        return memolib::core::quarantine(config, q);
+    }
     if (*dry) return memolib::core::dry_run(config, channel, file, content_type, headers);
     return memolib::core::serve(config);
 }

@@ -118,6 +118,28 @@ const RouteTable& gateway_routes() {
          kIgnoredBodyLimit,
          RunsOn::kAdminWorker,
          {}},
+        {RouteId::kQuarantineList,
+         "/api/quarantine",
+         {"GET", "HEAD"},
+         true,
+         kIgnoredBodyLimit,
+         RunsOn::kAdminWorker,
+         {}},
+        {RouteId::kQuarantineReprocess,
+         "/api/quarantine/{id}/reprocess",
+         {"POST"},
+         true,
+         kIgnoredBodyLimit,
+         RunsOn::kAdminWorker,
+         {}},
+        // Its {id} takes the rest of the path: the routes of one entry's actions come before it.
+        {RouteId::kQuarantineEntry,
+         "/api/quarantine/{id}",
+         {"GET", "HEAD", "DELETE"},
+         true,
+         kIgnoredBodyLimit,
+         RunsOn::kAdminWorker,
+         {}},
     });
     return kRoutes;
 }

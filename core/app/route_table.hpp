@@ -20,6 +20,9 @@ enum class RouteId {
     kMessages,
     kMessage,
     kReload,
+    kQuarantineList,
+    kQuarantineEntry,
+    kQuarantineReprocess,
 };
 
 /// Where a route's answer is made.

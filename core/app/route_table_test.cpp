@@ -94,16 +94,32 @@ BOOST_AUTO_TEST_CASE(a_known_path_with_another_method_is_405_with_allow) {
                "use POST on /api/admin/reload");
 }
 
+BOOST_AUTO_TEST_CASE(a_quarantine_entry_takes_get_and_delete) {
+    const RouteMatch entry = match("DELETE", "/api/quarantine/12");
+    BOOST_TEST((entry.result == Result::kFound));
+    BOOST_TEST((entry.route->id == RouteId::kQuarantineEntry));
+    BOOST_TEST(entry.param == "12");
+    BOOST_TEST((match("GET", "/api/quarantine").route->id == RouteId::kQuarantineList));
+    const RouteMatch reprocess = match("POST", "/api/quarantine/12/reprocess");
+    BOOST_TEST((reprocess.route->id == RouteId::kQuarantineReprocess));
+    BOOST_TEST(reprocess.param == "12");
+    BOOST_TEST((match("DELETE", "/api/quarantine").result == Result::kMethodNotAllowed));
+}
+
 BOOST_AUTO_TEST_CASE(the_read_and_admin_apis_need_the_token_and_nothing_else_does) {
     for (const Route& route : gateway_routes().routes()) {
-        const bool read_or_admin = route.id == RouteId::kMessages ||
-                                   route.id == RouteId::kMessage || route.id == RouteId::kReload;
+        const bool read_or_admin =
+            route.id == RouteId::kMessages || route.id == RouteId::kMessage ||
+            route.id == RouteId::kReload || route.id == RouteId::kQuarantineList ||
+            route.id == RouteId::kQuarantineEntry || route.id == RouteId::kQuarantineReprocess;
         BOOST_TEST(route.needs_token == read_or_admin, route.pattern);
     }
 }
 
 BOOST_AUTO_TEST_CASE(database_reads_and_reloads_stay_off_the_io_threads) {
-    for (RouteId id : {RouteId::kMessages, RouteId::kMessage, RouteId::kReload}) {
+    for (RouteId id :
+         {RouteId::kMessages, RouteId::kMessage, RouteId::kReload, RouteId::kQuarantineList,
+          RouteId::kQuarantineEntry, RouteId::kQuarantineReprocess}) {
         for (const Route& route : gateway_routes().routes()) {
             if (route.id == id) BOOST_TEST((route.runs_on == RunsOn::kAdminWorker), route.pattern);
         }

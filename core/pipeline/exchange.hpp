@@ -65,6 +65,13 @@ struct Exchange {
     bool authenticated = false;
     /// The quarantine entry holding this request (0: none).
     std::int64_t quarantine_id = 0;
+    /// Set when an operator re-processes quarantine entry N (POST /api/quarantine/N/reprocess):
+    /// verify, the rate limits and the replay caches let it through (it was verified on
+    /// arrival), parse refuses it 422 rather than quarantine it again, and persist commits its
+    /// messages with the entry's state change.
+    std::int64_t reprocess_quarantine_id = 0;
+    /// Whether that commit changed the entry's state (false: it was no longer pending).
+    bool reprocessed = false;
     /// The replay cache's key for this request's raw form (empty when not looked up).
     std::string raw_fingerprint;
     /// What the log line names when there are no messages (a replay answered before parse).

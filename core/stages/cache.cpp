@@ -67,7 +67,8 @@ public:
     const char* name() const override { return "replay"; }
 
     StageResult process(Exchange& ex, const Resume&) const override {
-        if (ex.dry_run) return StageResult::kContinue;
+        // A re-processing must reach persist, which commits the entry's state change.
+        if (ex.dry_run || ex.reprocess_quarantine_id != 0) return StageResult::kContinue;
         set_raw_fingerprint(ex);
         ex.cache_checked = true;
         auto hit = cache_.get(ex.raw_fingerprint);
@@ -91,7 +92,8 @@ public:
     const char* name() const override { return "cache"; }
 
     StageResult process(Exchange& ex, const Resume&) const override {
-        if (ex.dry_run || ex.messages.empty()) return StageResult::kContinue;
+        if (ex.dry_run || ex.messages.empty() || ex.reprocess_quarantine_id != 0)
+            return StageResult::kContinue;
         ex.cache_checked = true;
         auto hit = cache_.get(fingerprint(ex));
         if (!hit) return StageResult::kContinue;

@@ -94,6 +94,14 @@ public:
     StageResult process(Exchange& ex, const Resume& resume) const override {
         PluginCallResult result;
         memolib_status_t status = ex.channel->instance->parse(plugin_request(ex), result);
+        if (ex.reprocess_quarantine_id != 0 && (status != MEMOLIB_OK || !result.errors.empty())) {
+            // The entry stays pending, for a plugin that takes it.
+            ex.fail(422, "still_refused",
+                    "channel '" + ex.channel->config.name +
+                        "' still refuses this request; the entry stays pending",
+                    result.errors);
+            return StageResult::kRespond;
+        }
         switch (status) {
             case MEMOLIB_OK:
                 // Errors beside OK mean the host refused a message: answering 2xx would lose it.
@@ -179,7 +187,7 @@ private:
                     if (q->result == QuarantineInsert::kInserted) {
                         metrics().add("memolib_quarantined_total",
                                       {{"channel", q->entry.channel}, {"reason", q->entry.reason}});
-                        quarantine_pending().add(q->entry.channel, 1);
+                        quarantine_pending().add(q->entry.channel, 1, x.received_at_ms);
                     }
                     log().info("quarantined",
                                {{"request_id", x.request_id},

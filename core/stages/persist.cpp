@@ -25,7 +25,9 @@ public:
     StageResult process(Exchange& ex, const Resume& resume) const override {
         // Taken here, so that a request with nothing to store stops being awaited now.
         std::shared_ptr<StoreArrival> arrival = std::move(ex.store_arrival);
-        if (ex.dry_run || std::none_of(ex.messages.begin(), ex.messages.end(), pending)) {
+        // A re-processing commits the entry's state change even with nothing new to store.
+        if (ex.dry_run || (ex.reprocess_quarantine_id == 0 &&
+                           std::none_of(ex.messages.begin(), ex.messages.end(), pending))) {
             return StageResult::kContinue;
         }
         // The resume closure owns the exchange: holding it keeps the exchange alive until done.
@@ -36,12 +38,22 @@ public:
         job.content_type = &ex.content_type;
         job.owner = owner;
         job.arrival = std::move(arrival);
+        job.reprocess_quarantine_id = ex.reprocess_quarantine_id;
+        job.reprocessed = &ex.reprocessed;
         Exchange* exp = &ex;
         DedupIndex* index = index_;
         job.done = [owner, exp, index](StoreOutcome outcome, const std::string&) {
             // Runs on the request's own thread: the writer, which every request waits for,
             // only hands the outcome over.
             auto finish = [owner, exp, index, outcome] {
+                if (outcome == StoreOutcome::kCommitted && exp->reprocess_quarantine_id != 0 &&
+                    !exp->reprocessed) {
+                    exp->fail(409, "not_pending",
+                              "the quarantine entry was re-processed or discarded meanwhile; "
+                              "nothing was stored");
+                    (*owner)(StageResult::kRespond);
+                    return;
+                }
                 if (outcome == StoreOutcome::kCommitted) {
                     if (index != nullptr) {
                         for (const NormalizedMessage& m : exp->messages) {

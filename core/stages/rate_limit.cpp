@@ -57,7 +57,8 @@ public:
 
     StageResult on_headers(Exchange& ex) const override {
         const ChannelConfig& c = ex.channel->config;
-        if (!limiter_.synchronous() || c.rate_key == "sender" || c.rate_requests == 0) {
+        if (!limiter_.synchronous() || c.rate_key == "sender" || c.rate_requests == 0 ||
+            ex.reprocess_quarantine_id != 0) {
             return StageResult::kContinue;
         }
         StageResult result = StageResult::kContinue;
@@ -68,7 +69,9 @@ public:
 
     StageResult process(Exchange& ex, const Resume& resume) const override {
         const ChannelConfig& c = ex.channel->config;
-        if (limiter_.synchronous() || c.rate_key == "sender" || c.rate_requests == 0) {
+        // An operator's re-processing is not the provider's traffic.
+        if (limiter_.synchronous() || c.rate_key == "sender" || c.rate_requests == 0 ||
+            ex.reprocess_quarantine_id != 0) {
             return StageResult::kContinue;
         }
         return check_async(limiter_, ex, key_for(ex, ""), resume);
@@ -86,7 +89,8 @@ public:
 
     StageResult process(Exchange& ex, const Resume& resume) const override {
         const ChannelConfig& c = ex.channel->config;
-        if (c.rate_key != "sender" || c.rate_requests == 0 || ex.messages.empty()) {
+        if (c.rate_key != "sender" || c.rate_requests == 0 || ex.messages.empty() ||
+            ex.reprocess_quarantine_id != 0) {
             return StageResult::kContinue;
         }
         // A batch is counted against each distinct sender it carries.

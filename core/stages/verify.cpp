@@ -22,7 +22,8 @@ public:
 
     StageResult process(Exchange& ex, const Resume&) const override {
         const std::string& mode = ex.channel->config.verify_mode;
-        if (mode == "off") return StageResult::kContinue;
+        // Verified on arrival; its nonce, seen then, would refuse it now.
+        if (mode == "off" || ex.reprocess_quarantine_id != 0) return StageResult::kContinue;
         PluginCallResult result;
         const NonceScope nonces{nonces_, ex.channel->config.name, ex.body};
         if (!ex.dry_run) result.nonces = &nonces;

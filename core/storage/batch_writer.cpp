@@ -172,11 +172,10 @@ void BatchWriter::run() {
                 --company_waiters_;
             }
             std::size_t taken = 0;
-            // A quarantine job has a transaction of its own.
+            // A quarantine job, and a re-processing, has a transaction of its own.
             while (!queue_.empty() &&
-                   (jobs.empty() ||
-                    (jobs.front().quarantine == nullptr && queue_.front().quarantine == nullptr &&
-                     taken + queue_.front().size() <= max_messages))) {
+                   (jobs.empty() || (!jobs.front().alone() && !queue_.front().alone() &&
+                                     taken + queue_.front().size() <= max_messages))) {
                 taken += queue_.front().size();
                 jobs.push_back(std::move(queue_.front()));
                 queue_.pop_front();
@@ -194,6 +193,24 @@ bool BatchWriter::try_commit(std::vector<StoreJob>& jobs, std::unique_ptr<Databa
         try {
             if (!db) db = Database::open(storage_);
             *j.quarantine_result = db->insert_quarantine(*j.quarantine, j.quarantine_max_bytes);
+            return true;
+        } catch (const StorageError& e) {
+            error = e.what();
+            kind = e.kind();
+            if (kind != StorageError::Kind::kFatal) db.reset();
+            return false;
+        }
+    }
+    if (jobs.size() == 1 && jobs.front().reprocess_quarantine_id != 0) {
+        StoreJob& j = jobs.front();
+        std::vector<StoreItem> items;
+        for (NormalizedMessage& m : *j.messages) {
+            if (m.status == NormalizedMessage::Status::kPending)
+                items.push_back({&m, j.raw_payload, j.content_type});
+        }
+        try {
+            if (!db) db = Database::open(storage_);
+            *j.reprocessed = db->reprocess_quarantine(j.reprocess_quarantine_id, items);
             return true;
         } catch (const StorageError& e) {
             error = e.what();

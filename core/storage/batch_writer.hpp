@@ -65,6 +65,14 @@ struct StoreJob {
     std::uint64_t quarantine_max_bytes = 0;
     QuarantineInsert* quarantine_result = nullptr;
 
+    /// Set with `messages`: a quarantine entry re-processed, whose messages and state change
+    /// are committed in a transaction of their own (Database::reprocess_quarantine), whether
+    /// it changed the state left in `reprocessed` before `done` runs with kCommitted.
+    std::int64_t reprocess_quarantine_id = 0;
+    bool* reprocessed = nullptr;
+
+    /// True for a job committed in a transaction of its own.
+    bool alone() const { return quarantine != nullptr || reprocess_quarantine_id != 0; }
     /// The messages it holds (a quarantine job counts as one).
     std::size_t size() const { return quarantine != nullptr ? 1 : messages->size(); }
 };

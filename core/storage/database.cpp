@@ -315,6 +315,40 @@ public:
         }
     }
 
+    bool reprocess_quarantine(std::int64_t id, std::vector<StoreItem>& items) override {
+        auto undo = [&items] {
+            for (StoreItem& item : items) {
+                item.message->status = NormalizedMessage::Status::kPending;
+                item.message->id = 0;
+            }
+        };
+        try {
+            Bounded bounded(*this);
+            soci::transaction tx(sql_);
+            insert_all(items);
+            long long wanted = id;
+            soci::statement st = (sql_.prepare << "UPDATE quarantine SET state = 'reprocessed' "
+                                                  "WHERE id = :id AND state = 'pending'",
+                                  soci::use(wanted));
+            st.execute(true);
+            // Two re-processings of one entry: the second finds it reprocessed (PostgreSQL
+            // waits for the first's COMMIT on the row's lock) and commits nothing.
+            if (st.get_affected_rows() != 1) {
+                tx.rollback();
+                bounded.check();
+                undo();
+                return false;
+            }
+            tx.commit();
+            bounded.check();
+            return true;
+        } catch (const soci::soci_error& e) {
+            undo();
+            inserts_.clear();
+            throw failure(e);
+        }
+    }
+
     bool ping() override {
         try {
             Bounded bounded(*this);

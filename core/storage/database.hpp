@@ -148,6 +148,15 @@ public:
     /// StorageError.
     virtual bool set_quarantine_state(std::int64_t id, const std::string& from,
                                       const std::string& to) = 0;
+    /// Stores the messages a re-processed entry made and marks the entry reprocessed, in one
+    /// transaction: each item ends kStored or kDuplicate as in insert_batch(). False, with
+    /// nothing committed, when the entry is not pending (another re-processing won). Throws
+    /// StorageError, in which case nothing was committed.
+    virtual bool reprocess_quarantine(std::int64_t id, std::vector<StoreItem>& items) {
+        (void)id;
+        (void)items;
+        throw StorageError(StorageError::Kind::kFatal, "re-processing is not supported here");
+    }
     /// The number of pending entries per channel (channels with none left out). Throws
     /// StorageError.
     virtual std::vector<std::pair<std::string, std::int64_t>> quarantine_pending() = 0;

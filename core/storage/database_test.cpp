@@ -522,6 +522,35 @@ void quarantine_storage(const StorageConfig& config) {
     BOOST_TEST((counts == expected));
 }
 
+// A re-processing stores its messages and marks the entry in one transaction; a second one
+// (the entry no longer pending) commits nothing, not even a message with a new key.
+void reprocess_once(const StorageConfig& config) {
+    auto db = Database::open(config);
+    db->migrate();
+    QuarantineEntry entry = quarantined("whatsapp", R"({"entry":"x"})");
+    BOOST_REQUIRE((db->insert_quarantine(entry, 1000) == QuarantineInsert::kInserted));
+    std::string raw = entry.raw_body;
+    std::string ct = entry.content_type;
+    std::vector<NormalizedMessage> first = {message("r1", "bonjour")};
+    std::vector<StoreItem> items = {{&first[0], &raw, &ct}};
+    BOOST_TEST(db->reprocess_quarantine(entry.id, items));
+    BOOST_TEST((first[0].status == NormalizedMessage::Status::kStored));
+    BOOST_TEST(db->find_quarantine_entry(entry.id)->state == "reprocessed");
+
+    std::vector<NormalizedMessage> second = {message("r1", "bonjour"), message("r2", "new")};
+    std::vector<StoreItem> again = {{&second[0], &raw, &ct}, {&second[1], &raw, &ct}};
+    BOOST_TEST(!db->reprocess_quarantine(entry.id, again));
+    BOOST_TEST((second[1].status == NormalizedMessage::Status::kPending));
+    BOOST_TEST(second[1].id == 0);
+    BOOST_TEST(count_rows(config) == 1);
+    // A discarded entry is not re-processed either.
+    QuarantineEntry gone = quarantined("sms", "{}");
+    db->insert_quarantine(gone, 1000);
+    BOOST_TEST(db->set_quarantine_state(gone.id, "pending", "discarded"));
+    BOOST_TEST(!db->reprocess_quarantine(gone.id, again));
+    BOOST_TEST(count_rows(config) == 1);
+}
+
 // A quarantine job goes through the writer's thread and retries, in a transaction of its own,
 // beside message jobs.
 void quarantine_through_the_writer(const StorageConfig& base) {
@@ -688,6 +717,9 @@ BOOST_AUTO_TEST_CASE(the_quarantine_keeps_each_request_once_within_its_cap) {
 BOOST_AUTO_TEST_CASE(a_quarantine_job_commits_on_the_writer_thread) {
     quarantine_through_the_writer(sqlite_config());
 }
+BOOST_AUTO_TEST_CASE(a_reprocessing_stores_and_marks_the_entry_once) {
+    reprocess_once(sqlite_config());
+}
 BOOST_AUTO_TEST_CASE(an_upgrade_keeps_the_portable_text_columns) {
     upgrade_to_native_columns(sqlite_config(), false);
 }
@@ -724,6 +756,9 @@ BOOST_AUTO_TEST_CASE(the_quarantine_keeps_each_request_once_within_its_cap) {
 }
 BOOST_AUTO_TEST_CASE(a_quarantine_job_commits_on_the_writer_thread) {
     quarantine_through_the_writer(postgres_config());
+}
+BOOST_AUTO_TEST_CASE(a_reprocessing_stores_and_marks_the_entry_once) {
+    reprocess_once(postgres_config());
 }
 BOOST_AUTO_TEST_CASE(an_upgrade_converts_old_rows_to_native_columns) {
     upgrade_to_native_columns(postgres_config(), true);

@@ -1,7 +1,8 @@
 // A plugin that fails (MEMOLIB_INTERNAL_ERROR) on a body containing "explode", as a plugin with
 // a bug does on the one payload it mishandles, refuses the media type of one containing
 // "refuse-type", emits a text that is not UTF-8 for one containing "not-utf8", and turns any
-// other body into one message. Its
+// other body into one message. Built with MEMOLIB_EXPLODING_FIXED (exploding_fixed) it is the
+// fixed version, which takes "explode" as any other body, for the re-processing tests. Its
 // `token` key is a secret: verify accepts a request whose X-Token header equals it, so a
 // channel that sets it is authenticated and its failures are quarantined (e2e_quarantine_test).
 #include <string>
@@ -46,7 +47,9 @@ memolib_status_t parse(const memolib_instance_t* /*instance*/, const memolib_req
                        const memolib_host_t* host) {
     const std::string_view body(reinterpret_cast<const char*>(request->body.ptr),
                                 request->body.len);
+#ifndef MEMOLIB_EXPLODING_FIXED
     if (body.find("explode") != std::string_view::npos) return MEMOLIB_INTERNAL_ERROR;
+#endif
     if (body.find("refuse-type") != std::string_view::npos) return MEMOLIB_UNSUPPORTED_MEDIA_TYPE;
     memolib_message_t m{};
     m.struct_size = sizeof m;
