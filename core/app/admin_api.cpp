@@ -93,6 +93,27 @@ void write_quarantine_json(JsonWriter& w, const QuarantineEntry& e, bool raw) {
     w.EndObject();
 }
 
+// A positive decimal row id, as the routes' `{id}` carries it; nullopt for anything else.
+std::optional<long long> row_id(const std::string& id) {
+    char* end = nullptr;
+    const long long v = std::strtoll(id.c_str(), &end, 10);
+    if (id.empty() || *end != '\0' || v <= 0) return std::nullopt;
+    return v;
+}
+
+// Ends a page of a list: the cursor of the next page (null on the last) and the request id.
+void end_page(JsonWriter& w, bool more, long long last_id, const Exchange& ex) {
+    w.Key("next_cursor");
+    if (more) {
+        const std::string cursor = std::to_string(last_id);
+        w.String(cursor.c_str(), static_cast<rapidjson::SizeType>(cursor.size()));
+    } else {
+        w.Null();
+    }
+    put(w, "request_id", ex.request_id);
+    w.EndObject();
+}
+
 }  // namespace
 
 void refresh_quarantine_oldest(Database& db, const std::string& channel) {
@@ -350,25 +371,17 @@ void AdminApi::list_messages(Exchange& ex) {
         if (!rows.empty()) q.after_id = rows.back().id;
     }
     w.EndArray();
-    w.Key("next_cursor");
-    if (more) {
-        const std::string cursor = std::to_string(last_id);
-        w.String(cursor.c_str(), static_cast<rapidjson::SizeType>(cursor.size()));
-    } else {
-        w.Null();
-    }
-    put(w, "request_id", ex.request_id);
-    w.EndObject();
+    end_page(w, more, last_id, ex);
     answer_json(ex, 200, buf);
 }
 
 void AdminApi::get_message(Exchange& ex, const std::string& id) {
-    char* end = nullptr;
-    const long long v = std::strtoll(id.c_str(), &end, 10);
-    if (id.empty() || *end != '\0' || v <= 0) {
+    const std::optional<long long> parsed = row_id(id);
+    if (!parsed) {
         ex.fail(404, "not_found", "no message with id '" + id + "'");
         return;
     }
+    const long long v = *parsed;
     std::string error;
     Database* db = database(error);
     if (db == nullptr) return storage_unavailable(ex, error);
@@ -443,25 +456,17 @@ void AdminApi::list_quarantine(Exchange& ex) {
     w.StartArray();
     for (const QuarantineEntry& e : rows) write_quarantine_json(w, e, false);
     w.EndArray();
-    w.Key("next_cursor");
-    if (more) {
-        const std::string cursor = std::to_string(rows.back().id);
-        w.String(cursor.c_str(), static_cast<rapidjson::SizeType>(cursor.size()));
-    } else {
-        w.Null();
-    }
-    put(w, "request_id", ex.request_id);
-    w.EndObject();
+    end_page(w, more, rows.empty() ? 0 : rows.back().id, ex);
     answer_json(ex, 200, buf);
 }
 
 void AdminApi::quarantine_entry(Exchange& ex, const std::string& id) {
-    char* end = nullptr;
-    const long long v = std::strtoll(id.c_str(), &end, 10);
-    if (id.empty() || *end != '\0' || v <= 0) {
+    const std::optional<long long> parsed = row_id(id);
+    if (!parsed) {
         ex.fail(404, "not_found", "no quarantine entry with id '" + id + "'");
         return;
     }
+    const long long v = *parsed;
     std::string error;
     Database* db = database(error);
     if (db == nullptr) return storage_unavailable(ex, error);
@@ -506,12 +511,12 @@ void AdminApi::quarantine_entry(Exchange& ex, const std::string& id) {
 
 void AdminApi::reprocess(const std::shared_ptr<Exchange>& ex, std::function<void()> done) {
     const std::string& id = ex->route_param;
-    char* end = nullptr;
-    const long long v = std::strtoll(id.c_str(), &end, 10);
-    if (id.empty() || *end != '\0' || v <= 0) {
+    const std::optional<long long> parsed = row_id(id);
+    if (!parsed) {
         ex->fail(404, "not_found", "no quarantine entry with id '" + id + "'");
         return done();
     }
+    const long long v = *parsed;
     std::string error;
     Database* db = database(error);
     if (db == nullptr) {
