@@ -200,9 +200,7 @@ void AdminApi::answer(Exchange& ex) {
 }
 
 std::map<std::string, QuarantineSummary> AdminApi::quarantine_summaries() {
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
+    const std::int64_t now = now_ms();
     std::map<std::string, QuarantineSummary> out;
     for (const auto& [channel, n] : quarantine_pending().snapshot())
         out[channel].pending = static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0));

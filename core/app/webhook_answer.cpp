@@ -68,20 +68,24 @@ int duplicate_status(const Exchange& ex) {
     return std::find(people.begin(), people.end(), provider) != people.end() ? 409 : 200;
 }
 
+// True when the request carried messages and every one was stored before.
+bool all_duplicates(const Exchange& ex) {
+    return !ex.messages.empty() &&
+           std::all_of(ex.messages.begin(), ex.messages.end(), [](const NormalizedMessage& m) {
+               return m.status == NormalizedMessage::Status::kDuplicate;
+           });
+}
+
 // What the host decided, for the plugin's answer hook; nullopt for answers it does not shape.
 std::optional<memolib_outcome_kind_t> outcome_of(const Exchange& ex) {
-    const bool all_duplicates =
-        !ex.messages.empty() &&
-        std::all_of(ex.messages.begin(), ex.messages.end(), [](const NormalizedMessage& m) {
-            return m.status == NormalizedMessage::Status::kDuplicate;
-        });
+    const bool duplicates = all_duplicates(ex);
     if (ex.status >= 200 && ex.status <= 299) {
         if (ex.quarantine_id != 0) return MEMOLIB_OUTCOME_QUARANTINED;
         if (ex.replayed) return MEMOLIB_OUTCOME_STORED;
         if (ex.messages.empty()) return MEMOLIB_OUTCOME_ACCEPTED;
-        return all_duplicates ? MEMOLIB_OUTCOME_DUPLICATE : MEMOLIB_OUTCOME_STORED;
+        return duplicates ? MEMOLIB_OUTCOME_DUPLICATE : MEMOLIB_OUTCOME_STORED;
     }
-    if (ex.status == 409 && all_duplicates) return MEMOLIB_OUTCOME_DUPLICATE;
+    if (ex.status == 409 && duplicates) return MEMOLIB_OUTCOME_DUPLICATE;
     if (ex.status >= 400 && ex.status <= 499 && ex.status != 429) return MEMOLIB_OUTCOME_REJECTED;
     return std::nullopt;
 }
@@ -126,7 +130,10 @@ void shape_answer(Exchange& ex) {
                                              {"plugin", ex.channel->instance->plugin().name},
                                              {"reason", violation}});
     }
-    if (status != MEMOLIB_OK || !result.response_status) return;
+    if (status == MEMOLIB_OK && result.response_status) answer_from_plugin(ex, result);
+}
+
+void answer_from_plugin(Exchange& ex, PluginCallResult& result) {
     ex.status = *result.response_status;
     ex.response_content_type =
         result.response_content_type.empty() ? "text/plain" : result.response_content_type;
@@ -135,32 +142,26 @@ void shape_answer(Exchange& ex) {
 
 void answer_webhook_success(Exchange& ex) {
     if (ex.dry_run) return answer_dry_run(ex);
-    bool all_duplicates = !ex.messages.empty();
-    for (const NormalizedMessage& m : ex.messages) {
-        all_duplicates = all_duplicates && m.status == NormalizedMessage::Status::kDuplicate;
-    }
-    const int status = all_duplicates ? duplicate_status(ex) : 200;
+    const bool duplicates = all_duplicates(ex);
+    const int status = duplicates ? duplicate_status(ex) : 200;
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
     w.StartObject();
-    if (all_duplicates && status != 200) {
+    if (duplicates && status != 200) {
         put(w, "error", "duplicate");
         put(w, "message", "every message of this request is already stored");
         w.Key("details");
         w.StartArray();
         w.EndArray();
     } else {
-        put(w, "status",
-            all_duplicates        ? "duplicate"
-            : ex.messages.empty() ? "accepted"
-                                  : "stored");
+        put(w, "status", duplicates ? "duplicate" : ex.messages.empty() ? "accepted" : "stored");
     }
     put(w, "request_id", ex.request_id);
     w.Key("messages");
     ex.messages_json = messages_json(ex);
     w.RawValue(ex.messages_json.c_str(), ex.messages_json.size(), rapidjson::kArrayType);
     w.EndObject();
-    if (all_duplicates) ex.reason = "duplicate";
+    if (duplicates) ex.reason = "duplicate";
     answer_json(ex, status, buf);
 }
 

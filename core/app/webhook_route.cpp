@@ -23,10 +23,7 @@ bool answer_handshake(Exchange& ex) {
                 "the plugin answered the handshake with status " +
                     std::to_string(*result.response_status));
     } else if (status == MEMOLIB_OK && result.response_status) {
-        ex.status = *result.response_status;
-        ex.response_content_type =
-            result.response_content_type.empty() ? "text/plain" : result.response_content_type;
-        ex.response_body = result.response_body;
+        answer_from_plugin(ex, result);
     } else if (status == MEMOLIB_FORBIDDEN || status == MEMOLIB_UNAUTHORIZED) {
         ex.fail(403, "verification_failed", "the handshake was refused", result.errors);
     } else if (status != MEMOLIB_NOT_HANDLED) {

@@ -325,7 +325,7 @@ std::shared_ptr<ChannelInstance> ChannelInstance::create(std::shared_ptr<const L
         return nullptr;
     }
     return std::shared_ptr<ChannelInstance>(
-        new ChannelInstance(std::move(plugin), instance, channel));
+        new ChannelInstance(plugin, instance, channel, !channel_secrets(*plugin, block).empty()));
 }
 
 ChannelInstance::~ChannelInstance() { plugin_->descriptor->on_destroy(instance_); }

@@ -110,6 +110,9 @@ public:
                             PluginCallResult& out) const;
 
     const LoadedPlugin& plugin() const { return *plugin_; }
+    /// True when the channel's config sets one of the plugin's secret keys (channel_secrets()),
+    /// read once when the instance is made.
+    bool holds_secret() const { return holds_secret_; }
 
     /// True when the request this instance's verify accepted would be refused with other
     /// secrets: only then did a secret admit it. A plugin with several providers accepts the
@@ -120,12 +123,16 @@ public:
 
 private:
     ChannelInstance(std::shared_ptr<const LoadedPlugin> plugin, memolib_instance_t* instance,
-                    std::string channel)
-        : plugin_(std::move(plugin)), instance_(instance), channel_(std::move(channel)) {}
+                    std::string channel, bool holds_secret)
+        : plugin_(std::move(plugin)),
+          instance_(instance),
+          channel_(std::move(channel)),
+          holds_secret_(holds_secret) {}
 
     std::shared_ptr<const LoadedPlugin> plugin_;
     memolib_instance_t* instance_;
     std::string channel_;
+    bool holds_secret_;
     mutable std::mutex decoy_mutex_;
     mutable std::shared_ptr<ChannelInstance> decoy_;
     mutable bool decoy_made_ = false;

@@ -57,10 +57,8 @@ public:
 
     StageResult on_headers(Exchange& ex) const override {
         const ChannelConfig& c = ex.channel->config;
-        if (!limiter_.synchronous() || c.rate_key == "sender" || c.rate_requests == 0 ||
-            ex.reprocess_quarantine_id != 0) {
+        if (!limiter_.synchronous() || c.rate_key == "sender" || c.rate_requests == 0)
             return StageResult::kContinue;
-        }
         StageResult result = StageResult::kContinue;
         limiter_.hit(key_for(ex, ""), c.rate_requests, c.rate_window_ms, ex.received_at_ms,
                      [&](RateDecision d) { result = apply(ex, d); });

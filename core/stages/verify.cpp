@@ -29,9 +29,7 @@ public:
         if (!ex.dry_run) result.nonces = &nonces;
         memolib_status_t status = ex.channel->instance->verify(plugin_request(ex), result);
         if (status == MEMOLIB_OK) {
-            ex.authenticated =
-                mode == "enforce" &&
-                !channel_secrets(ex.channel->instance->plugin(), ex.channel->config.block).empty();
+            ex.authenticated = mode == "enforce" && ex.channel->instance->holds_secret();
             return StageResult::kContinue;
         }
         if (status == MEMOLIB_UNAUTHORIZED) {

@@ -47,12 +47,12 @@ RowText encode_row(const NormalizedMessage& message, const std::string& raw_payl
         row.provider_timestamp = format_rfc3339_ms(message.provider_timestamp_ms);
     }
     row.received_at = format_rfc3339_ms(message.received_at_ms);
-    const bool text = is_valid_utf8(raw_payload) && raw_payload.find('\0') == std::string::npos;
-    row.raw_encoding = text ? "utf8" : "base64";
     if (column == RawColumn::kText) {
-        row.raw_payload = text ? raw_payload : base64_encode(raw_payload);
+        encode_raw(raw_payload, row.raw_encoding, row.raw_payload);
         return row;
     }
+    const bool text = is_valid_utf8(raw_payload) && raw_payload.find('\0') == std::string::npos;
+    row.raw_encoding = text ? "utf8" : "base64";
     // bytea's input: its escape form (only a backslash is escaped, by doubling it) for UTF-8
     // text, which is almost a copy, and its hex form for bytes that are not text.
     if (text) {
