@@ -43,6 +43,11 @@ properties:
         properties:
           max_messages: {type: integer, default: 256, minimum: 1, maximum: 10000, description: "Most messages committed in one transaction"}
           max_delay: {type: duration, default: 2ms, maximum: 1000, description: "Longest a message waits for others to share its transaction"}
+      spool:
+        type: object
+        properties:
+          path: {type: string, default: data/spool.db, description: "PostgreSQL only: the local SQLite file that takes the messages while PostgreSQL is down, drained into it once it answers again (one per instance); empty: no spool, 503 instead"}
+          max_size: {type: size, default: 1GiB, minimum: 65536, description: "Most bytes the spooled messages may take; past it, and on a full file system, 503 with Retry-After"}
   pipeline:
     type: object
     properties:

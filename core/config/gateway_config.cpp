@@ -171,6 +171,8 @@ std::optional<GatewayConfig> load_config(const std::string& path,
         cfg.storage.batch_max_messages =
             static_cast<int>(storage.at("batch").integer("max_messages"));
         cfg.storage.batch_max_delay_ms = storage.at("batch").integer("max_delay");
+        cfg.storage.spool_path = storage.at("spool").text("path");
+        cfg.storage.spool_max_bytes = storage.at("spool").integer("max_size");
         default_duplicate_status = DedupFactory::settings(cfg.root.at("pipeline")).duplicate_status;
     }
 

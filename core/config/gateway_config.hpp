@@ -31,6 +31,10 @@ struct StorageConfig {
     std::uint64_t batch_max_delay_ms = 2;
     /// Longest a transaction, a query or (PostgreSQL) a connect may take.
     std::uint64_t timeout_ms = 5000;
+    /// PostgreSQL only: the SQLite file that takes the messages while PostgreSQL is down;
+    /// empty: none (503 instead).
+    std::string spool_path;
+    std::uint64_t spool_max_bytes = 1ULL << 30;
 };
 
 struct ChannelConfig {

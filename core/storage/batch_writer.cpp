@@ -246,6 +246,10 @@ bool BatchWriter::full() const {
     return failed > last_success_ms_.load() && clock_.now_ms() - failed < kFullReportMs;
 }
 
+std::optional<SpoolStats> BatchWriter::spool_stats() const { return std::nullopt; }
+
+bool BatchWriter::degraded() const { return false; }
+
 void BatchWriter::fail_unavailable(std::vector<StoreJob>& jobs, const std::string& error) {
     for (StoreJob& j : jobs) j.done(StoreOutcome::kUnavailable, error);
 }

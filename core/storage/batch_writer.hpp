@@ -8,12 +8,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "config/gateway_config.hpp"
 #include "storage/database.hpp"
+#include "storage/spool.hpp"
 #include "util/clock.hpp"
 
 namespace memolib::core {
@@ -25,7 +27,9 @@ struct RetryPolicy {
     bool full_jitter = true;
 };
 
-enum class StoreOutcome { kCommitted, kUnavailable, kFailed };
+/// kSpooled: committed to the local spool instead of the primary (each message kSpooled);
+/// kSpoolFull: neither the primary nor the spool (at its cap, or its disk full) took it.
+enum class StoreOutcome { kCommitted, kSpooled, kUnavailable, kSpoolFull, kFailed };
 
 /// A request on its way to the writer (BatchWriter::announce()).
 class StoreArrival {
@@ -113,6 +117,11 @@ public:
     /// that it is presumed writable again, so that an instance taken out of a load balancer by
     /// /ready gets traffic to find out.
     bool full() const;
+    /// The spool's state; nullopt when there is none (SQLite, or storage.spool.path empty).
+    std::optional<SpoolStats> spool_stats() const;
+    /// True while a spool stands in for the primary storage: the primary failed and has not
+    /// committed since, or the spool still holds messages to drain.
+    bool degraded() const;
 
 private:
     void run();
