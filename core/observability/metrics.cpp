@@ -63,6 +63,11 @@ const std::vector<Declaration>& declarations() {
          Kind::kCounter,
          "Transactions given up (storage unavailable after its retries, or refused)",
          {}},
+        {"memolib_spool_oldest_age_seconds",
+         Kind::kGauge,
+         "Age of the oldest message waiting in the spool for PostgreSQL; 0 when it is empty "
+         "(present only with a spool)",
+         {}},
         {"memolib_cache_hits_total", Kind::kCounter, "Lookups found, by cache (dedup, replay)", {}},
         {"memolib_cache_misses_total", Kind::kCounter, "Lookups not found, by cache", {}},
         {"memolib_cache_evictions_total",
