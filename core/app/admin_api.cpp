@@ -275,8 +275,7 @@ void AdminApi::ready(Exchange& ex) {
     // a load balancer that took every instance out would turn a database outage into a total
     // one. Only a spool that cannot take them either makes it unready.
     const std::optional<SpoolSummary> spool = spool_summary();
-    const bool spool_full = spool && spool->max_bytes > 0 && spool->bytes >= spool->max_bytes;
-    if (!probe.ok && (!spool || spool_full)) {
+    if (!probe.ok && (!spool || writer_.spool_full())) {
         // The reason names the database's host and port: only the admin sees it here.
         const bool admin = bearer_matches(ex, ex.generation->admin_token);
         if (spool) {
