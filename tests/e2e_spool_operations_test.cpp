@@ -201,7 +201,13 @@ BOOST_AUTO_TEST_CASE(while_spooling_ready_is_degraded_and_the_spool_is_seen_then
     BOOST_TEST(count_events(*gateway, "storage_unavailable") >= 1u);
 
     outage.end();
+    const auto resumed = Clock::now();
     const std::string after = wait_until_ready();
+    BOOST_TEST_MESSAGE(
+        "the spool held "
+        << ready["spool"]["bytes"].GetUint64() << " bytes for 3 form messages; /ready said ready "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - resumed).count()
+        << " ms after PostgreSQL was started again");
     BOOST_TEST_CONTEXT("/ready after PostgreSQL's return: " << after) {
         const auto json = parse_json(after);
         BOOST_TEST(string_member(json, "status") == "ready");
