@@ -208,6 +208,8 @@ void BatchWriter::run() {
             }
             queued_messages_ -= taken;
         }
+        // Another writer may have taken the queue while this one waited for company.
+        if (jobs.empty()) continue;
         commit(jobs, db);
     }
 }
