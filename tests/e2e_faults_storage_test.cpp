@@ -4,6 +4,8 @@
 // in the log. Whatever happens: 503 + Retry-After within a bounded time (never 500, never a
 // hang), /ready answers at once and tells the truth without naming the database's host, no 2xx
 // for a message not stored, and service again without a restart.
+// PostgreSQL's cases run with the spool off (storage.spool.path ""): e2e_faults_spool_test
+// has the answers of an outage with it.
 // CTest runs the sqlite_* and redis_* suites on SQLite, and the postgresql_* suites with
 // `-- --backend=postgresql`, alone (they freeze and stop the server every test shares).
 #define BOOST_TEST_MODULE e2e_faults_storage
@@ -298,6 +300,7 @@ BOOST_AUTO_TEST_CASE(a_hung_postgresql_is_503_within_seconds_and_ready_answers_a
     BOOST_REQUIRE_MESSAGE(current_backend() == "postgresql", "run with -- --backend=postgresql");
     config.stages = {"size_limit", "verify", "parse", "dedup", "persist"};
     config.storage_extra = "  timeout: 2s\n";
+    config.spool_path = "";
     config.extra_yaml = monitoring_yaml();
     start();
 
@@ -383,6 +386,7 @@ BOOST_AUTO_TEST_CASE(a_hung_postgresql_is_503_within_seconds_and_ready_answers_a
 
 BOOST_AUTO_TEST_CASE(ready_names_no_database_host_unless_the_admin_asks) {
     BOOST_REQUIRE_MESSAGE(current_backend() == "postgresql", "run with -- --backend=postgresql");
+    config.spool_path = "";
     config.extra_yaml = monitoring_yaml();
     start();
     BOOST_REQUIRE_EQUAL(get_ready(port).status, 200);
