@@ -297,6 +297,8 @@ int serve(const std::string& config_path) {
         return 1;
     }
     apply_log_level(gateway->config);
+    const GatewayConfig started_with = gateway->config;
+    BatchWriter writer(started_with.storage, retry_policy(started_with));
     try {
         // Migrations run before the first request so that a 2xx never meets a missing table.
         auto db = Database::open(gateway->config.storage);
@@ -306,11 +308,29 @@ int serve(const std::string& config_path) {
         for (const auto& [channel, n] : db->quarantine_pending())
             refresh_quarantine_oldest(*db, channel);
     } catch (const StorageError& e) {
-        log().error("start_failed", {{"reason", "storage"}, {"error", e.what()}});
-        return 1;
+        if (!writer.spool_stats() || e.kind() == StorageError::Kind::kFatal) {
+            log().error("start_failed", {{"reason", "storage"}, {"error", e.what()}});
+            return 1;
+        }
+        // With a spool, an instance (re)started during an outage serves: its messages wait in
+        // the spool, and the drainer applies the migrations once PostgreSQL answers.
+        log().error("storage_unavailable_at_start", {{"error", e.what()}});
+        writer.primary_unavailable_at_start();
     }
-    const GatewayConfig started_with = gateway->config;
-    BatchWriter writer(started_with.storage, retry_policy(started_with));
+    try {
+        writer.open_spool();
+    } catch (const StorageError& e) {
+        // A full disk is the spool's state, answered 503 until space is freed; anything else
+        // is a path that cannot work.
+        if (e.kind() == StorageError::Kind::kFull) {
+            log().error("spool_unavailable_at_start", {{"error", e.what()}});
+        } else {
+            log().error("start_failed", {{"reason", "spool"},
+                                         {"path", started_with.storage.spool_path},
+                                         {"error", e.what()}});
+            return 1;
+        }
+    }
     writer.start();
     StageState state;
     make_stage_states(started_with.root.at("pipeline"), state);

@@ -46,10 +46,14 @@ void record_metrics(const Exchange& ex, double seconds) {
     if (ex.replayed || (ex.status >= 300 && ex.status != 409)) return;
     double stored = 0;
     double duplicates = 0;
+    double spooled = 0;
     for (const NormalizedMessage& m : ex.messages) {
         stored += m.status == NormalizedMessage::Status::kStored ? 1 : 0;
         duplicates += m.status == NormalizedMessage::Status::kDuplicate ? 1 : 0;
+        spooled += m.status == NormalizedMessage::Status::kSpooled ? 1 : 0;
     }
+    if (spooled > 0)
+        metrics().add("memolib_messages_spooled_total", {{"channel", channel}}, spooled);
     if (stored > 0) metrics().add("memolib_messages_stored_total", {{"channel", channel}}, stored);
     if (duplicates > 0)
         metrics().add("memolib_duplicates_total", {{"channel", channel}}, duplicates);

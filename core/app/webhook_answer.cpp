@@ -21,6 +21,8 @@ const char* status_name(NormalizedMessage::Status s) {
             return "stored";
         case NormalizedMessage::Status::kDuplicate:
             return "duplicate";
+        case NormalizedMessage::Status::kSpooled:
+            return "accepted";
         case NormalizedMessage::Status::kPending:
             return "pending";
     }
@@ -35,7 +37,11 @@ std::string messages_json(const Exchange& ex) {
     for (const NormalizedMessage& m : ex.messages) {
         w.StartObject();
         w.Key("id");
-        w.Int64(m.id);
+        // A spooled message has no row in the primary storage yet.
+        if (m.status == NormalizedMessage::Status::kSpooled)
+            w.Null();
+        else
+            w.Int64(m.id);
         put(w, "checksum", to_hex(m.dedup_key));
         put(w, "status", status_name(m.status));
         w.EndObject();
@@ -76,13 +82,19 @@ bool all_duplicates(const Exchange& ex) {
            });
 }
 
+bool any_spooled(const Exchange& ex) {
+    return std::any_of(ex.messages.begin(), ex.messages.end(), [](const NormalizedMessage& m) {
+        return m.status == NormalizedMessage::Status::kSpooled;
+    });
+}
+
 // What the host decided, for the plugin's answer hook; nullopt for answers it does not shape.
 std::optional<memolib_outcome_kind_t> outcome_of(const Exchange& ex) {
     const bool duplicates = all_duplicates(ex);
     if (ex.status >= 200 && ex.status <= 299) {
         if (ex.quarantine_id != 0) return MEMOLIB_OUTCOME_QUARANTINED;
         if (ex.replayed) return MEMOLIB_OUTCOME_STORED;
-        if (ex.messages.empty()) return MEMOLIB_OUTCOME_ACCEPTED;
+        if (ex.messages.empty() || any_spooled(ex)) return MEMOLIB_OUTCOME_ACCEPTED;
         return duplicates ? MEMOLIB_OUTCOME_DUPLICATE : MEMOLIB_OUTCOME_STORED;
     }
     if (ex.status == 409 && duplicates) return MEMOLIB_OUTCOME_DUPLICATE;
@@ -154,7 +166,8 @@ void answer_webhook_success(Exchange& ex) {
         w.StartArray();
         w.EndArray();
     } else {
-        put(w, "status", duplicates ? "duplicate" : ex.messages.empty() ? "accepted" : "stored");
+        const bool accepted = ex.messages.empty() || any_spooled(ex);
+        put(w, "status", duplicates ? "duplicate" : accepted ? "accepted" : "stored");
     }
     put(w, "request_id", ex.request_id);
     w.Key("messages");

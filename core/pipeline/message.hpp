@@ -41,7 +41,8 @@ struct NormalizedMessage {
     std::string request_id;
     std::int64_t received_at_ms = 0;
 
-    enum class Status { kPending, kStored, kDuplicate };
+    /// kSpooled: committed to the local spool while the primary storage was down (its id 0).
+    enum class Status { kPending, kStored, kDuplicate, kSpooled };
     Status status = Status::kPending;
     std::int64_t id = 0;
 };

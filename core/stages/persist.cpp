@@ -63,7 +63,16 @@ public:
                     (*owner)(StageResult::kContinue);
                     return;
                 }
-                if (outcome == StoreOutcome::kUnavailable) {
+                if (outcome == StoreOutcome::kSpooled) {
+                    (*owner)(StageResult::kContinue);
+                    return;
+                }
+                if (outcome == StoreOutcome::kSpoolFull) {
+                    exp->fail(503, "spool_full",
+                              "the storage is unavailable and the local spool is full; retry "
+                              "later (nothing was stored)");
+                    exp->response_headers.emplace_back("Retry-After", "5");
+                } else if (outcome == StoreOutcome::kUnavailable) {
                     exp->fail(503, "storage_unavailable",
                               "storage is unavailable; retry later (nothing was stored)");
                     exp->response_headers.emplace_back("Retry-After", "5");

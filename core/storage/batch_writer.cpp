@@ -23,10 +23,29 @@ constexpr std::size_t kLoadedCheckpointMessages = 256;
 // providers are given.
 constexpr std::int64_t kFullReportMs = 5000;
 
+// While the primary has failed less than this long ago, batches go straight to the spool: one
+// batch a second pays for trying it again (the retries), not every one.
+constexpr std::int64_t kSpoolFirstMs = 1000;
+// How often the drainer looks at the spool when nothing wakes it.
+constexpr auto kDrainInterval = std::chrono::seconds(1);
+
 }  // namespace
 
 BatchWriter::BatchWriter(StorageConfig storage, RetryPolicy retry, Clock& clock)
-    : storage_(std::move(storage)), retry_(retry), clock_(clock) {}
+    : storage_(std::move(storage)), retry_(retry), clock_(clock) {
+    if (storage_.backend == "postgresql" && !storage_.spool_path.empty())
+        spool_ = std::make_unique<Spool>(storage_);
+}
+
+void BatchWriter::open_spool() {
+    if (spool_) spool_->refresh();
+}
+
+void BatchWriter::primary_unavailable_at_start() {
+    primary_ready_ = false;
+    healthy_ = false;
+    failed_at_ms_ = clock_.now_ms();
+}
 
 BatchWriter::~BatchWriter() { stop(); }
 
@@ -47,6 +66,7 @@ void BatchWriter::start() {
         });
     }
     if (storage_.backend == "sqlite") checkpointer_ = std::thread([this] { run_checkpoints(); });
+    if (spool_) drainer_ = std::thread([this] { run_drainer(); });
 }
 
 void BatchWriter::run_checkpoints() {
@@ -116,10 +136,12 @@ void BatchWriter::stop() {
         idle_cv_.notify_all();
         company_cv_.notify_all();
         checkpoint_cv_.notify_all();
+        drain_cv_.notify_all();
     }
     for (std::thread& t : threads_) t.join();
     threads_.clear();
     if (checkpointer_.joinable()) checkpointer_.join();
+    if (drainer_.joinable()) drainer_.join();
 }
 
 bool BatchWriter::stop_until(std::chrono::steady_clock::time_point deadline) {
@@ -129,11 +151,15 @@ bool BatchWriter::stop_until(std::chrono::steady_clock::time_point deadline) {
         idle_cv_.notify_all();
         company_cv_.notify_all();
         checkpoint_cv_.notify_all();
+        drain_cv_.notify_all();
         if (!done_cv_.wait_until(lock, deadline, [this] { return running_ == 0; })) return false;
     }
     for (std::thread& t : threads_) t.join();
     threads_.clear();
     if (checkpointer_.joinable()) checkpointer_.join();
+    // At most one batch of the drainer's, bounded by the storage timeout: what it moved is
+    // committed in the primary, and what it did not is still in the spool.
+    if (drainer_.joinable()) drainer_.join();
     return true;
 }
 
@@ -246,15 +272,170 @@ bool BatchWriter::full() const {
     return failed > last_success_ms_.load() && clock_.now_ms() - failed < kFullReportMs;
 }
 
-std::optional<SpoolStats> BatchWriter::spool_stats() const { return std::nullopt; }
+std::optional<SpoolStats> BatchWriter::spool_stats() const {
+    if (!spool_) return std::nullopt;
+    return spool_->stats();
+}
 
-bool BatchWriter::degraded() const { return false; }
+bool BatchWriter::degraded() const {
+    return spool_ && (!healthy_ || !primary_ready_ || spool_->stats().depth > 0);
+}
+
+bool BatchWriter::spool_full() const {
+    const std::int64_t failed = spool_full_at_ms_.load();
+    return failed > spooled_at_ms_.load() && clock_.now_ms() - failed < kFullReportMs;
+}
+
+bool BatchWriter::spool_first(const std::vector<StoreJob>& jobs) const {
+    if (!spool_ || jobs.front().alone()) return false;
+    return !primary_ready_ || (!healthy_ && clock_.now_ms() - failed_at_ms_.load() < kSpoolFirstMs);
+}
+
+void BatchWriter::spool_jobs(std::vector<StoreJob>& jobs) {
+    std::vector<StoreItem> items;
+    for (StoreJob& j : jobs) {
+        for (NormalizedMessage& m : *j.messages) {
+            if (m.status == NormalizedMessage::Status::kPending)
+                items.push_back({&m, j.raw_payload, j.content_type});
+        }
+    }
+    StoreOutcome outcome = StoreOutcome::kSpooled;
+    std::string error;
+    try {
+        if (spool_->store(items) == Spool::Result::kFull) {
+            outcome = StoreOutcome::kSpoolFull;
+            error = "the spool is at storage.spool.max_size";
+        }
+    } catch (const StorageError& e) {
+        error = e.what();
+        outcome = e.kind() == StorageError::Kind::kFull        ? StoreOutcome::kSpoolFull
+                  : e.kind() == StorageError::Kind::kTransient ? StoreOutcome::kUnavailable
+                                                               : StoreOutcome::kFailed;
+    }
+    const std::int64_t now = clock_.now_ms();
+    if (outcome == StoreOutcome::kSpooled) {
+        spooled_at_ms_ = now;
+        std::size_t messages = 0;
+        for (const StoreJob& j : jobs) messages += j.size();
+        metrics().observe("memolib_batch_size", {}, static_cast<double>(messages));
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            wake_drainer_ = true;
+        }
+        drain_cv_.notify_one();
+    } else {
+        if (outcome == StoreOutcome::kSpoolFull) {
+            if (!spool_full()) log().error("spool_full", {{"error", error}});
+            spool_full_at_ms_ = now;
+        } else {
+            log().error("spool_failed", {{"error", error}});
+        }
+        metrics().add("memolib_spool_failures_total", {});
+    }
+    for (StoreJob& j : jobs) j.done(outcome, error);
+}
+
+void BatchWriter::run_drainer() {
+    std::unique_ptr<Database> db;
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            drain_cv_.wait_for(lock, kDrainInterval, [this] { return stopping_ || wake_drainer_; });
+            wake_drainer_ = false;
+            if (stopping_) return;
+        }
+        // A batch just spooled means the primary just failed: it is not tried again at once.
+        if (!healthy_ && clock_.now_ms() - failed_at_ms_.load() < kSpoolFirstMs) continue;
+        while (drain_batch(db)) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (stopping_) return;
+        }
+    }
+}
+
+bool BatchWriter::drain_batch(std::unique_ptr<Database>& db) {
+    const bool has_rows = spool_->stats().depth > static_cast<std::int64_t>(refused_rows_.size());
+    if (primary_ready_ && !has_rows) return false;
+    std::vector<StoredMessage> rows;
+    try {
+        if (!db) db = Database::open(storage_);
+        if (!primary_ready_) {
+            db->migrate();
+            primary_ready_ = true;
+            log().info("storage_migrated_late", {});
+        }
+        // Rows the primary refused stay behind; those after them are drained all the same.
+        const std::int64_t after = refused_rows_.empty() ? 0 : refused_rows_.back();
+        rows = spool_->oldest(storage_.batch_max_messages, after);
+        if (rows.empty()) return false;
+        drain_rows(*db, rows);
+        return true;
+    } catch (const StorageError& e) {
+        if (e.kind() != StorageError::Kind::kFatal) db.reset();
+        if (healthy_) log().warn("spool_drain_failed", {{"error", e.what()}});
+        return false;
+    }
+}
+
+void BatchWriter::drain_rows(Database& db, std::vector<StoredMessage>& rows) {
+    std::vector<std::string> payloads(rows.size());
+    std::vector<std::string> content_types(rows.size());
+    std::vector<NormalizedMessage> messages;
+    messages.reserve(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        messages.push_back(message_from_row(rows[i], payloads[i], content_types[i]));
+    std::vector<StoreItem> items;
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        items.push_back({&messages[i], &payloads[i], &content_types[i]});
+    std::vector<std::int64_t> moved;
+    try {
+        db.insert_batch(items);
+        for (const StoredMessage& row : rows) moved.push_back(row.id);
+    } catch (const StorageError& e) {
+        if (e.kind() != StorageError::Kind::kFatal) throw;
+        // One row the primary refuses must not hold back the others: each goes alone, and
+        // the one refused stays in the spool, named in the log, for the operator.
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            std::vector<StoreItem> one{items[i]};
+            try {
+                db.insert_batch(one);
+                moved.push_back(rows[i].id);
+            } catch (const StorageError& alone) {
+                if (alone.kind() != StorageError::Kind::kFatal) throw;
+                refused_rows_.push_back(rows[i].id);
+                log().error("spool_row_refused", {{"spool_id", static_cast<long long>(rows[i].id)},
+                                                  {"request_id", rows[i].request_id},
+                                                  {"error", alone.what()}});
+            }
+        }
+    }
+    // Committed in the primary before it leaves the spool: a crash in between drains it
+    // again, and the primary's UNIQUE dedup key makes that a duplicate.
+    if (!moved.empty()) spool_->remove(moved);
+    double stored = 0;
+    double duplicates = 0;
+    for (const NormalizedMessage& m : messages) {
+        stored += m.status == NormalizedMessage::Status::kStored ? 1 : 0;
+        duplicates += m.status == NormalizedMessage::Status::kDuplicate ? 1 : 0;
+    }
+    if (stored > 0) metrics().add("memolib_spool_drained_total", {{"result", "stored"}}, stored);
+    if (duplicates > 0)
+        metrics().add("memolib_spool_drained_total", {{"result", "duplicate"}}, duplicates);
+    log().info("spool_drained", {{"rows", moved.size()},
+                                 {"stored", static_cast<long long>(stored)},
+                                 {"duplicates", static_cast<long long>(duplicates)},
+                                 {"left", static_cast<long long>(spool_->stats().depth)}});
+    if (!healthy_) log().info("storage_recovered", {});
+    healthy_ = true;
+    last_success_ms_ = clock_.now_ms();
+}
 
 void BatchWriter::fail_unavailable(std::vector<StoreJob>& jobs, const std::string& error) {
     for (StoreJob& j : jobs) j.done(StoreOutcome::kUnavailable, error);
 }
 
 void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db) {
+    if (spool_first(jobs)) return spool_jobs(jobs);
     const std::int64_t started = clock_.now_ms();
     // After a failure, one writer at a time tries the storage again; a batch that waited for a
     // try that failed fails at once: with a hung server, each would otherwise wait out the
@@ -264,6 +445,7 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
         trial.lock();
         if (!healthy_ && failed_at_ms_.load() >= started) {
             metrics().add("memolib_storage_failures_total", {});
+            if (spool_ && !jobs.front().alone()) return spool_jobs(jobs);
             return fail_unavailable(jobs, "the storage failed while this batch waited for it");
         }
         if (healthy_) trial.unlock();
@@ -308,6 +490,7 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
             if (kind == StorageError::Kind::kFull) full_at_ms_ = now;
         }
         log().error("storage_unavailable", {{"error", error}});
+        if (spool_ && !jobs.front().alone()) return spool_jobs(jobs);
         return fail_unavailable(jobs, error);
     }
     if (jobs.size() > 1) {

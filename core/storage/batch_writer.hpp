@@ -95,6 +95,11 @@ public:
     BatchWriter(const BatchWriter&) = delete;
     BatchWriter& operator=(const BatchWriter&) = delete;
 
+    /// Opens the spool, if any, and reads what an earlier run left in it. Throws StorageError.
+    void open_spool();
+    /// The primary storage could not be migrated at start: batches go to the spool until the
+    /// drainer has reached it and applied the migrations.
+    void primary_unavailable_at_start();
     void start();
     /// Thread-safe. After stop(), the job fails at once with kUnavailable.
     void submit(StoreJob job);
@@ -122,6 +127,9 @@ public:
     /// True while a spool stands in for the primary storage: the primary failed and has not
     /// committed since, or the spool still holds messages to drain.
     bool degraded() const;
+    /// True while the spool cannot take messages: it refused a batch (its cap, its disk full)
+    /// in the last few seconds and took none since.
+    bool spool_full() const;
 
 private:
     void run();
@@ -131,6 +139,14 @@ private:
                     StorageError::Kind& kind);
     std::uint64_t backoff_ms(int attempt);
     void fail_unavailable(std::vector<StoreJob>& jobs, const std::string& error);
+    /// True when a batch should go to the spool without trying the primary.
+    bool spool_first(const std::vector<StoreJob>& jobs) const;
+    void spool_jobs(std::vector<StoreJob>& jobs);
+    void run_drainer();
+    /// Moves one batch of spooled rows into the primary; false when there was nothing to move
+    /// or the primary failed.
+    bool drain_batch(std::unique_ptr<Database>& db);
+    void drain_rows(Database& db, std::vector<StoredMessage>& rows);
 
     StorageConfig storage_;
     RetryPolicy retry_;
@@ -164,6 +180,18 @@ private:
     std::condition_variable checkpoint_cv_;
     /// Messages committed since the last checkpoint.
     std::atomic<std::size_t> uncheckpointed_{0};
+    /// PostgreSQL with storage.spool.path: where batches go while it is down, and the thread
+    /// that moves them back.
+    std::unique_ptr<Spool> spool_;
+    std::thread drainer_;
+    std::condition_variable drain_cv_;
+    bool wake_drainer_ = false;
+    /// False until the primary's migrations are known applied.
+    std::atomic<bool> primary_ready_{true};
+    std::atomic<std::int64_t> spool_full_at_ms_{0};
+    std::atomic<std::int64_t> spooled_at_ms_{0};
+    /// Spooled rows the primary refused for good (the drainer's own): left in the spool file.
+    std::vector<std::int64_t> refused_rows_;
 };
 
 }  // namespace memolib::core

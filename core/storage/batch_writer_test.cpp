@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "observability/metrics.hpp"
+#include "storage/spool.hpp"
 #include "support/database.hpp"
 #include "util/clock.hpp"
 #include "util/sha256.hpp"
@@ -542,6 +543,41 @@ BOOST_AUTO_TEST_CASE(after_stop_a_request_is_refused_at_once) {
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(postgresql)
+
+// A spooled row PostgreSQL refuses for good (here text that is not UTF-8, which SQLite took)
+// must neither be lost nor hold back the rows after it: it stays in the spool, the rest drain.
+BOOST_AUTO_TEST_CASE(a_spooled_row_postgresql_refuses_stays_in_the_spool_and_the_rest_drain) {
+    Storage storage("postgresql");
+    storage.config.spool_path = (storage.dir / "spool.db").string();
+    std::vector<NormalizedMessage> messages = {message("before"), message("refused"),
+                                               message("after")};
+    messages[1].text = "not UTF-8: \xff\xfe";
+    std::string raw = "{}";
+    std::string content_type = "application/json";
+    {
+        Spool spool(storage.config);
+        std::vector<StoreItem> items;
+        for (NormalizedMessage& m : messages) items.push_back({&m, &raw, &content_type});
+        BOOST_REQUIRE((spool.store(items) == Spool::Result::kSpooled));
+    }
+    BatchWriter writer(storage.config, exact_retry(0));
+    writer.open_spool();
+    BOOST_TEST(writer.spool_stats()->depth == 3);
+    writer.start();
+    const auto deadline = Steady::now() + std::chrono::seconds(15);
+    while (writer.spool_stats()->depth > 1 && Steady::now() < deadline)
+        std::this_thread::sleep_for(milliseconds(50));
+    writer.stop();
+    BOOST_TEST(writer.spool_stats()->depth == 1);
+    auto db = memolib::core::Database::open(storage.config);
+    MessageQuery all;
+    std::vector<std::string> drained;
+    for (const StoredMessage& m : db->find_messages(all)) drained.push_back(m.request_id);
+    BOOST_TEST(drained == (std::vector<std::string>{"req-before", "req-after"}),
+               boost::test_tools::per_element());
+    Spool left(storage.config);
+    BOOST_TEST(left.oldest(10).at(0).request_id == "req-refused");
+}
 
 BOOST_AUTO_TEST_CASE(a_request_is_answered_once_its_rows_are_committed) {
     ::a_request_is_answered_once_its_rows_are_committed("postgresql");

@@ -382,7 +382,10 @@ public:
             columns.replace(columns.find(whole), whole.size(),
                             ", substr(text, 1, :tl), substr(html, 1, :hl), ");
         }
-        const std::string sql = columns + ", ''" + kFromMessages +
+        const std::string raw = !q.with_raw_payload ? "''"
+                                : postgres_         ? kPostgresRawPayload
+                                                    : "raw_payload";
+        const std::string sql = columns + ", " + raw + kFromMessages +
                                 " WHERE id > :after AND (:c1 = '' OR channel = :c2)"
                                 " AND (:s1 = '' OR received_at >= " +
                                 (postgres_ ? "CAST(NULLIF(:s2, '') AS timestamptz))" : ":s2)") +
@@ -435,6 +438,59 @@ public:
             return finish_row(m, ind);
         } catch (const soci::soci_error& e) {
             throw failure(e);
+        }
+    }
+
+    void delete_messages(const std::vector<std::int64_t>& ids) override {
+        try {
+            Bounded bounded(*this);
+            soci::transaction tx(sql_);
+            long long id = 0;
+            soci::statement st =
+                (sql_.prepare << "DELETE FROM messages WHERE id = :id", soci::use(id));
+            for (std::int64_t each : ids) {
+                id = each;
+                st.execute(true);
+            }
+            tx.commit();
+            bounded.check();
+        } catch (const soci::soci_error& e) {
+            throw failure(e);
+        }
+    }
+
+    MessagesSummary messages_summary() override {
+        MessagesSummary out;
+        try {
+            Bounded bounded(*this);
+            long long count = 0;
+            soci::indicator ind = soci::i_null;
+            sql_ << "SELECT COUNT(*), " +
+                        (postgres_ ? rfc3339("MIN(received_at)")
+                                   : std::string("MIN(received_at)")) +
+                        kFromMessages,
+                soci::into(count), soci::into(out.oldest_received_at, ind);
+            bounded.check();
+            out.count = count;
+            if (ind != soci::i_ok) out.oldest_received_at.clear();
+        } catch (const soci::soci_error& e) {
+            throw failure(e);
+        }
+        return out;
+    }
+
+    std::uint64_t used_bytes() override {
+        if (postgres_) return 0;
+        try {
+            long long pages = 0;
+            long long free_pages = 0;
+            long long page_size = 0;
+            sql_ << "PRAGMA page_count", soci::into(pages);
+            sql_ << "PRAGMA freelist_count", soci::into(free_pages);
+            sql_ << "PRAGMA page_size", soci::into(page_size);
+            return static_cast<std::uint64_t>(std::max(0LL, pages - free_pages) * page_size);
+        } catch (const soci::soci_error& e) {
+            throw classify(e);
         }
     }
 

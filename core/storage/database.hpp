@@ -46,6 +46,15 @@ struct MessageQuery {
     /// When not 0, text and html are read cut to this many characters, so that listing large
     /// messages does not read them whole.
     std::size_t max_text_chars = 0;
+    /// Read the raw payload too (as find_message() does).
+    bool with_raw_payload = false;
+};
+
+/// How many rows the messages table holds, and the oldest one's receipt.
+struct MessagesSummary {
+    std::int64_t count = 0;
+    /// RFC 3339 UTC as stored; empty when there are none.
+    std::string oldest_received_at;
 };
 
 /// One stored row as the read API shows it. Empty strings are SQL NULLs.
@@ -127,7 +136,15 @@ public:
     /// writer (SQLite's passive checkpoint); PostgreSQL checkpoints by itself. Throws
     /// StorageError.
     virtual void checkpoint() {}
-    /// The rows matching `query` (raw payload left empty). Throws StorageError.
+    /// Deletes the messages with these ids in one transaction (the spool's, once drained).
+    /// Throws StorageError.
+    virtual void delete_messages(const std::vector<std::int64_t>& ids) = 0;
+    /// Throws StorageError.
+    virtual MessagesSummary messages_summary() = 0;
+    /// The bytes the database's live pages take (SQLite: its file less its free pages); 0
+    /// where the server keeps its own files (PostgreSQL). Throws StorageError.
+    virtual std::uint64_t used_bytes() { return 0; }
+    /// The rows matching `query` (raw payload left empty unless it asks). Throws StorageError.
     virtual std::vector<StoredMessage> find_messages(const MessageQuery& query) = 0;
     /// The row with that id, raw payload included; nullopt when there is none. Throws
     /// StorageError.

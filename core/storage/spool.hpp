@@ -44,12 +44,11 @@ public:
     /// Commits the items in one transaction. Throws StorageError (kFull when its file system is
     /// full), in which case nothing was committed.
     Result store(std::vector<StoreItem>& items);
-    /// The oldest `limit` rows, raw payload included, oldest (lowest id) first. Throws
-    /// StorageError.
-    std::vector<StoredMessage> oldest(int limit);
-    /// Deletes the rows up to and including `last_id`, once the primary holds them. Throws
-    /// StorageError.
-    void remove_through(std::int64_t last_id);
+    /// The oldest `limit` rows after `after_id`, raw payload included, oldest (lowest id)
+    /// first. Throws StorageError.
+    std::vector<StoredMessage> oldest(int limit, std::int64_t after_id = 0);
+    /// Deletes these rows, once the primary holds them. Throws StorageError.
+    void remove(const std::vector<std::int64_t>& ids);
     /// Reads the depth and oldest row from the file (at start, after a crash). Throws
     /// StorageError.
     void refresh();
@@ -59,7 +58,9 @@ public:
 
 private:
     Database& db();
-    void update_stats();
+    /// Reads depth, oldest row and size from the file.
+    void read_state(Database& spool);
+    void publish() const;
 
     StorageConfig storage_;
     std::uint64_t max_bytes_;

@@ -1,0 +1,176 @@
+#include "storage/spool.hpp"
+
+#include <rapidjson/document.h>
+
+#include "memolib/sdk/signing.hpp"
+#include "observability/metrics.hpp"
+#include "storage/row_encoding.hpp"
+#include "util/time_format.hpp"
+
+namespace memolib::core {
+
+namespace {
+
+StorageConfig spool_storage(const StorageConfig& primary) {
+    StorageConfig s = primary;
+    s.backend = "sqlite";
+    s.url = primary.spool_path;
+    s.spool_path.clear();
+    return s;
+}
+
+std::string json_text(const rapidjson::Value& object, const char* key) {
+    auto it = object.FindMember(key);
+    if (it == object.MemberEnd() || !it->value.IsString()) return {};
+    return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+std::vector<AttachmentDescriptor> attachments_from_json(const std::string& json) {
+    std::vector<AttachmentDescriptor> out;
+    rapidjson::Document doc;
+    doc.Parse(json.data(), json.size());
+    if (doc.HasParseError() || !doc.IsArray()) return out;
+    for (const rapidjson::Value& a : doc.GetArray()) {
+        if (!a.IsObject()) continue;
+        AttachmentDescriptor d;
+        d.name = json_text(a, "name");
+        d.content_type = json_text(a, "content_type");
+        auto size = a.FindMember("size");
+        if (size != a.MemberEnd() && size->value.IsInt64()) d.size = size->value.GetInt64();
+        d.url = json_text(a, "url");
+        d.provider_id = json_text(a, "provider_id");
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+}  // namespace
+
+NormalizedMessage message_from_row(const StoredMessage& row, std::string& raw_payload,
+                                   std::string& content_type) {
+    NormalizedMessage m;
+    m.channel = row.channel;
+    m.provider = row.provider;
+    m.external_id = row.external_id;
+    m.sender = row.sender;
+    m.sender_name = row.sender_name;
+    m.recipient = row.recipient;
+    m.subject = row.subject;
+    m.text = row.text;
+    m.html = row.html;
+    m.attachments = attachments_from_json(row.attachments_json);
+    m.provider_timestamp_ms = parse_rfc3339_ms(row.provider_timestamp).value_or(0);
+    m.metadata_json = row.metadata_json;
+    m.sender_masked = row.sender_masked;
+    m.language = row.language;
+    m.priority = row.priority;
+    const std::string key = sdk::hex_decode(row.dedup_key).value_or(std::string());
+    if (key.size() == m.dedup_key.size()) std::copy(key.begin(), key.end(), m.dedup_key.begin());
+    m.request_id = row.request_id;
+    m.received_at_ms = parse_rfc3339_ms(row.received_at).value_or(0);
+    raw_payload = decode_raw(row.raw_encoding, row.raw_payload);
+    content_type = row.raw_content_type;
+    return m;
+}
+
+Spool::Spool(const StorageConfig& storage)
+    : storage_(spool_storage(storage)), max_bytes_(storage.spool_max_bytes) {}
+
+Spool::~Spool() = default;
+
+Database& Spool::db() {
+    if (!db_) {
+        auto db = Database::open(storage_);
+        db->migrate();
+        db_ = std::move(db);
+    }
+    return *db_;
+}
+
+Spool::Result Spool::store(std::vector<StoreItem>& items) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    try {
+        Database& spool = db();
+        std::uint64_t incoming = 0;
+        for (const StoreItem& item : items) {
+            incoming +=
+                item.raw_payload->size() + item.message->text.size() + item.message->html.size();
+        }
+        // The cap counts the rows' pages, what the file holds now, not what was ever written.
+        if (spool.used_bytes() + incoming > max_bytes_) return Result::kFull;
+        spool.insert_batch(items);
+        std::int64_t added = 0;
+        for (StoreItem& item : items) {
+            if (item.message->status == NormalizedMessage::Status::kStored) {
+                ++added;
+                if (oldest_ms_.load() == 0) oldest_ms_ = item.message->received_at_ms;
+            }
+            item.message->status = NormalizedMessage::Status::kSpooled;
+            item.message->id = 0;
+        }
+        depth_ += added;
+        bytes_ = spool.used_bytes();
+        publish();
+        return Result::kSpooled;
+    } catch (const StorageError&) {
+        // A connection that failed (a full disk, an I/O error) is opened again next time.
+        db_.reset();
+        throw;
+    }
+}
+
+std::vector<StoredMessage> Spool::oldest(int limit, std::int64_t after_id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    MessageQuery q;
+    q.limit = limit;
+    q.after_id = after_id;
+    q.with_raw_payload = true;
+    try {
+        return db().find_messages(q);
+    } catch (const StorageError&) {
+        db_.reset();
+        throw;
+    }
+}
+
+void Spool::remove(const std::vector<std::int64_t>& ids) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    try {
+        Database& spool = db();
+        spool.delete_messages(ids);
+        read_state(spool);
+    } catch (const StorageError&) {
+        db_.reset();
+        throw;
+    }
+}
+
+void Spool::refresh() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    try {
+        read_state(db());
+    } catch (const StorageError&) {
+        db_.reset();
+        throw;
+    }
+}
+
+void Spool::read_state(Database& spool) {
+    // Rows are appended in the order they arrive: the lowest id is the oldest.
+    const MessagesSummary summary = spool.messages_summary();
+    depth_ = summary.count;
+    oldest_ms_ = parse_rfc3339_ms(summary.oldest_received_at).value_or(0);
+    bytes_ = spool.used_bytes();
+    publish();
+}
+
+void Spool::publish() const {
+    metrics().set("memolib_spool_depth", {}, static_cast<double>(depth_.load()));
+    metrics().set("memolib_spool_bytes", {}, static_cast<double>(bytes_.load()));
+}
+
+SpoolStats Spool::stats() const {
+    return {depth_.load(), oldest_ms_.load(), bytes_.load(), max_bytes_};
+}
+
+}  // namespace memolib::core
