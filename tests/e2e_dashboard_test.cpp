@@ -307,4 +307,61 @@ BOOST_AUTO_TEST_CASE(the_page_shows_a_quarantine_when_the_json_has_one) {
                "contact=Quarantine: 0 pending|form=Quarantine: 2 pending, oldest 1 h 2 min");
 }
 
+// The spool is there only with PostgreSQL (e2e_spool_operations_test has the JSON of a real
+// outage); the page is given this gateway's JSON with the spool and its alert added.
+BOOST_AUTO_TEST_CASE(the_page_shows_the_spool_and_its_alert_when_the_json_has_them) {
+    start();
+    Browser browser;
+    browser.open("http://127.0.0.1:" + std::to_string(port) + "/dashboard");
+    BOOST_TEST(browser.wait_for_text(cell("form", "requests"), "0") == "0");
+    // SQLite: no spool, no panel.
+    BOOST_TEST(browser.execute("return String(document.getElementById('spool').hidden);") ==
+               "true");
+
+    auto json = parse_json(http_get(port, "/api/monitoring/metrics-dashboard").body);
+    BOOST_REQUIRE(json["spool"].IsNull());
+    auto& alloc = json.GetAllocator();
+    rapidjson::Value spool(rapidjson::kObjectType);
+    spool.AddMember("depth", 12, alloc);
+    spool.AddMember("oldest_age_seconds", 125.5, alloc);
+    spool.AddMember("bytes", 3 * 1024 * 1024, alloc);
+    spool.AddMember("max_bytes", 1024 * 1024 * 1024, alloc);
+    json["spool"] = spool;
+    rapidjson::Value alert(rapidjson::kObjectType);
+    alert.AddMember("alert", "spool_not_empty", alloc);
+    alert.AddMember("value", 125.5, alloc);
+    alert.AddMember("threshold", 60.0, alloc);
+    json["alerts"].PushBack(alert, alloc);
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    json.Accept(w);
+    // Rendered and read in one script, so the page's next refresh cannot come in between.
+    const std::string shown = browser.execute(
+        "render(arguments[0]);"
+        "const p = document.getElementById('spool');"
+        "return [String(p.hidden), p.className, p.textContent,"
+        "        document.querySelector('#alert-list li').textContent].join('|');",
+        "[" + std::string(buf.GetString(), buf.GetSize()) + "]");
+    BOOST_TEST(shown ==
+               "false|waiting alerting|Spool: 12 messages waiting for PostgreSQL, oldest 2 min · "
+               "3.0 MiB of 1.0 GiB|spool_not_empty: oldest 2 min > 1 min");
+
+    // Drained: the panel stays, says so, and is no longer marked.
+    json["spool"]["depth"] = 0;
+    json["spool"]["oldest_age_seconds"].SetNull();
+    json["spool"]["bytes"] = 0;
+    json["alerts"].PopBack();
+    buf.Clear();
+    rapidjson::Writer<rapidjson::StringBuffer> w2(buf);
+    json.Accept(w2);
+    const std::string drained = browser.execute(
+        "render(arguments[0]);"
+        "const p = document.getElementById('spool');"
+        "return [String(p.hidden), p.className, p.textContent].join('|');",
+        "[" + std::string(buf.GetString(), buf.GetSize()) + "]");
+    BOOST_TEST(
+        drained ==
+        "false||Spool: 0 messages waiting (every message is in PostgreSQL) · 0 B of 1.0 GiB");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

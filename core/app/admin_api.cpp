@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -36,7 +37,8 @@ constexpr int kMaxPageSize = 500;
 // A page of the list stops before its JSON passes this (it holds at least one message), so an
 // answer, and the buffer it is built in, stays small however large the stored e-mails are.
 constexpr std::size_t kPageBudgetBytes = std::size_t{1024} * 1024;
-// What follows the messages: `],"next_cursor":"…","request_id":"…"}`, with room to spare.
+// What follows the messages: `],"spool":{"messages":N},"next_cursor":"…","request_id":"…"}`,
+// with room to spare.
 constexpr std::size_t kPageTailBytes = 256;
 // Text and html are cut to this many characters in the list; the message by id has them whole.
 constexpr std::size_t kListTextChars = 65536;
@@ -177,10 +179,11 @@ void AdminApi::answer(Exchange& ex) {
             return;
         case RouteId::kDashboardJson: {
             const std::map<std::string, QuarantineSummary> quarantine = quarantine_summaries();
+            const std::optional<SpoolSummary> spool = spool_summary();
             ex.status = 200;
             ex.response_content_type = "application/json";
-            ex.response_body =
-                stats_.to_json(ex.generation->channel_names(), ex.generation->alerts, &quarantine);
+            ex.response_body = stats_.to_json(ex.generation->channel_names(), ex.generation->alerts,
+                                              &quarantine, spool ? &*spool : nullptr);
             ex.response_headers.emplace_back("Cache-Control", "no-store");
             return;
         }
@@ -207,6 +210,21 @@ std::map<std::string, QuarantineSummary> AdminApi::quarantine_summaries() {
     for (const auto& [channel, ms] : quarantine_pending().oldest())
         out[channel].oldest_age_seconds =
             static_cast<double>(std::max<std::int64_t>(now - ms, 0)) / 1000.0;
+    return out;
+}
+
+std::optional<SpoolSummary> AdminApi::spool_summary() const {
+    const std::optional<SpoolStats> stats = writer_.spool_stats();
+    if (!stats) return std::nullopt;
+    SpoolSummary out;
+    out.depth = stats->depth;
+    out.bytes = stats->bytes;
+    out.max_bytes = stats->max_bytes;
+    if (stats->depth > 0 && stats->oldest_received_ms > 0) {
+        out.oldest_age_seconds =
+            static_cast<double>(std::max<std::int64_t>(now_ms() - stats->oldest_received_ms, 0)) /
+            1000.0;
+    }
     return out;
 }
 
@@ -253,24 +271,40 @@ void AdminApi::ready(Exchange& ex) {
     if (probe.ok && writer_.full()) {
         probe = {false, "the last transactions failed: the storage is full (see the log)"};
     }
-    if (!probe.ok) {
+    // With a spool the instance still takes messages while PostgreSQL is down, and says so:
+    // a load balancer that took every instance out would turn a database outage into a total
+    // one. Only a spool that cannot take them either makes it unready.
+    const std::optional<SpoolSummary> spool = spool_summary();
+    if (!probe.ok && (!spool || writer_.spool_full())) {
         // The reason names the database's host and port: only the admin sees it here.
         const bool admin = bearer_matches(ex, ex.generation->admin_token);
-        ex.fail(503, "storage_unavailable",
-                admin ? "storage is unavailable: " + probe.error
-                      : std::string("storage is unavailable; the log has the details"));
+        if (spool) {
+            ex.fail(503, "spool_full",
+                    "storage is unavailable and the spool is full" +
+                        (admin ? ": " + probe.error : std::string("; the log has the details")));
+        } else {
+            ex.fail(503, "storage_unavailable",
+                    admin ? "storage is unavailable: " + probe.error
+                          : std::string("storage is unavailable; the log has the details"));
+        }
         ex.response_headers.emplace_back("Retry-After", "5");
         ex.response_headers.emplace_back("Cache-Control", "no-store");
         return;
     }
+    const bool degraded = spool && (!probe.ok || writer_.degraded());
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
     w.StartObject();
-    put(w, "status", "ready");
-    put(w, "storage", "ok");
+    put(w, "status", degraded ? "degraded" : "ready");
+    put(w, "storage", probe.ok ? "ok" : "unavailable");
     // Informational: the writer retries on a fresh connection, so a failed last write does
     // not make the instance unready once the storage answers again.
     put(w, "last_write", writer_.healthy() ? "ok" : "failed");
+    if (spool) {
+        const std::string figures = DashboardStats::spool_json(*spool);
+        w.Key("spool");
+        w.RawValue(figures.c_str(), figures.size(), rapidjson::kObjectType);
+    }
     w.Key("generation");
     w.Uint64(ex.generation->number);
     w.Key("channels");
@@ -313,9 +347,38 @@ void AdminApi::list_messages(Exchange& ex) {
             return invalid_parameter(ex, "cursor", "the next_cursor of a previous page");
         q.after_id = v;
     }
+    const std::string source = query_param(ex.query, "source").value_or("storage");
+    if (source != "storage" && source != "spool")
+        return invalid_parameter(ex, "source", "storage (the default) or spool");
+    const std::optional<SpoolStats> spool = writer_.spool_stats();
+    const bool from_spool = source == "spool";
+    if (from_spool && !spool) {
+        return invalid_parameter(
+            ex, "source", "this instance has no spool (SQLite, or storage.spool.path empty)");
+    }
     std::string error;
-    Database* db = database(error);
-    if (db == nullptr) return storage_unavailable(ex, error);
+    std::unique_ptr<Database> spool_db;
+    Database* db = nullptr;
+    if (from_spool) {
+        // Opened for this request alone: the drainer empties the file while PostgreSQL answers,
+        // and a file that was never written holds nothing to list.
+        if (std::filesystem::exists(storage_.spool_path)) {
+            StorageConfig file;
+            file.backend = "sqlite";
+            file.url = storage_.spool_path;
+            file.timeout_ms = std::max<std::uint64_t>(storage_.timeout_ms, kReadTimeoutMs);
+            try {
+                spool_db = Database::open(file);
+            } catch (const StorageError& e) {
+                return storage_unavailable(ex,
+                                           std::string("the spool cannot be read: ") + e.what());
+            }
+        }
+        db = spool_db.get();
+    } else {
+        db = database(error);
+        if (db == nullptr) return storage_unavailable(ex, error);
+    }
     const int page_size = q.limit;
     // One character more than the list shows says whether a text was cut.
     q.max_text_chars = kListTextChars + 1;
@@ -332,12 +395,15 @@ void AdminApi::list_messages(Exchange& ex) {
     // the page says whether there is a next one.
     // One message at a time, so that its size is known before it joins the page.
     rapidjson::StringBuffer one;
-    while (!more && !exhausted) {
+    while (db != nullptr && !more && !exhausted) {
         q.limit = std::min(page_size - written + 1, kRowsPerRead);
         std::vector<StoredMessage> rows;
         try {
             rows = db->find_messages(q);
         } catch (const StorageError& e) {
+            if (from_spool)
+                return storage_unavailable(ex,
+                                           std::string("the spool cannot be read: ") + e.what());
             db_.reset();
             return storage_unavailable(ex, e.what());
         }
@@ -353,6 +419,7 @@ void AdminApi::list_messages(Exchange& ex) {
             fields.text_cut = cut_to_chars(m.text, kListTextChars);
             fields.html_cut = cut_to_chars(m.html, kListTextChars);
             fields.metadata = true;
+            if (from_spool) fields.source = "spool";
             one.Clear();
             JsonWriter mw(one);
             write_message_json(mw, m, fields);
@@ -369,6 +436,15 @@ void AdminApi::list_messages(Exchange& ex) {
         if (!rows.empty()) q.after_id = rows.back().id;
     }
     w.EndArray();
+    // The messages a client does not find here yet: taken, and waiting in this instance's
+    // spool for PostgreSQL.
+    if (spool && !from_spool) {
+        w.Key("spool");
+        w.StartObject();
+        w.Key("messages");
+        w.Int64(spool->depth);
+        w.EndObject();
+    }
     end_page(w, more, last_id, ex);
     answer_json(ex, 200, buf);
 }

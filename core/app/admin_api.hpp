@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,7 @@ class Database;
 class DashboardStats;
 class StorageProbe;
 struct QuarantineSummary;
+struct SpoolSummary;
 class WorkerThread;
 
 /// Tells QuarantinePending when the channel's oldest pending entry arrived, as the table says
@@ -65,6 +67,8 @@ public:
 private:
     void answer(Exchange& ex);
     void ready(Exchange& ex);
+    /// The spool's state as the dashboard and /ready show it; nullopt without a spool.
+    std::optional<SpoolSummary> spool_summary() const;
     void list_messages(Exchange& ex);
     void get_message(Exchange& ex, const std::string& id);
     void reload(Exchange& ex);

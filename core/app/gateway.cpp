@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "app/admin_api.hpp"
 #include "app/generation.hpp"
@@ -24,6 +25,7 @@
 #include "stages/stage_factory.hpp"
 #include "stages/stage_state.hpp"
 #include "storage/batch_writer.hpp"
+#include "util/time_format.hpp"
 
 namespace memolib::core {
 
@@ -180,6 +182,15 @@ void collect_cache_metrics(const StageState& state, Metrics& m) {
     };
     publish("dedup", *state.dedup_index);
     publish("replay", *state.replay_cache);
+}
+
+// Computed when scraped, so that it grows while nothing is spooled or drained.
+void collect_spool_age(const BatchWriter& writer, Metrics& m) {
+    const std::optional<SpoolStats> spool = writer.spool_stats();
+    if (!spool) return;
+    const std::int64_t oldest = spool->depth > 0 ? spool->oldest_received_ms : 0;
+    const std::int64_t age_ms = oldest > 0 ? std::max<std::int64_t>(now_ms() - oldest, 0) : 0;
+    m.set("memolib_spool_oldest_age_seconds", {}, static_cast<double>(age_ms) / 1000.0);
 }
 
 // The nonce memory is shared where the rate-limit windows are: in Redis when instances share
@@ -339,6 +350,7 @@ int serve(const std::string& config_path) {
     publish_plugins(*gateway->registry);
     metrics().set("memolib_config_generation", {}, 1);
     metrics().on_render([&state](Metrics& m) { collect_cache_metrics(state, m); });
+    metrics().on_render([&writer](Metrics& m) { collect_spool_age(writer, m); });
     DashboardStats stats(dashboard_window(started_with));
     const std::size_t channels = gateway->channels.size();
     PluginScan plugins = gateway->registry->scan();

@@ -62,6 +62,7 @@ std::shared_ptr<const Generation> make_generation(std::unique_ptr<LoadedGateway>
     g->alerts.error_rate = alerts.number("error_rate");
     g->alerts.duplicate_rate = alerts.number("duplicate_rate");
     g->alerts.p99_ms = alerts.number("p99");
+    g->alerts.spool_age_ms = alerts.number("spool_age");
     return g;
 }
 

@@ -69,6 +69,7 @@ void write_message_json(JsonWriter& w, const StoredMessage& m, const ReadApiFiel
         put(w, "payload", m.raw_payload);
         w.EndObject();
     }
+    if (extra.source != nullptr) put(w, "source", extra.source);
     w.EndObject();
 }
 

@@ -17,6 +17,8 @@ struct ReadApiFields {
     bool metadata = false;
     /// The raw request as stored (the message by id).
     bool raw = false;
+    /// When set, a `source` field last: "spool" for a message not yet in the primary storage.
+    const char* source = nullptr;
 };
 
 /// Writes a message as JSON: the one form of the dry run (`{}`) and of the read API.

@@ -77,6 +77,7 @@ properties:
           error_rate: {type: number, default: 0.05, minimum: 0, maximum: 1, description: "Alert above this share of errors"}
           duplicate_rate: {type: number, default: 0.10, minimum: 0, maximum: 1, description: "Alert above this share of duplicates"}
           p99: {type: duration, default: 5s, description: "Alert above this p99 latency"}
+          spool_age: {type: duration, default: 60s, minimum: 1000, description: "Alert (spool_not_empty) while the oldest message waiting in the spool (PostgreSQL unreachable) is older than this"}
       window: {type: duration, default: 5m, minimum: 1000, description: "Sliding window of the dashboard's rates, percentiles and alerts (a restart applies a change)"}
       admin_token: {type: string, secret: true, description: "Bearer token of /api/messages and /api/admin/*; when unset those endpoints answer 403"}
 )yaml";

@@ -155,6 +155,26 @@ void write_quarantine(Writer& w, const QuarantineSummary& q) {
     w.EndObject();
 }
 
+void write_spool(Writer& w, const SpoolSummary* spool) {
+    if (spool == nullptr) {
+        w.Null();
+        return;
+    }
+    w.StartObject();
+    w.Key("depth");
+    w.Int64(spool->depth);
+    w.Key("oldest_age_seconds");
+    if (spool->depth == 0 || spool->oldest_age_seconds < 0)
+        w.Null();
+    else
+        w.Double(std::round(spool->oldest_age_seconds * 1000) / 1000);
+    w.Key("bytes");
+    w.Uint64(spool->bytes);
+    w.Key("max_bytes");
+    w.Uint64(spool->max_bytes);
+    w.EndObject();
+}
+
 void write_totals(Writer& w, const Totals& t) {
     w.Key("requests");
     w.Uint64(t.requests);
@@ -190,6 +210,13 @@ DashboardStats::DashboardStats(std::chrono::milliseconds window, std::size_t slo
       slot_ms_(std::max<std::int64_t>(window_ms_ / static_cast<std::int64_t>(slots), 1)),
       slots_(std::max<std::size_t>(slots, 1)),
       clock_(clock) {}
+
+std::string DashboardStats::spool_json(const SpoolSummary& spool) {
+    rapidjson::StringBuffer buf;
+    Writer w(buf);
+    write_spool(w, &spool);
+    return {buf.GetString(), buf.GetSize()};
+}
 
 double DashboardStats::bucket_value_ms(std::size_t bucket) {
     if (bucket == 0) return kSmallestMs;
@@ -230,7 +257,8 @@ void DashboardStats::record(const std::string& channel, const RequestOutcome& ou
 
 std::string DashboardStats::to_json(const std::vector<std::string>& channels,
                                     const AlertThresholds& thresholds,
-                                    const std::map<std::string, QuarantineSummary>* quarantine) {
+                                    const std::map<std::string, QuarantineSummary>* quarantine,
+                                    const SpoolSummary* spool) {
     const std::int64_t newest = clock_.now_ms() / slot_ms_;
     const std::int64_t oldest = newest - static_cast<std::int64_t>(slots_) + 1;
     std::map<std::string, Totals> totals;
@@ -276,6 +304,8 @@ std::string DashboardStats::to_json(const std::vector<std::string>& channels,
     w.Double(thresholds.duplicate_rate);
     w.Key("p99_ms");
     w.Double(thresholds.p99_ms);
+    w.Key("spool_age_seconds");
+    w.Double(thresholds.spool_age_ms / 1000.0);
     w.EndObject();
     Totals all;
     std::vector<std::pair<std::string, Alert>> active;
@@ -306,6 +336,8 @@ std::string DashboardStats::to_json(const std::vector<std::string>& channels,
     w.StartObject();
     write_totals(w, all);
     w.EndObject();
+    w.Key("spool");
+    write_spool(w, spool);
     w.Key("alerts");
     w.StartArray();
     for (const auto& [name, a] : active) write_alert(w, a, &name);
@@ -314,6 +346,11 @@ std::string DashboardStats::to_json(const std::vector<std::string>& channels,
         if (pending > 0)
             write_alert(w, {"quarantine_pending", static_cast<double>(pending), 0}, &name);
     }
+    // Also not a rate: messages that PostgreSQL has not taken for that long are at risk while
+    // they stay on this instance's disk.
+    const double spool_age_limit = thresholds.spool_age_ms / 1000.0;
+    if (spool != nullptr && spool->depth > 0 && spool->oldest_age_seconds > spool_age_limit)
+        write_alert(w, {"spool_not_empty", spool->oldest_age_seconds, spool_age_limit}, nullptr);
     w.EndArray();
     w.EndObject();
     return {buf.GetString(), buf.GetSize()};

@@ -16,6 +16,18 @@ struct AlertThresholds {
     double error_rate = 0.05;
     double duplicate_rate = 0.10;
     double p99_ms = 5000;
+    /// Not per channel: the instance's spool holds a message older than this.
+    double spool_age_ms = 60000;
+};
+
+/// The spool as the dashboard shows it (present only when there is one: PostgreSQL with
+/// storage.spool.path set).
+struct SpoolSummary {
+    std::int64_t depth = 0;
+    /// Age of the oldest spooled message; negative when the spool is empty.
+    double oldest_age_seconds = -1;
+    std::uint64_t bytes = 0;
+    std::uint64_t max_bytes = 0;
 };
 
 /// A channel's quarantine as the dashboard shows it (present only when quarantine is enabled).
@@ -50,9 +62,14 @@ public:
 
     void record(const std::string& channel, const RequestOutcome& outcome);
     /// The dashboard JSON, with an entry for each of `channels` (idle ones too). A channel in
-    /// `quarantine` gets a `quarantine` object; none does when it is null.
+    /// `quarantine` gets a `quarantine` object; none does when it is null. `spool` is null
+    /// without a spool (the JSON's `spool` is null then).
     std::string to_json(const std::vector<std::string>& channels, const AlertThresholds& thresholds,
-                        const std::map<std::string, QuarantineSummary>* quarantine = nullptr);
+                        const std::map<std::string, QuarantineSummary>* quarantine = nullptr,
+                        const SpoolSummary* spool = nullptr);
+
+    /// `{depth, oldest_age_seconds, bytes, max_bytes}`, as the dashboard JSON has it.
+    static std::string spool_json(const SpoolSummary& spool);
 
     /// The latency a histogram bucket stands for (its geometric middle), in milliseconds.
     static double bucket_value_ms(std::size_t bucket);

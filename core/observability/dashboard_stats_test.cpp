@@ -204,6 +204,40 @@ BOOST_AUTO_TEST_CASE(quarantine_is_shown_only_when_given) {
     BOOST_TEST(sms["oldest_age_seconds"].GetDouble() == 3600.5);
 }
 
+BOOST_AUTO_TEST_CASE(the_spool_and_its_age_alert) {
+    ManualClock clock(0);
+    DashboardStats stats(std::chrono::seconds(10), 10, clock);
+    AlertThresholds limits;
+    limits.spool_age_ms = 60000;
+    auto without = parse(stats.to_json({"form"}, limits));
+    BOOST_TEST(without["spool"].IsNull());
+    BOOST_TEST(without["thresholds"]["spool_age_seconds"].GetDouble() == 60.0);
+    BOOST_TEST(without["alerts"].Size() == 0u);
+
+    const SpoolSummary empty{0, -1, 0, 65536};
+    auto idle = parse(stats.to_json({"form"}, limits, nullptr, &empty));
+    BOOST_TEST(idle["spool"]["depth"].GetInt64() == 0);
+    BOOST_TEST(idle["spool"]["oldest_age_seconds"].IsNull());
+    BOOST_TEST(idle["spool"]["max_bytes"].GetUint64() == 65536u);
+    BOOST_TEST(idle["alerts"].Size() == 0u);
+
+    const SpoolSummary young{3, 59.5, 4096, 65536};
+    auto below = parse(stats.to_json({"form"}, limits, nullptr, &young));
+    BOOST_TEST(below["spool"]["depth"].GetInt64() == 3);
+    BOOST_TEST(below["spool"]["oldest_age_seconds"].GetDouble() == 59.5);
+    BOOST_TEST(below["spool"]["bytes"].GetUint64() == 4096u);
+    BOOST_TEST(below["alerts"].Size() == 0u);
+
+    const SpoolSummary old{3, 61.25, 4096, 65536};
+    auto above = parse(stats.to_json({"form"}, limits, nullptr, &old));
+    BOOST_REQUIRE_EQUAL(above["alerts"].Size(), 1u);
+    const auto& alert = above["alerts"][0];
+    BOOST_TEST(std::string(alert["alert"].GetString()) == "spool_not_empty");
+    BOOST_TEST(!alert.HasMember("channel"));
+    BOOST_TEST(alert["value"].GetDouble() == 61.25);
+    BOOST_TEST(alert["threshold"].GetDouble() == 60.0);
+}
+
 BOOST_AUTO_TEST_CASE(buckets_cover_the_range) {
     BOOST_TEST(DashboardStats::bucket_of(0) == 0u);
     BOOST_TEST(DashboardStats::bucket_of(-1) == 0u);

@@ -81,6 +81,11 @@ const std::vector<Declaration>& declarations() {
          Kind::kCounter,
          "Batches neither PostgreSQL nor the spool took (spool full, its disk full): answered 503",
          {}},
+        {"memolib_spool_oldest_age_seconds",
+         Kind::kGauge,
+         "Age of the oldest message waiting in the spool for PostgreSQL; 0 when it is empty "
+         "(present only with a spool)",
+         {}},
         {"memolib_cache_hits_total", Kind::kCounter, "Lookups found, by cache (dedup, replay)", {}},
         {"memolib_cache_misses_total", Kind::kCounter, "Lookups not found, by cache", {}},
         {"memolib_cache_evictions_total",

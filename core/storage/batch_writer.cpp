@@ -282,8 +282,7 @@ bool BatchWriter::degraded() const {
 }
 
 bool BatchWriter::spool_full() const {
-    const std::int64_t failed = spool_full_at_ms_.load();
-    return failed > spooled_at_ms_.load() && clock_.now_ms() - failed < kFullReportMs;
+    return spool_refusing_ && clock_.now_ms() - spool_full_at_ms_.load() < kFullReportMs;
 }
 
 bool BatchWriter::spool_first(const std::vector<StoreJob>& jobs) const {
@@ -314,7 +313,7 @@ void BatchWriter::spool_jobs(std::vector<StoreJob>& jobs) {
     }
     const std::int64_t now = clock_.now_ms();
     if (outcome == StoreOutcome::kSpooled) {
-        spooled_at_ms_ = now;
+        spool_refusing_ = false;
         std::size_t messages = 0;
         for (const StoreJob& j : jobs) messages += j.size();
         metrics().observe("memolib_batch_size", {}, static_cast<double>(messages));
@@ -327,6 +326,7 @@ void BatchWriter::spool_jobs(std::vector<StoreJob>& jobs) {
         if (outcome == StoreOutcome::kSpoolFull) {
             if (!spool_full()) log().error("spool_full", {{"error", error}});
             spool_full_at_ms_ = now;
+            spool_refusing_ = true;
         } else {
             log().error("spool_failed", {{"error", error}});
         }

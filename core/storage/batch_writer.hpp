@@ -189,7 +189,9 @@ private:
     /// False until the primary's migrations are known applied.
     std::atomic<bool> primary_ready_{true};
     std::atomic<std::int64_t> spool_full_at_ms_{0};
-    std::atomic<std::int64_t> spooled_at_ms_{0};
+    /// Whether the spool's last answer was a refusal (a timestamp cannot order two events of
+    /// one millisecond).
+    std::atomic<bool> spool_refusing_{false};
     /// Spooled rows the primary refused for good (the drainer's own): left in the spool file.
     std::vector<std::int64_t> refused_rows_;
 };

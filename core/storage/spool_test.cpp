@@ -68,6 +68,7 @@ struct Request {
 
 Spool::Result store(Spool& spool, std::vector<Request>& requests) {
     std::vector<StoreItem> items;
+    items.reserve(requests.size());
     for (Request& r : requests) items.push_back({&r.message, &r.raw, &r.content_type});
     return spool.store(items);
 }
@@ -93,7 +94,8 @@ BOOST_AUTO_TEST_CASE(a_spooled_message_comes_back_as_it_was_received) {
     m.language = "fr";
     m.priority = "high";
     // Bytes that are not UTF-8 text, as a multipart e-mail's may be.
-    requests[0].raw = std::string("--b\r\n\0\xff\xfe binary", 16);
+    static constexpr char kBinary[] = "--b\r\n\0\xff\xfe binary";
+    requests[0].raw = std::string(kBinary, sizeof kBinary - 1);
     requests[0].content_type = "multipart/form-data; boundary=b";
     const NormalizedMessage sent = m;
 
@@ -136,7 +138,7 @@ BOOST_AUTO_TEST_CASE(a_message_spooled_twice_is_one_row) {
 }
 
 BOOST_AUTO_TEST_CASE(at_its_cap_the_spool_refuses_a_batch_and_writes_none_of_it) {
-    constexpr std::uint64_t kCap = 256 * 1024;
+    constexpr std::uint64_t kCap = 256ULL * 1024;
     Spool spool(primary_with_spool(kCap));
     int spooled = 0;
     Spool::Result last = Spool::Result::kSpooled;
