@@ -339,7 +339,7 @@ BOOST_AUTO_TEST_CASE(postgresql_stopped_10_s_under_twilio_load_every_sms_is_2xx_
     for (const auto& [tag, answer] : record.answered) {
         during += answer.sent_at > stopped && answer.answered_at < resume_began ? 1U : 0U;
     }
-    BOOST_TEST(during >= 100U, "the load went on during the outage: " << during << " requests");
+    BOOST_TEST(during >= 50U, "the load went on during the outage: " << during << " requests");
     BOOST_TEST(deepest > 0,
                "the spool held messages during the outage (deepest " << deepest << ")");
     const std::string metrics = http_get(port, "/metrics").body;
