@@ -630,7 +630,7 @@ BOOST_AUTO_TEST_CASE(a_spool_at_max_size_is_503_and_the_next_start_drains_what_i
     }
 
     LoadRecord record;
-    record.sent.push_back("form-0");
+    record.sent.emplace_back("form-0");
     HttpResponse full;
     std::string refused_tag;
     for (int i = 0; i < 2000; ++i) {
