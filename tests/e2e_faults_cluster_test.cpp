@@ -96,15 +96,11 @@ struct ClusterFixture : GatewayFixture {
             "  rate_limit: {backend: redis, redis_url: \"" + redis.url() + "\", timeout: 5s}\n";
     }
 
-    /// Starts both instances on the same configuration, storage and Redis.
+    /// Starts both instances on the same configuration, storage and Redis (each its own spool).
     void start_both() {
         start();
-        GatewayProcess::Options options;
-        options.args = {"serve", "-c", config_file().string()};
-        options.log_file = dir / "gateway2.log";
-        options.work_dir = dir.path();
-        second = std::make_unique<GatewayProcess>(std::move(options));
-        port2 = second->wait_until_listening();
+        second = start_another("gateway2");
+        port2 = second->port();
     }
 
     ~ClusterFixture() {

@@ -1,4 +1,5 @@
-// PostgreSQL stopped in the middle of a load, then started again: meanwhile the gateway answers
+// PostgreSQL stopped in the middle of a load, then started again, with the spool turned off
+// (storage.spool.path ""; e2e_faults_spool_test has it on): meanwhile the gateway answers
 // 503 with Retry-After and never 2xx for a message it could not commit; afterwards it serves
 // again without a restart; every 2xx is stored once, and the 503'd messages, sent again, too.
 // PostgreSQL only (CTest passes `-- --backend=postgresql` and runs it alone: it stops the
@@ -33,6 +34,7 @@ BOOST_AUTO_TEST_CASE(outage_under_load_is_503_then_recovers_and_stores_each_mess
     BOOST_REQUIRE_MESSAGE(current_backend() == "postgresql", "run with -- --backend=postgresql");
     config.stages = {"size_limit", "verify", "parse", "enrich", "dedup", "cache", "persist"};
     config.pipeline_extra = "  retry: {max_attempts: 2, base_delay: 50ms, max_delay: 200ms}\n";
+    config.spool_path = "";
     start();
 
     FormLoad::Options options;

@@ -4,17 +4,13 @@
 // in the log. Whatever happens: 503 + Retry-After within a bounded time (never 500, never a
 // hang), /ready answers at once and tells the truth without naming the database's host, no 2xx
 // for a message not stored, and service again without a restart.
+// PostgreSQL's cases run with the spool off (storage.spool.path ""): e2e_faults_spool_test
+// has the answers of an outage with it.
 // CTest runs the sqlite_* and redis_* suites on SQLite, and the postgresql_* suites with
 // `-- --backend=postgresql`, alone (they freeze and stop the server every test shares).
 #define BOOST_TEST_MODULE e2e_faults_storage
-#include <fcntl.h>
-#include <sys/mount.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -28,6 +24,7 @@
 #include "support/load.hpp"
 #include "support/postgres_outage.hpp"
 #include "support/redis_server.hpp"
+#include "support/tmpfs.hpp"
 
 using namespace memolib::test;
 using Clock = std::chrono::steady_clock;
@@ -39,51 +36,6 @@ namespace {
 constexpr const char* kToken = "e2e-storage-admin-token";
 
 long long ms(Clock::duration d) { return std::chrono::duration_cast<milliseconds>(d).count(); }
-
-// A small tmpfs mounted for one test; lazily unmounted at the end (the gateway may still hold
-// files open there until the fixture stops it).
-class TmpfsMount {
-public:
-    TmpfsMount(std::filesystem::path where, const std::string& size) : path_(std::move(where)) {
-        std::filesystem::create_directories(path_);
-        const std::string options = "size=" + size;
-        if (::mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) == 0) {
-            mounted_ = true;
-        } else {
-            error_ = std::strerror(errno);
-        }
-    }
-    ~TmpfsMount() {
-        if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
-    }
-    TmpfsMount(const TmpfsMount&) = delete;
-    TmpfsMount& operator=(const TmpfsMount&) = delete;
-
-    bool mounted() const { return mounted_; }
-    const std::string& error() const { return error_; }
-    const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-    bool mounted_ = false;
-    std::string error_;
-};
-
-// Writes `file` until the file system is full; returns the bytes written.
-std::size_t fill_until_full(const std::filesystem::path& file) {
-    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    BOOST_REQUIRE_MESSAGE(fd >= 0, "cannot create " << file << ": " << std::strerror(errno));
-    const std::string chunk(std::size_t{64} * 1024, 'x');
-    std::size_t total = 0;
-    // Bounded: the tmpfs is far smaller than this many chunks.
-    for (int i = 0; i < 100000; ++i) {
-        const ssize_t n = ::write(fd, chunk.data(), chunk.size());
-        if (n <= 0) break;
-        total += static_cast<std::size_t>(n);
-    }
-    ::close(fd);
-    return total;
-}
 
 struct ReadyAnswer {
     int status = 0;
@@ -348,6 +300,7 @@ BOOST_AUTO_TEST_CASE(a_hung_postgresql_is_503_within_seconds_and_ready_answers_a
     BOOST_REQUIRE_MESSAGE(current_backend() == "postgresql", "run with -- --backend=postgresql");
     config.stages = {"size_limit", "verify", "parse", "dedup", "persist"};
     config.storage_extra = "  timeout: 2s\n";
+    config.spool_path = "";
     config.extra_yaml = monitoring_yaml();
     start();
 
@@ -433,6 +386,7 @@ BOOST_AUTO_TEST_CASE(a_hung_postgresql_is_503_within_seconds_and_ready_answers_a
 
 BOOST_AUTO_TEST_CASE(ready_names_no_database_host_unless_the_admin_asks) {
     BOOST_REQUIRE_MESSAGE(current_backend() == "postgresql", "run with -- --backend=postgresql");
+    config.spool_path = "";
     config.extra_yaml = monitoring_yaml();
     start();
     BOOST_REQUIRE_EQUAL(get_ready(port).status, 200);

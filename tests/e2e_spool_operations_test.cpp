@@ -79,8 +79,8 @@ struct SpoolFixture : GatewayFixture {
                               "run with -- --backend=postgresql");
         config.stages = {"size_limit", "verify", "parse", "enrich", "dedup", "persist"};
         config.pipeline_extra = "  retry: {max_attempts: 1, base_delay: 50ms, max_delay: 100ms}\n";
-        config.storage_extra =
-            "  timeout: 2s\n  spool: {path: " + yaml_quote((dir / "spool.db").string()) + "}\n";
+        // GatewayFixture gives the spool a file in the test's temp dir (config.spool_path).
+        config.storage_extra = "  timeout: 2s\n";
         config.extra_yaml = std::string("monitoring:\n  admin_token: \"") + kToken +
                             "\"\n  alerts: {spool_age: 1s}\n";
     }
@@ -234,9 +234,7 @@ BOOST_AUTO_TEST_CASE(while_spooling_ready_is_degraded_and_the_spool_is_seen_then
 }
 
 BOOST_AUTO_TEST_CASE(a_full_spool_makes_ready_503_until_drained) {
-    config.storage_extra =
-        "  timeout: 2s\n  spool: {path: " + yaml_quote((dir / "spool.db").string()) +
-        ", max_size: 64KiB}\n";
+    config.spool_max_size = "64KiB";
     start();
     Outage outage;
     // About 6 KiB a message: the 64 KiB cap is met within a few.
@@ -278,7 +276,7 @@ BOOST_AUTO_TEST_CASE(a_full_spool_makes_ready_503_until_drained) {
 }
 
 BOOST_AUTO_TEST_CASE(without_a_spool_ready_is_503_while_postgresql_is_down) {
-    config.storage_extra = "  timeout: 2s\n  spool: {path: \"\"}\n";
+    config.spool_path = "";
     start();
     BOOST_TEST(!ready_json().HasMember("spool"));
     BOOST_TEST(dashboard()["spool"].IsNull());

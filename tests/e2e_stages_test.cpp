@@ -460,12 +460,14 @@ BOOST_AUTO_TEST_CASE(validate_shows_how_an_old_list_is_read) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// Run only on PostgreSQL (CTest selects it), whose server the test can stop and start again.
+// Run only on PostgreSQL (CTest selects it), whose server the test can stop and start again;
+// without the spool (e2e_faults_spool_test has it), so that the outage is answered 503.
 BOOST_FIXTURE_TEST_SUITE(postgresql_outage, GatewayFixture)
 
 BOOST_AUTO_TEST_CASE(storage_outage_is_503_with_retry_after_and_recovers_without_restart) {
     BOOST_REQUIRE(current_backend() == "postgresql");
     config.pipeline_extra = "  retry: {max_attempts: 2, base_delay: 50ms, max_delay: 200ms}\n";
+    config.spool_path = "";
     start();
     BOOST_REQUIRE_EQUAL(post(port, form_json("o1")).status, 200);
     pg("pause");

@@ -44,6 +44,9 @@ struct GatewayFixture {
     GatewayFixture() {
         config.backend = storage.backend();
         config.storage_url = storage.url();
+        // A file of the test's own rather than the default data/spool.db, which is relative to
+        // whatever directory the gateway runs in.
+        if (config.backend == "postgresql") config.spool_path = (dir / "spool.db").string();
     }
 
     std::filesystem::path config_file() const { return dir / "gateway.yaml"; }
@@ -66,6 +69,26 @@ struct GatewayFixture {
     void start(std::vector<std::string> args = {"serve", "-c"}) {
         launch(std::move(args));
         port = gateway->wait_until_listening();
+    }
+
+    /// Starts another instance of the same configuration (on PostgreSQL, with a spool file of
+    /// its own: `NAME.spool.db`), its config in NAME.yaml and its log in NAME.log, and waits
+    /// until it listens. The caller stops it.
+    std::unique_ptr<GatewayProcess> start_another(const std::string& name) const {
+        GatewayConfig other = config;
+        if (other.spool_path && !other.spool_path->empty()) {
+            other.spool_path = (dir / (name + ".spool.db")).string();
+        }
+        const std::filesystem::path file = dir / (name + ".yaml");
+        write_file(file, other.to_yaml());
+        GatewayProcess::Options options;
+        options.args = {"serve", "-c", file.string()};
+        options.log_file = dir / (name + ".log");
+        options.work_dir = dir.path();
+        options.fd_limit = fd_limit;
+        auto process = std::make_unique<GatewayProcess>(std::move(options));
+        process->wait_until_listening();
+        return process;
     }
 
     std::unique_ptr<Database> database() const { return storage.open(); }

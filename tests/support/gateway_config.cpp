@@ -29,6 +29,11 @@ std::string GatewayConfig::to_yaml() const {
     y += "storage:\n";
     y += "  backend: " + backend + "\n";
     y += "  url: " + yaml_quote(storage_url) + "\n";
+    if (backend == "postgresql" && (spool_path || !spool_max_size.empty())) {
+        y += "  spool:\n";
+        if (spool_path) y += "    path: " + yaml_quote(*spool_path) + "\n";
+        if (!spool_max_size.empty()) y += "    max_size: " + spool_max_size + "\n";
+    }
     y += storage_extra;
     y += "pipeline:\n";
     y += "  stages: [";

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,12 @@ struct GatewayConfig {
     std::vector<ChannelConfig> channels = {form_channel()};
     /// Appended verbatim under `server:` (each line indented by two spaces).
     std::string server_extra;
+    /// PostgreSQL only: storage.spool.path, unset for the gateway's default (data/spool.db,
+    /// relative to its working directory); "" turns the spool off (503 while PostgreSQL is down).
+    /// GatewayFixture sets one in the test's temp dir.
+    std::optional<std::string> spool_path;
+    /// PostgreSQL only: storage.spool.max_size (e.g. "64KiB"); empty for the default.
+    std::string spool_max_size;
     /// Appended verbatim under `storage:` (each line indented by two spaces).
     std::string storage_extra;
     /// Appended verbatim under `pipeline:` (each line indented by two spaces).

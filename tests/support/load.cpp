@@ -18,21 +18,35 @@ std::string member_text(const rapidjson::Value& object, const char* name) {
     return it != object.MemberEnd() && it->value.IsString() ? it->value.GetString() : std::string();
 }
 
-HttpRequest tagged_request(const std::string& tag, bool keep_alive) {
+}  // namespace
+
+HttpRequest tagged_request(LoadChannel channel, const std::string& tag, bool keep_alive) {
     HttpRequest request;
     request.method = "POST";
-    request.target = "/webhooks/form";
-    request.headers = {{"Content-Type", "application/json"}};
+    if (channel == LoadChannel::kTwilioSms) {
+        request.target = "/webhooks/sms";
+        request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+        request.body = tagged_twilio_sms(tag);
+    } else {
+        request.target = "/webhooks/form";
+        request.headers = {{"Content-Type", "application/json"}};
+        request.body = tagged_form_json(tag);
+    }
     if (keep_alive) request.headers.emplace_back("Connection", "keep-alive");
-    request.body = tagged_form_json(tag);
     return request;
 }
-
-}  // namespace
 
 std::string tagged_form_json(const std::string& tag) {
     return R"({"name":"Fault Test","email":"fault.)" + tag +
            R"(@example.org","subject":"Faults","message":"message )" + tag + R"("})";
+}
+
+std::string tagged_twilio_sms(const std::string& tag) {
+    // Tags hold letters, digits and '-' only: nothing to percent-encode.
+    return "ToCountry=US&SmsMessageSid=SM" + tag + "&NumMedia=0&SmsStatus=received&Body=message+" +
+           tag + "&FromCountry=US&To=%2B12345678901&NumSegments=1&MessageSid=SM" + tag +
+           "&AccountSid=AC0000000000000000000000000000001&From=%2B11234567890&ApiVersion=2010-04-"
+           "01";
 }
 
 std::string tag_of_text(const std::string& text) {
@@ -61,9 +75,10 @@ Answer read_answer(const HttpResponse& response) {
     return answer;
 }
 
-Answer post_tagged(std::uint16_t port, const std::string& tag, std::chrono::milliseconds timeout) {
+Answer post_tagged(std::uint16_t port, const std::string& tag, std::chrono::milliseconds timeout,
+                   LoadChannel channel) {
     const auto started = Clock::now();
-    const HttpRequest request = tagged_request(tag, false);
+    const HttpRequest request = tagged_request(channel, tag, false);
     Answer answer = read_answer(http_request(port, request, timeout));
     answer.sent_at = started;
     answer.answered_at = Clock::now();
@@ -123,7 +138,7 @@ void FormLoad::run_client(int client) {
             const std::lock_guard<std::mutex> lock(mutex_);
             record_.sent.push_back(tag);
         }
-        const HttpRequest request = tagged_request(tag, keep_alive);
+        const HttpRequest request = tagged_request(options_.channel, tag, keep_alive);
         const auto started = Clock::now();
         bool refused = false;
         HttpResponse response;
@@ -156,9 +171,12 @@ void FormLoad::run_client(int client) {
         answer.answered_at = Clock::now();
         answer.latency =
             std::chrono::duration_cast<std::chrono::milliseconds>(answer.answered_at - started);
-        const std::lock_guard<std::mutex> lock(mutex_);
-        ++record_.statuses[answer.status];
-        record_.answered[tag] = std::move(answer);
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            ++record_.statuses[answer.status];
+            record_.answered[tag] = std::move(answer);
+        }
+        if (options_.interval.count() > 0) std::this_thread::sleep_for(options_.interval);
     }
     --running_;
 }

@@ -1,5 +1,6 @@
-// Load for the fault tests: client threads posting unique form messages and recording every
-// answer, and the check of those answers against the rows the database really holds.
+// Load for the fault tests: client threads posting unique messages (website forms or Twilio
+// SMS) and recording every answer, and the check of those answers against the rows the
+// database really holds.
 #pragma once
 
 #include <atomic>
@@ -20,8 +21,17 @@ namespace memolib::test {
 
 /// A form message whose stored text ends with " TAG", so that a row leads back to its request.
 std::string tagged_form_json(const std::string& tag);
+/// An unsigned Twilio SMS (urlencoded) whose MessageSid is "SM" + TAG and whose stored text
+/// ends with " TAG": a provider that never retries and is answered empty TwiML.
+std::string tagged_twilio_sms(const std::string& tag);
 /// The tag of a stored message text: what follows its last space.
 std::string tag_of_text(const std::string& text);
+
+/// What a load posts: the website form to /webhooks/form, or a Twilio SMS to /webhooks/sms.
+enum class LoadChannel { kForm, kTwilioSms };
+
+/// The POST of one tagged message on `channel`.
+HttpRequest tagged_request(LoadChannel channel, const std::string& tag, bool keep_alive);
 
 /// What a gateway answered to a post of one message.
 struct Answer {
@@ -40,10 +50,11 @@ struct Answer {
 
 Answer read_answer(const HttpResponse& response);
 
-/// Posts tagged_form_json(tag) to /webhooks/form on a new connection. Throws HttpError when
-/// the connection is refused or lost before the answer.
+/// Posts tagged_request(channel, tag) on a new connection. Throws HttpError when the connection
+/// is refused or lost before the answer.
 Answer post_tagged(std::uint16_t port, const std::string& tag,
-                   std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                   std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                   LoadChannel channel = LoadChannel::kForm);
 
 /// What the clients of a load saw, message by message.
 struct LoadRecord {
@@ -55,7 +66,7 @@ struct LoadRecord {
     std::size_t successes() const;
 };
 
-/// `clients` threads posting unique form messages to one gateway until stop() (or, when
+/// `clients` threads posting unique messages to one gateway until stop() (or, when
 /// `stop_when_refused`, until their connect is refused: the gateway is gone).
 class FormLoad {
 public:
@@ -67,6 +78,9 @@ public:
         bool stop_when_refused = false;
         std::string tag_prefix = "load";
         std::chrono::milliseconds timeout{30000};
+        LoadChannel channel = LoadChannel::kForm;
+        /// Each client's pause after an answer: a steady rate rather than a flood.
+        std::chrono::milliseconds interval{0};
     };
 
     explicit FormLoad(Options options);
