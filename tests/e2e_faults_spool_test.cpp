@@ -105,11 +105,7 @@ std::optional<Clock::time_point> wait_until_drained(const std::vector<Spooler>& 
 }
 
 void wait_for_successes(const FormLoad& load, std::size_t wanted) {
-    const auto bound = Clock::now() + seconds(20);
-    while (load.successes() < wanted && Clock::now() < bound) {
-        std::this_thread::sleep_for(milliseconds(10));
-    }
-    BOOST_REQUIRE_MESSAGE(load.successes() >= wanted,
+    BOOST_REQUIRE_MESSAGE(load.wait_for_successes(wanted, seconds(20)),
                           "the load ran: " << load.successes() << " 2xx");
 }
 

@@ -84,11 +84,7 @@ void merge(LoadRecord& into, const LoadRecord& from) {
 }
 
 void wait_for_successes(const FormLoad& load, std::size_t wanted) {
-    const auto bound = Clock::now() + seconds(20);
-    while (load.successes() < wanted && Clock::now() < bound) {
-        std::this_thread::sleep_for(milliseconds(10));
-    }
-    BOOST_REQUIRE_MESSAGE(load.successes() >= wanted,
+    BOOST_REQUIRE_MESSAGE(load.wait_for_successes(wanted, seconds(20)),
                           "the load ran: " << load.successes() << " 2xx");
 }
 

@@ -1,6 +1,7 @@
 #include "support/load.hpp"
 
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include <rapidjson/document.h>
@@ -126,6 +127,14 @@ LoadRecord FormLoad::snapshot() const {
 std::size_t FormLoad::successes() const {
     const std::lock_guard<std::mutex> lock(mutex_);
     return record_.successes();
+}
+
+bool FormLoad::wait_for_successes(std::size_t wanted, std::chrono::milliseconds bound) const {
+    const auto until = Clock::now() + bound;
+    while (successes() < wanted && Clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return successes() >= wanted;
 }
 
 void FormLoad::run_client(int client) {

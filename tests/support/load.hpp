@@ -97,6 +97,8 @@ public:
     LoadRecord snapshot() const;
     /// The 2xx answers so far.
     std::size_t successes() const;
+    /// Waits until `wanted` 2xx answers came, at most `bound`; false when they did not.
+    bool wait_for_successes(std::size_t wanted, std::chrono::milliseconds bound) const;
 
 private:
     void run_client(int client);
