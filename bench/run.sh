@@ -255,9 +255,12 @@ start_gateway() {
         db=$(new_pg_database "$name")
         rows_kind=postgresql rows_where=$db
     fi
-    MEMOLIB_BENCH_PLUGINS=$plugin_dir MEMOLIB_BENCH_DB=$db MEMOLIB_BENCH_LOG_LEVEL=$log_level \
-        MEMOLIB_BENCH_THREADS=$gateway_threads setsid "$binary" serve -c "$bench_dir/gateway.$backend.yaml" \
-        >"$log" 2>&1 &
+    # Its own working directory: the PostgreSQL spool's default path (data/spool.db) lands in
+    # the run's work dir, one per target run, whichever build it is.
+    mkdir -p "$work/$name.cwd"
+    (cd "$work/$name.cwd" && MEMOLIB_BENCH_PLUGINS=$plugin_dir MEMOLIB_BENCH_DB=$db \
+        MEMOLIB_BENCH_LOG_LEVEL=$log_level MEMOLIB_BENCH_THREADS=$gateway_threads \
+        exec setsid "$binary" serve -c "$bench_dir/gateway.$backend.yaml") >"$log" 2>&1 &
     target_pid=$!
     local port=""
     for _ in $(seq 1 300); do
