@@ -6,6 +6,7 @@
 #define BOOST_TEST_MODULE e2e_spool_operations
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -42,6 +43,12 @@ const rapidjson::Value* find_alert(const rapidjson::Document& dashboard, const s
         if (string_member(a, "alert") == name) return &a;
     }
     return nullptr;
+}
+
+// The form's JSON from fault.TAG@example.org; `message` is stored as the text.
+std::string form_json(const std::string& tag, const std::string& message) {
+    return R"({"name":"Fault Test","email":"fault.)" + tag +
+           R"(@example.org","subject":"Faults","message":")" + message + R"("})";
 }
 
 std::size_t count_events(const GatewayProcess& gateway, const std::string& event) {
@@ -233,6 +240,116 @@ BOOST_AUTO_TEST_CASE(while_spooling_ready_is_degraded_and_the_spool_is_seen_then
     BOOST_TEST(metric(http_get(port, "/metrics").body, "memolib_spool_oldest_age_seconds") == 0);
 }
 
+// A spooled message by the id the spool list gave it, whole (text past the list's cut, raw
+// payload), while PostgreSQL is down; 404 once drained, when it is PostgreSQL's under another id.
+BOOST_AUTO_TEST_CASE(a_spooled_message_is_read_by_its_spool_id_until_drained) {
+    start();
+    std::map<std::string, std::string> bodies;
+    std::map<std::string, std::string> texts;
+    Outage outage;
+    for (int i = 0; i < 3; ++i) {
+        const std::string tag = "one-" + std::to_string(i) + "-" + random_hex(4);
+        // The first is longer than the list shows (65,536 characters).
+        const std::string message = (i == 0 ? std::string(70000, 'l') : "message") + " " + tag;
+        bodies[tag] = form_json(tag, message);
+        texts[tag] = message;
+        const HttpResponse answer =
+            http_post(port, "/webhooks/form", "application/json", bodies[tag]);
+        BOOST_REQUIRE_MESSAGE(answer.status == 200,
+                              tag << " while PostgreSQL is down: " << answer.status << " "
+                                  << answer.body.substr(0, 300));
+    }
+
+    // Every message the list pages through is fetched by its id there.
+    std::map<std::string, rapidjson::Document> by_dedup_key;
+    std::vector<std::string> spool_ids;
+    std::string cursor;
+    for (int pages = 0; pages < 5; ++pages) {
+        auto page = messages("?source=spool&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor));
+        for (const auto& listed : page["messages"].GetArray()) {
+            const std::string id = std::to_string(listed["id"].GetInt64());
+            // From the sender: the list cuts the longest text before its tag.
+            const std::string sender = string_member(listed, "sender");
+            const std::string tag = sender.substr(6, sender.find('@') - 6);
+            const HttpResponse answer =
+                http_get(port, "/api/messages/" + id + "?source=spool", bearer());
+            BOOST_TEST_CONTEXT("spool id " << id << ", " << answer.status << " "
+                                           << answer.body.substr(0, 300)) {
+                BOOST_REQUIRE_EQUAL(answer.status, 200);
+                rapidjson::Document m = parse_json(answer.body);
+                BOOST_TEST(m["id"].GetInt64() == listed["id"].GetInt64());
+                BOOST_TEST(string_member(m, "source") == "spool");
+                BOOST_TEST(string_member(m, "dedup_key") == string_member(listed, "dedup_key"));
+                const std::string text = string_member(m, "text");
+                BOOST_TEST((text == texts.at(tag)), "text of " << text.size() << " bytes, "
+                                                               << texts.at(tag).size()
+                                                               << " posted");
+                BOOST_TEST(!m.HasMember("text_truncated"));
+                BOOST_REQUIRE(m["raw"].IsObject());
+                BOOST_TEST((string_member(m["raw"], "payload") == bodies.at(tag)),
+                           "the raw payload is the body posted");
+                BOOST_TEST(string_member(m["raw"], "encoding") == "utf8");
+                BOOST_TEST(string_member(m["raw"], "content_type") == "application/json");
+                by_dedup_key[string_member(m, "dedup_key")] = std::move(m);
+            }
+            spool_ids.push_back(id);
+        }
+        if (page["next_cursor"].IsNull()) break;
+        cursor = page["next_cursor"].GetString();
+    }
+    BOOST_REQUIRE_EQUAL(spool_ids.size(), 3u);
+
+    const HttpResponse absent = http_get(port, "/api/messages/999999?source=spool", bearer());
+    const auto absent_json = check_error(absent, 404, "not_found");
+    BOOST_TEST(string_member(absent_json, "message")
+                   .find("not in the spool: drained into storage, or never spooled") !=
+               std::string::npos);
+    check_error(http_get(port, "/api/messages/x1?source=spool", bearer()), 404, "not_found");
+    const auto unknown =
+        check_error(http_get(port, "/api/messages/" + spool_ids[0] + "?source=elsewhere", bearer()),
+                    400, "invalid_parameter");
+    BOOST_TEST(string_member(unknown["details"][0], "field") == "source");
+    check_error(http_get(port, "/api/messages/" + spool_ids[0] + "?source=spool"), 401,
+                "unauthorized");
+    // The storage's message by id needs PostgreSQL.
+    check_error(http_get(port, "/api/messages/" + spool_ids[0], bearer()), 503,
+                "storage_unavailable");
+
+    outage.end();
+    const std::string after = wait_until_ready();
+    BOOST_REQUIRE_MESSAGE(string_member(parse_json(after), "status") == "ready", after);
+    for (const std::string& id : spool_ids) {
+        const auto drained = check_error(
+            http_get(port, "/api/messages/" + id + "?source=spool", bearer()), 404, "not_found");
+        BOOST_TEST(string_member(drained, "message").find("drained into storage") !=
+                   std::string::npos);
+    }
+    // What the spool showed is what PostgreSQL shows under its own id.
+    auto stored = messages();
+    BOOST_REQUIRE_EQUAL(stored["messages"].Size(), 3u);
+    for (const auto& listed : stored["messages"].GetArray()) {
+        const std::string key = string_member(listed, "dedup_key");
+        BOOST_TEST_CONTEXT("dedup_key " << key) {
+            BOOST_REQUIRE(by_dedup_key.count(key) == 1u);
+            const rapidjson::Document& spooled = by_dedup_key[key];
+            const HttpResponse answer = http_get(
+                port, "/api/messages/" + std::to_string(listed["id"].GetInt64()), bearer());
+            BOOST_REQUIRE_EQUAL(answer.status, 200);
+            const auto m = parse_json(answer.body);
+            BOOST_TEST(!m.HasMember("source"));
+            for (const auto& field : m.GetObject()) {
+                const std::string name = field.name.GetString();
+                if (name == "id") continue;
+                BOOST_TEST_CONTEXT("field " << name) {
+                    BOOST_REQUIRE(spooled.HasMember(field.name));
+                    BOOST_TEST((spooled[field.name] == field.value));
+                }
+            }
+            BOOST_TEST(spooled.MemberCount() == m.MemberCount() + 1);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_full_spool_makes_ready_503_until_drained) {
     config.spool_max_size = "64KiB";
     start();
@@ -282,6 +399,7 @@ BOOST_AUTO_TEST_CASE(without_a_spool_ready_is_503_while_postgresql_is_down) {
     BOOST_TEST(dashboard()["spool"].IsNull());
     BOOST_TEST(!messages().HasMember("spool"));
     check_error(http_get(port, "/api/messages?source=spool", bearer()), 400, "invalid_parameter");
+    check_error(http_get(port, "/api/messages/1?source=spool", bearer()), 400, "invalid_parameter");
     BOOST_TEST(metric(http_get(port, "/metrics").body, "memolib_spool_oldest_age_seconds") == -1);
 
     Outage outage;

@@ -319,6 +319,63 @@ void AdminApi::ready(Exchange& ex) {
     answer_json(ex, 200, buf);
 }
 
+struct AdminApi::MessageSource {
+    /// The spool file rather than the storage.
+    bool spool = false;
+    /// The spool's figures; nullopt without a spool.
+    std::optional<SpoolStats> stats;
+    /// The spool file, opened for this request alone.
+    std::unique_ptr<Database> file;
+    /// What to read: the storage's connection or `file`; nullptr for a spool file never written.
+    Database* db = nullptr;
+};
+
+bool AdminApi::choose_source(Exchange& ex, MessageSource& out) {
+    const std::string source = query_param(ex.query, "source").value_or("storage");
+    if (source != "storage" && source != "spool") {
+        invalid_parameter(ex, "source", "storage (the default) or spool");
+        return false;
+    }
+    out.stats = writer_.spool_stats();
+    out.spool = source == "spool";
+    if (out.spool && !out.stats) {
+        invalid_parameter(ex, "source",
+                          "this instance has no spool (SQLite, or storage.spool.path empty)");
+        return false;
+    }
+    return true;
+}
+
+bool AdminApi::open_source(Exchange& ex, MessageSource& out) {
+    if (!out.spool) {
+        std::string error;
+        out.db = database(error);
+        if (out.db == nullptr) storage_unavailable(ex, error);
+        return out.db != nullptr;
+    }
+    // Opened for this request alone: the drainer empties the file while PostgreSQL answers,
+    // and a file that was never written holds nothing to read.
+    if (!std::filesystem::exists(storage_.spool_path)) return true;
+    StorageConfig file;
+    file.backend = "sqlite";
+    file.url = storage_.spool_path;
+    file.timeout_ms = std::max<std::uint64_t>(storage_.timeout_ms, kReadTimeoutMs);
+    try {
+        out.file = Database::open(file);
+    } catch (const StorageError& e) {
+        source_failed(ex, out, e.what());
+        return false;
+    }
+    out.db = out.file.get();
+    return true;
+}
+
+void AdminApi::source_failed(Exchange& ex, const MessageSource& source, const std::string& error) {
+    if (source.spool) return storage_unavailable(ex, "the spool cannot be read: " + error);
+    db_.reset();
+    storage_unavailable(ex, error);
+}
+
 void AdminApi::list_messages(Exchange& ex) {
     MessageQuery q;
     q.channel = query_param(ex.query, "channel").value_or("");
@@ -347,38 +404,9 @@ void AdminApi::list_messages(Exchange& ex) {
             return invalid_parameter(ex, "cursor", "the next_cursor of a previous page");
         q.after_id = v;
     }
-    const std::string source = query_param(ex.query, "source").value_or("storage");
-    if (source != "storage" && source != "spool")
-        return invalid_parameter(ex, "source", "storage (the default) or spool");
-    const std::optional<SpoolStats> spool = writer_.spool_stats();
-    const bool from_spool = source == "spool";
-    if (from_spool && !spool) {
-        return invalid_parameter(
-            ex, "source", "this instance has no spool (SQLite, or storage.spool.path empty)");
-    }
-    std::string error;
-    std::unique_ptr<Database> spool_db;
-    Database* db = nullptr;
-    if (from_spool) {
-        // Opened for this request alone: the drainer empties the file while PostgreSQL answers,
-        // and a file that was never written holds nothing to list.
-        if (std::filesystem::exists(storage_.spool_path)) {
-            StorageConfig file;
-            file.backend = "sqlite";
-            file.url = storage_.spool_path;
-            file.timeout_ms = std::max<std::uint64_t>(storage_.timeout_ms, kReadTimeoutMs);
-            try {
-                spool_db = Database::open(file);
-            } catch (const StorageError& e) {
-                return storage_unavailable(ex,
-                                           std::string("the spool cannot be read: ") + e.what());
-            }
-        }
-        db = spool_db.get();
-    } else {
-        db = database(error);
-        if (db == nullptr) return storage_unavailable(ex, error);
-    }
+    MessageSource source;
+    if (!choose_source(ex, source) || !open_source(ex, source)) return;
+    Database* db = source.db;
     const int page_size = q.limit;
     // One character more than the list shows says whether a text was cut.
     q.max_text_chars = kListTextChars + 1;
@@ -401,11 +429,7 @@ void AdminApi::list_messages(Exchange& ex) {
         try {
             rows = db->find_messages(q);
         } catch (const StorageError& e) {
-            if (from_spool)
-                return storage_unavailable(ex,
-                                           std::string("the spool cannot be read: ") + e.what());
-            db_.reset();
-            return storage_unavailable(ex, e.what());
+            return source_failed(ex, source, e.what());
         }
         exhausted = static_cast<int>(rows.size()) < q.limit;
         for (StoredMessage& m : rows) {
@@ -419,7 +443,7 @@ void AdminApi::list_messages(Exchange& ex) {
             fields.text_cut = cut_to_chars(m.text, kListTextChars);
             fields.html_cut = cut_to_chars(m.html, kListTextChars);
             fields.metadata = true;
-            if (from_spool) fields.source = "spool";
+            if (source.spool) fields.source = "spool";
             one.Clear();
             JsonWriter mw(one);
             write_message_json(mw, m, fields);
@@ -438,11 +462,11 @@ void AdminApi::list_messages(Exchange& ex) {
     w.EndArray();
     // The messages a client does not find here yet: taken, and waiting in this instance's
     // spool for PostgreSQL.
-    if (spool && !from_spool) {
+    if (source.stats && !source.spool) {
         w.Key("spool");
         w.StartObject();
         w.Key("messages");
-        w.Int64(spool->depth);
+        w.Int64(source.stats->depth);
         w.EndObject();
     }
     end_page(w, more, last_id, ex);
@@ -450,24 +474,28 @@ void AdminApi::list_messages(Exchange& ex) {
 }
 
 void AdminApi::get_message(Exchange& ex, const std::string& id) {
+    MessageSource source;
+    if (!choose_source(ex, source)) return;
     const std::optional<long long> parsed = row_id(id);
     if (!parsed) {
         ex.fail(404, "not_found", "no message with id '" + id + "'");
         return;
     }
-    const long long v = *parsed;
-    std::string error;
-    Database* db = database(error);
-    if (db == nullptr) return storage_unavailable(ex, error);
+    if (!open_source(ex, source)) return;
     std::optional<StoredMessage> m;
     try {
-        m = db->find_message(v);
+        // A spool file never written holds no message.
+        if (source.db != nullptr) m = source.db->find_message(*parsed);
     } catch (const StorageError& e) {
-        db_.reset();
-        return storage_unavailable(ex, e.what());
+        return source_failed(ex, source, e.what());
     }
     if (!m) {
-        ex.fail(404, "not_found", "no message with id " + id);
+        // The spool's ids are its own: a message drained meanwhile is in the storage under
+        // another id.
+        ex.fail(404, "not_found",
+                source.spool ? "message " + id +
+                                   " is not in the spool: drained into storage, or never spooled"
+                             : "no message with id " + id);
         return;
     }
     rapidjson::StringBuffer buf;
@@ -476,6 +504,7 @@ void AdminApi::get_message(Exchange& ex, const std::string& id) {
     fields.id = true;
     fields.metadata = true;
     fields.raw = true;
+    if (source.spool) fields.source = "spool";
     write_message_json(w, *m, fields);
     answer_json(ex, 200, buf);
 }

@@ -69,6 +69,16 @@ private:
     void ready(Exchange& ex);
     /// The spool's state as the dashboard and /ready show it; nullopt without a spool.
     std::optional<SpoolSummary> spool_summary() const;
+    /// Where a read of messages goes, as the request's `source` says.
+    struct MessageSource;
+    /// Reads the request's `source` (the storage by default, or this instance's spool) into
+    /// `out`; false once it has answered `ex` 400 (an unknown source, or no spool).
+    bool choose_source(Exchange& ex, MessageSource& out);
+    /// Opens the chosen source (the spool file for this request alone); false once it has
+    /// answered `ex` 503.
+    bool open_source(Exchange& ex, MessageSource& out);
+    /// Answers a read of `source` that failed (503); a failed storage connection is dropped.
+    void source_failed(Exchange& ex, const MessageSource& source, const std::string& error);
     void list_messages(Exchange& ex);
     void get_message(Exchange& ex, const std::string& id);
     void reload(Exchange& ex);
