@@ -28,6 +28,8 @@ constexpr std::int64_t kFullReportMs = 5000;
 constexpr std::int64_t kSpoolFirstMs = 1000;
 // How often the drainer looks at the spool when nothing wakes it.
 constexpr auto kDrainInterval = std::chrono::seconds(1);
+// How long a spooled row the primary refused is left alone before it is tried again.
+constexpr std::int64_t kRefusedRetryMs = 300000;
 
 }  // namespace
 
@@ -38,7 +40,9 @@ BatchWriter::BatchWriter(StorageConfig storage, RetryPolicy retry, Clock& clock)
 }
 
 void BatchWriter::open_spool() {
-    if (spool_) spool_->refresh();
+    if (!spool_) return;
+    spool_->refresh();
+    spool_read_ = true;
 }
 
 void BatchWriter::primary_unavailable_at_start() {
@@ -66,7 +70,16 @@ void BatchWriter::start() {
         });
     }
     if (storage_.backend == "sqlite") checkpointer_ = std::thread([this] { run_checkpoints(); });
-    if (spool_) drainer_ = std::thread([this] { run_drainer(); });
+    if (spool_) {
+        // Counted with the writers: stop_until() gives up on a drainer a hung primary holds.
+        ++running_;
+        drainer_ = std::thread([this] {
+            run_drainer();
+            std::lock_guard<std::mutex> done(mutex_);
+            --running_;
+            done_cv_.notify_all();
+        });
+    }
 }
 
 void BatchWriter::run_checkpoints() {
@@ -157,8 +170,6 @@ bool BatchWriter::stop_until(std::chrono::steady_clock::time_point deadline) {
     for (std::thread& t : threads_) t.join();
     threads_.clear();
     if (checkpointer_.joinable()) checkpointer_.join();
-    // At most one batch of the drainer's, bounded by the storage timeout: what it moved is
-    // committed in the primary, and what it did not is still in the spool.
     if (drainer_.joinable()) drainer_.join();
     return true;
 }
@@ -327,11 +338,12 @@ void BatchWriter::spool_jobs(std::vector<StoreJob>& jobs) {
     } else {
         if (outcome == StoreOutcome::kSpoolFull) {
             if (!spool_full()) log().error("spool_full", {{"error", error}});
-            spool_full_at_ms_ = now;
-            spool_refusing_ = true;
         } else {
             log().error("spool_failed", {{"error", error}});
         }
+        // Whatever the reason, the spool takes nothing now: /ready says so.
+        spool_full_at_ms_ = now;
+        spool_refusing_ = true;
         metrics().add("memolib_spool_failures_total", {});
     }
     for (StoreJob& j : jobs) j.done(outcome, error);
@@ -339,6 +351,7 @@ void BatchWriter::spool_jobs(std::vector<StoreJob>& jobs) {
 
 void BatchWriter::run_drainer() {
     std::unique_ptr<Database> db;
+    std::int64_t refused_cleared_ms = clock_.now_ms();
     for (;;) {
         {
             std::unique_lock<std::mutex> lock(mutex_);
@@ -346,35 +359,77 @@ void BatchWriter::run_drainer() {
             wake_drainer_ = false;
             if (stopping_) return;
         }
+        // A spool the gateway could not read at start (its disk full) may hold rows an earlier
+        // run acknowledged: its depth is not known until it is read.
+        if (!spool_read_) {
+            try {
+                spool_->refresh();
+                spool_read_ = true;
+            } catch (const StorageError& e) {
+                drain_failed(e.what());
+                continue;
+            }
+        }
         // A batch just spooled means the primary just failed: it is not tried again at once.
         if (!healthy_ && clock_.now_ms() - failed_at_ms_.load() < kSpoolFirstMs) continue;
-        while (drain_batch(db)) {
+        // A refused row is tried again now and then: the operator may have fixed its cause.
+        if (clock_.now_ms() - refused_cleared_ms > kRefusedRetryMs) {
+            refused_rows_.clear();
+            refused_cleared_ms = clock_.now_ms();
+        }
+        std::int64_t after = 0;
+        while (drain_batch(db, after)) {
             std::lock_guard<std::mutex> lock(mutex_);
             if (stopping_) return;
         }
     }
 }
 
-bool BatchWriter::drain_batch(std::unique_ptr<Database>& db) {
-    const bool has_rows = spool_->stats().depth > static_cast<std::int64_t>(refused_rows_.size());
-    if (primary_ready_ && !has_rows) return false;
-    std::vector<StoredMessage> rows;
+void BatchWriter::drain_failed(const std::string& error) {
+    metrics().add("memolib_spool_drain_failures_total", {});
+    // Once per error, not once a second for the length of an outage.
+    if (error == last_drain_error_) return;
+    last_drain_error_ = error;
+    log().warn("spool_drain_failed", {{"error", error}});
+}
+
+void BatchWriter::primary_answered() {
+    if (!healthy_) log().info("storage_recovered", {});
+    healthy_ = true;
+    last_success_ms_ = clock_.now_ms();
+    last_drain_error_.clear();
+}
+
+bool BatchWriter::drain_batch(std::unique_ptr<Database>& db, std::int64_t& after) {
+    if (primary_ready_ && spool_->stats().depth == 0) return false;
     try {
         if (!db) db = Database::open(storage_);
         if (!primary_ready_) {
             db->migrate();
+            // Its connection runs without the statement timeout that migrations lift.
+            db.reset();
             primary_ready_ = true;
             log().info("storage_migrated_late", {});
+            primary_answered();
+            return true;
         }
-        // Rows the primary refused stay behind; those after them are drained all the same.
-        const std::int64_t after = refused_rows_.empty() ? 0 : refused_rows_.back();
-        rows = spool_->oldest(storage_.batch_max_messages, after);
+        std::vector<StoredMessage> rows = spool_->oldest(storage_.batch_max_messages, after);
         if (rows.empty()) return false;
+        const std::int64_t last = rows.back().id;
+        rows.erase(std::remove_if(
+                       rows.begin(), rows.end(),
+                       [this](const StoredMessage& r) { return refused_rows_.count(r.id) != 0; }),
+                   rows.end());
+        // Rows the primary refused stay behind; those after them are drained all the same.
+        if (rows.empty()) {
+            after = last;
+            return true;
+        }
         drain_rows(*db, rows);
         return true;
     } catch (const StorageError& e) {
         if (e.kind() != StorageError::Kind::kFatal) db.reset();
-        if (healthy_) log().warn("spool_drain_failed", {{"error", e.what()}});
+        drain_failed(e.what());
         return false;
     }
 }
@@ -382,43 +437,58 @@ bool BatchWriter::drain_batch(std::unique_ptr<Database>& db) {
 void BatchWriter::drain_rows(Database& db, std::vector<StoredMessage>& rows) {
     std::vector<std::string> payloads(rows.size());
     std::vector<std::string> content_types(rows.size());
-    std::vector<NormalizedMessage> messages;
-    messages.reserve(rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i)
-        messages.push_back(message_from_row(rows[i], payloads[i], content_types[i]));
+    std::vector<NormalizedMessage> messages(rows.size());
     std::vector<StoreItem> items;
-    for (std::size_t i = 0; i < rows.size(); ++i)
+    std::vector<std::int64_t> ids;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (!message_from_row(rows[i], messages[i], payloads[i], content_types[i])) {
+            // Stored anyway, it would lose its dedup key or its time: it waits for the operator.
+            refused_rows_.insert(rows[i].id);
+            log().error("spool_row_refused", {{"spool_id", static_cast<long long>(rows[i].id)},
+                                              {"request_id", rows[i].request_id},
+                                              {"error", "the row cannot be read back"}});
+            continue;
+        }
         items.push_back({&messages[i], &payloads[i], &content_types[i]});
+        ids.push_back(rows[i].id);
+    }
+    if (items.empty()) return;
     std::vector<std::int64_t> moved;
     try {
         db.insert_batch(items);
-        for (const StoredMessage& row : rows) moved.push_back(row.id);
+        moved = ids;
     } catch (const StorageError& e) {
         if (e.kind() != StorageError::Kind::kFatal) throw;
-        // One row the primary refuses must not hold back the others: each goes alone, and
-        // the one refused stays in the spool, named in the log, for the operator.
-        for (std::size_t i = 0; i < rows.size(); ++i) {
+        // One row the primary refuses must not hold back the others: each goes alone.
+        std::vector<std::pair<std::size_t, std::string>> refused;
+        for (std::size_t i = 0; i < items.size(); ++i) {
             std::vector<StoreItem> one{items[i]};
             try {
                 db.insert_batch(one);
-                moved.push_back(rows[i].id);
+                moved.push_back(ids[i]);
             } catch (const StorageError& alone) {
+                // What went in stays in the spool and drains again later, as duplicates.
                 if (alone.kind() != StorageError::Kind::kFatal) throw;
-                refused_rows_.push_back(rows[i].id);
-                log().error("spool_row_refused", {{"spool_id", static_cast<long long>(rows[i].id)},
-                                                  {"request_id", rows[i].request_id},
-                                                  {"error", alone.what()}});
+                refused.emplace_back(i, alone.what());
             }
+        }
+        // Every row refused is the primary's state (read-only, a permission), not the rows'.
+        if (moved.empty()) throw;
+        for (const auto& [i, error] : refused) {
+            refused_rows_.insert(ids[i]);
+            log().error("spool_row_refused", {{"spool_id", static_cast<long long>(ids[i])},
+                                              {"request_id", items[i].message->request_id},
+                                              {"error", error}});
         }
     }
     // Committed in the primary before it leaves the spool: a crash in between drains it
     // again, and the primary's UNIQUE dedup key makes that a duplicate.
-    if (!moved.empty()) spool_->remove(moved);
+    spool_->remove(moved);
     double stored = 0;
     double duplicates = 0;
-    for (const NormalizedMessage& m : messages) {
-        stored += m.status == NormalizedMessage::Status::kStored ? 1 : 0;
-        duplicates += m.status == NormalizedMessage::Status::kDuplicate ? 1 : 0;
+    for (const StoreItem& item : items) {
+        stored += item.message->status == NormalizedMessage::Status::kStored ? 1 : 0;
+        duplicates += item.message->status == NormalizedMessage::Status::kDuplicate ? 1 : 0;
     }
     if (stored > 0) metrics().add("memolib_spool_drained_total", {{"result", "stored"}}, stored);
     if (duplicates > 0)
@@ -427,9 +497,7 @@ void BatchWriter::drain_rows(Database& db, std::vector<StoredMessage>& rows) {
                                  {"stored", static_cast<long long>(stored)},
                                  {"duplicates", static_cast<long long>(duplicates)},
                                  {"left", static_cast<long long>(spool_->stats().depth)}});
-    if (!healthy_) log().info("storage_recovered", {});
-    healthy_ = true;
-    last_success_ms_ = clock_.now_ms();
+    primary_answered();
 }
 
 void BatchWriter::fail_unavailable(std::vector<StoreJob>& jobs, const std::string& error) {
@@ -444,7 +512,13 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
     // storage timeout in turn.
     std::unique_lock<std::mutex> trial(trial_mutex_, std::defer_lock);
     if (!healthy_) {
-        trial.lock();
+        // With a spool, a batch does not wait behind a try that a hung primary may hold for
+        // the whole storage timeout: it goes to the spool.
+        if (spool_ && !jobs.front().alone()) {
+            if (!trial.try_lock()) return spool_jobs(jobs);
+        } else {
+            trial.lock();
+        }
         if (!healthy_ && failed_at_ms_.load() >= started) {
             metrics().add("memolib_storage_failures_total", {});
             if (spool_ && !jobs.front().alone()) return spool_jobs(jobs);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,8 +146,11 @@ private:
     void run_drainer();
     /// Moves one batch of spooled rows into the primary; false when there was nothing to move
     /// or the primary failed.
-    bool drain_batch(std::unique_ptr<Database>& db);
+    bool drain_batch(std::unique_ptr<Database>& db, std::int64_t& after);
     void drain_rows(Database& db, std::vector<StoredMessage>& rows);
+    void drain_failed(const std::string& error);
+    /// The primary committed (or migrated) for the drainer: the writers may use it again.
+    void primary_answered();
 
     StorageConfig storage_;
     RetryPolicy retry_;
@@ -192,8 +196,12 @@ private:
     /// Whether the spool's last answer was a refusal (a timestamp cannot order two events of
     /// one millisecond).
     std::atomic<bool> spool_refusing_{false};
-    /// Spooled rows the primary refused for good (the drainer's own): left in the spool file.
-    std::vector<std::int64_t> refused_rows_;
+    /// The drainer's own: spooled rows the primary refused (left in the spool file), and the
+    /// last error it logged.
+    std::set<std::int64_t> refused_rows_;
+    std::string last_drain_error_;
+    /// False while the spool file left by an earlier run has not been read.
+    std::atomic<bool> spool_read_{false};
 };
 
 }  // namespace memolib::core

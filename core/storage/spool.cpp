@@ -46,9 +46,8 @@ std::vector<AttachmentDescriptor> attachments_from_json(const std::string& json)
 
 }  // namespace
 
-NormalizedMessage message_from_row(const StoredMessage& row, std::string& raw_payload,
-                                   std::string& content_type) {
-    NormalizedMessage m;
+bool message_from_row(const StoredMessage& row, NormalizedMessage& m, std::string& raw_payload,
+                      std::string& content_type) {
     m.channel = row.channel;
     m.provider = row.provider;
     m.external_id = row.external_id;
@@ -64,13 +63,15 @@ NormalizedMessage message_from_row(const StoredMessage& row, std::string& raw_pa
     m.sender_masked = row.sender_masked;
     m.language = row.language;
     m.priority = row.priority;
-    const std::string key = sdk::hex_decode(row.dedup_key).value_or(std::string());
-    if (key.size() == m.dedup_key.size()) std::copy(key.begin(), key.end(), m.dedup_key.begin());
+    const std::optional<std::string> key = sdk::hex_decode(row.dedup_key);
+    const std::optional<std::int64_t> received = parse_rfc3339_ms(row.received_at);
+    if (!key || key->size() != m.dedup_key.size() || !received) return false;
+    std::copy(key->begin(), key->end(), m.dedup_key.begin());
     m.request_id = row.request_id;
-    m.received_at_ms = parse_rfc3339_ms(row.received_at).value_or(0);
+    m.received_at_ms = *received;
     raw_payload = decode_raw(row.raw_encoding, row.raw_payload);
     content_type = row.raw_content_type;
-    return m;
+    return true;
 }
 
 Spool::Spool(const StorageConfig& storage)
@@ -91,10 +92,15 @@ Spool::Result Spool::store(std::vector<StoreItem>& items) {
     std::lock_guard<std::mutex> lock(mutex_);
     try {
         Database& spool = db();
+        // What the rows will take at most: a payload that is not text is stored as base64,
+        // and each row has its fixed columns and its index entries besides.
+        constexpr std::uint64_t kRowOverhead = 1024;
         std::uint64_t incoming = 0;
         for (const StoreItem& item : items) {
-            incoming +=
-                item.raw_payload->size() + item.message->text.size() + item.message->html.size();
+            const NormalizedMessage& m = *item.message;
+            incoming += item.raw_payload->size() * 4 / 3 + m.text.size() + m.html.size() +
+                        m.subject.size() + m.metadata_json.size() +
+                        m.attachments.size() * kRowOverhead + kRowOverhead;
         }
         // The cap counts the rows' pages, what the file holds now, not what was ever written.
         if (spool.used_bytes() + incoming > max_bytes_) return Result::kFull;
@@ -109,7 +115,12 @@ Spool::Result Spool::store(std::vector<StoreItem>& items) {
             item.message->id = 0;
         }
         depth_ += added;
-        bytes_ = spool.used_bytes();
+        // Committed: a figure that cannot be read now must not turn that into a failure.
+        try {
+            bytes_ = spool.used_bytes();
+        } catch (const StorageError&) {
+            bytes_ += incoming;
+        }
         publish();
         return Result::kSpooled;
     } catch (const StorageError&) {

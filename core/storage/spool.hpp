@@ -73,8 +73,9 @@ private:
 
 /// A spooled row as the message it was, so that the primary stores it as it would have:
 /// same dedup key, same receipt time, same request id. `raw_payload` and `content_type`
-/// receive the request's body and content type.
-NormalizedMessage message_from_row(const StoredMessage& row, std::string& raw_payload,
-                                   std::string& content_type);
+/// receive the request's body and content type. False when the row's dedup key or receipt
+/// time cannot be read back.
+bool message_from_row(const StoredMessage& row, NormalizedMessage& m, std::string& raw_payload,
+                      std::string& content_type);
 
 }  // namespace memolib::core

@@ -106,7 +106,8 @@ BOOST_AUTO_TEST_CASE(a_spooled_message_comes_back_as_it_was_received) {
     std::vector<StoredMessage> rows = spool.oldest(10);
     BOOST_REQUIRE_EQUAL(rows.size(), 1U);
     std::string raw, content_type;
-    const NormalizedMessage back = message_from_row(rows[0], raw, content_type);
+    NormalizedMessage back;
+    BOOST_TEST(message_from_row(rows[0], back, raw, content_type));
     BOOST_TEST(raw == requests[0].raw);
     BOOST_TEST(content_type == requests[0].content_type);
     BOOST_TEST(to_hex(back.dedup_key) == to_hex(sent.dedup_key));
@@ -123,6 +124,26 @@ BOOST_AUTO_TEST_CASE(a_spooled_message_comes_back_as_it_was_received) {
         BOOST_TEST((back.*field) == (sent.*field));
     }
     BOOST_TEST(attachments_to_json(back) == attachments_to_json(sent));
+}
+
+// A row whose dedup key or time cannot be read back is not drained: stored with a made-up key,
+// it could pass for a duplicate of another and leave the spool, lost.
+BOOST_AUTO_TEST_CASE(a_row_whose_key_or_time_cannot_be_read_back_is_not_a_message) {
+    Spool spool(primary_with_spool());
+    std::vector<Request> requests(2);
+    requests[0].message = message("bad-key", now_ms());
+    requests[1].message = message("bad-time", now_ms());
+    BOOST_REQUIRE((store(spool, requests) == Spool::Result::kSpooled));
+    {
+        soci::session s("sqlite3", "db=" + spool.path());
+        s << "UPDATE messages SET dedup_key = 'not hex' WHERE request_id = 'req-bad-key'";
+        s << "UPDATE messages SET received_at = 'yesterday' WHERE request_id = 'req-bad-time'";
+    }
+    for (const StoredMessage& row : spool.oldest(10)) {
+        NormalizedMessage m;
+        std::string raw, content_type;
+        BOOST_TEST(!message_from_row(row, m, raw, content_type), row.request_id);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_message_spooled_twice_is_one_row) {
