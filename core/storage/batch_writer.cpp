@@ -428,7 +428,9 @@ bool BatchWriter::drain_batch(std::unique_ptr<Database>& db, std::int64_t& after
         drain_rows(*db, rows);
         return true;
     } catch (const StorageError& e) {
-        if (e.kind() != StorageError::Kind::kFatal) db.reset();
+        // A connection that refused every row may be to a server gone read-only (a failover):
+        // the next attempt connects again.
+        db.reset();
         drain_failed(e.what());
         return false;
     }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
+#include <soci/soci.h>
 
 #include "observability/metrics.hpp"
 #include "storage/spool.hpp"
@@ -546,6 +547,47 @@ BOOST_AUTO_TEST_SUITE(postgresql)
 
 // A spooled row PostgreSQL refuses for good (here text that is not UTF-8, which SQLite took)
 // must neither be lost nor hold back the rows after it: it stays in the spool, the rest drain.
+// A primary that refuses every row (read-only after a failover) is the primary's state, not the
+// rows': they are not set aside as refused, and drain as soon as it takes writes again.
+BOOST_AUTO_TEST_CASE(rows_a_read_only_postgresql_refuses_drain_once_it_takes_writes) {
+    Storage storage("postgresql");
+    storage.config.spool_path = (storage.dir / "spool.db").string();
+    std::vector<NormalizedMessage> messages = {message("ro-1"), message("ro-2"), message("ro-3")};
+    std::string raw = "{}";
+    std::string content_type = "application/json";
+    {
+        Spool spool(storage.config);
+        std::vector<StoreItem> items;
+        items.reserve(messages.size());
+        for (NormalizedMessage& m : messages) items.push_back({&m, &raw, &content_type});
+        BOOST_REQUIRE((spool.store(items) == Spool::Result::kSpooled));
+    }
+    auto [backend, connect] = soci_connection(storage.config);
+    soci::session admin(backend, connect);
+    std::string name;
+    admin << "SELECT current_database()", soci::into(name);
+    admin << "ALTER DATABASE \"" + name + "\" SET default_transaction_read_only = on";
+    const double failures = metric("memolib_spool_drain_failures_total");
+    BatchWriter writer(storage.config, exact_retry(0));
+    writer.open_spool();
+    writer.start();
+    const auto tried_by = Steady::now() + std::chrono::seconds(10);
+    while (metric("memolib_spool_drain_failures_total") < failures + 2 && Steady::now() < tried_by)
+        std::this_thread::sleep_for(milliseconds(50));
+    BOOST_TEST(metric("memolib_spool_drain_failures_total") >= failures + 2,
+               "the drainer tried the read-only server twice");
+    BOOST_TEST(writer.spool_stats()->depth == 3);
+    admin << "ALTER DATABASE \"" + name + "\" RESET default_transaction_read_only";
+    const auto deadline = Steady::now() + std::chrono::seconds(10);
+    while (writer.spool_stats()->depth > 0 && Steady::now() < deadline)
+        std::this_thread::sleep_for(milliseconds(50));
+    writer.stop();
+    BOOST_TEST(writer.spool_stats()->depth == 0);
+    long long rows = 0;
+    admin << "SELECT COUNT(*) FROM messages", soci::into(rows);
+    BOOST_TEST(rows == 3);
+}
+
 BOOST_AUTO_TEST_CASE(a_spooled_row_postgresql_refuses_stays_in_the_spool_and_the_rest_drain) {
     Storage storage("postgresql");
     storage.config.spool_path = (storage.dir / "spool.db").string();
