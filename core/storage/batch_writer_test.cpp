@@ -599,6 +599,7 @@ BOOST_AUTO_TEST_CASE(a_spooled_row_postgresql_refuses_stays_in_the_spool_and_the
     {
         Spool spool(storage.config);
         std::vector<StoreItem> items;
+        items.reserve(messages.size());
         for (NormalizedMessage& m : messages) items.push_back({&m, &raw, &content_type});
         BOOST_REQUIRE((spool.store(items) == Spool::Result::kSpooled));
     }
