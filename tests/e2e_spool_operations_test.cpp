@@ -392,6 +392,27 @@ BOOST_AUTO_TEST_CASE(a_full_spool_makes_ready_503_until_drained) {
     BOOST_TEST(in_postgresql == accepted);
 }
 
+// A gateway started while PostgreSQL is down learns, once the drainer reaches it, what its start
+// would have read there: the quarantine entries an earlier run left pending (the gauge and the
+// dashboard's alert count them).
+BOOST_AUTO_TEST_CASE(started_without_postgresql_it_counts_the_pending_quarantine_once_it_returns) {
+    start();
+    gateway->stop();
+    database()->query(
+        "INSERT INTO quarantine (channel, provider, received_at, request_id, reason, details, "
+        "content_type, headers, raw_encoding, raw_body, raw_size, state, dedup_key) VALUES "
+        "('form', 'website', now(), 'req-left', 'invalid_payload', '[]', 'application/json', "
+        "'[]', 'utf8', '{}', 2, 'pending', 'left-by-an-earlier-run')");
+    Outage outage;
+    start();
+    BOOST_TEST(count_events(*gateway, "storage_unavailable_at_start") == 1u);
+    outage.end();
+    const std::string ready = wait_until_ready();
+    BOOST_TEST(string_member(parse_json(ready), "status") == "ready", ready);
+    const std::string scrape = http_get(port, "/metrics").body;
+    BOOST_TEST(metric(scrape, R"(memolib_quarantine_pending{channel="form"})") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(without_a_spool_ready_is_503_while_postgresql_is_down) {
     config.spool_path = "";
     start();

@@ -296,6 +296,12 @@ void raise_open_file_limit() {
     }
 }
 
+// The pending gauge (and the dashboard's alert) starts from what earlier runs left.
+void load_quarantine_pending(Database& db) {
+    quarantine_pending().reset_to(db.quarantine_pending());
+    for (const auto& [channel, n] : db.quarantine_pending()) refresh_quarantine_oldest(db, channel);
+}
+
 }  // namespace
 
 int serve(const std::string& config_path) {
@@ -314,10 +320,7 @@ int serve(const std::string& config_path) {
         // Migrations run before the first request so that a 2xx never meets a missing table.
         auto db = Database::open(gateway->config.storage);
         db->migrate();
-        // The pending gauge (and the dashboard's alert) starts from what earlier runs left.
-        quarantine_pending().reset_to(db->quarantine_pending());
-        for (const auto& [channel, n] : db->quarantine_pending())
-            refresh_quarantine_oldest(*db, channel);
+        load_quarantine_pending(*db);
     } catch (const StorageError& e) {
         if (!writer.spool_stats() || e.kind() == StorageError::Kind::kFatal) {
             log().error("start_failed", {{"reason", "storage"}, {"error", e.what()}});
@@ -326,7 +329,7 @@ int serve(const std::string& config_path) {
         // With a spool, an instance (re)started during an outage serves: its messages wait in
         // the spool, and the drainer applies the migrations once PostgreSQL answers.
         log().error("storage_unavailable_at_start", {{"error", e.what()}});
-        writer.primary_unavailable_at_start();
+        writer.primary_unavailable_at_start(load_quarantine_pending);
     }
     try {
         writer.open_spool();

@@ -45,7 +45,8 @@ void BatchWriter::open_spool() {
     spool_read_ = true;
 }
 
-void BatchWriter::primary_unavailable_at_start() {
+void BatchWriter::primary_unavailable_at_start(std::function<void(Database&)> after_migration) {
+    after_migration_ = std::move(after_migration);
     primary_ready_ = false;
     healthy_ = false;
     failed_at_ms_ = clock_.now_ms();
@@ -406,6 +407,7 @@ bool BatchWriter::drain_batch(std::unique_ptr<Database>& db, std::int64_t& after
         if (!db) db = Database::open(storage_);
         if (!primary_ready_) {
             db->migrate();
+            if (after_migration_) after_migration_(*db);
             // Its connection runs without the statement timeout that migrations lift.
             db.reset();
             primary_ready_ = true;

@@ -99,8 +99,9 @@ public:
     /// Opens the spool, if any, and reads what an earlier run left in it. Throws StorageError.
     void open_spool();
     /// The primary storage could not be migrated at start: batches go to the spool until the
-    /// drainer has reached it and applied the migrations.
-    void primary_unavailable_at_start();
+    /// drainer has reached it and applied the migrations, then runs `after_migration` on that
+    /// connection (what the start would have read from it).
+    void primary_unavailable_at_start(std::function<void(Database&)> after_migration);
     void start();
     /// Thread-safe. After stop(), the job fails at once with kUnavailable.
     void submit(StoreJob job);
@@ -192,6 +193,7 @@ private:
     bool wake_drainer_ = false;
     /// False until the primary's migrations are known applied.
     std::atomic<bool> primary_ready_{true};
+    std::function<void(Database&)> after_migration_;
     std::atomic<std::int64_t> spool_full_at_ms_{0};
     /// Whether the spool's last answer was a refusal (a timestamp cannot order two events of
     /// one millisecond).
