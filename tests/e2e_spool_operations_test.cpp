@@ -14,6 +14,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "memolib/plugins/common/crypto.hpp"
 #include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/json.hpp"
@@ -21,6 +22,7 @@
 #include "support/postgres_outage.hpp"
 
 using namespace memolib::test;
+namespace common = memolib::plugins::common;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -411,6 +413,46 @@ BOOST_AUTO_TEST_CASE(started_without_postgresql_it_counts_the_pending_quarantine
     BOOST_TEST(string_member(parse_json(ready), "status") == "ready", ready);
     const std::string scrape = http_get(port, "/metrics").body;
     BOOST_TEST(metric(scrape, R"(memolib_quarantine_pending{channel="form"})") == 1);
+}
+
+// An authentic request parse refuses, while PostgreSQL is down: its quarantine entry goes to the
+// spool and the provider gets its success (Twilio would never send it again), then it moves
+// into PostgreSQL's quarantine table once, though its provider sent it twice meanwhile.
+BOOST_AUTO_TEST_CASE(an_authentic_request_parse_refuses_during_an_outage_is_quarantined_once) {
+    constexpr const char* kMetaSecret = "e2e-spool-meta-secret";
+    config.channels = {
+        GatewayConfig::form_channel(),
+        {"whatsapp", {{"plugin", "whatsapp"}, {"app_secret", yaml_quote(kMetaSecret)}}}};
+    start();
+    const std::string body =
+        R"({"object":"whatsapp_business_account","entry":"a shape Meta never sent"})";
+    const Headers signature = {
+        {"X-Hub-Signature-256",
+         "sha256=" + common::hex_encode(common::hmac_sha256(kMetaSecret, body))}};
+    Outage outage;
+    for (int i = 0; i < 2; ++i) {
+        const HttpResponse answer =
+            http_post(port, "/webhooks/whatsapp", "application/json", body, signature);
+        BOOST_REQUIRE_MESSAGE(answer.status == 200, answer.status << " " << answer.body);
+        const auto json = parse_json(answer.body);
+        BOOST_TEST(string_member(json, "status") == "quarantined");
+        BOOST_TEST(json["quarantine_id"].IsNull(), answer.body);
+    }
+    BOOST_TEST(metric(http_get(port, "/metrics").body, "memolib_spool_quarantined") == 1);
+    BOOST_TEST(string_member(ready_json(), "status") == "degraded");
+
+    outage.end();
+    const std::string ready = wait_until_ready();
+    BOOST_TEST(string_member(parse_json(ready), "status") == "ready", ready);
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM quarantine") == 1);
+    BOOST_TEST(database()->scalar("SELECT COUNT(*) FROM quarantine WHERE state = 'pending' AND "
+                                  "channel = 'whatsapp' AND reason = 'invalid_payload'") == 1);
+    const std::string scrape = http_get(port, "/metrics").body;
+    BOOST_TEST(metric(scrape, "memolib_spool_quarantined") == 0);
+    BOOST_TEST(metric(scrape, R"(memolib_quarantine_pending{channel="whatsapp"})") == 1);
+    const HttpResponse listed = http_get(port, "/api/quarantine", bearer());
+    BOOST_REQUIRE_EQUAL(listed.status, 200);
+    BOOST_TEST(parse_json(listed.body)["entries"].Size() == 1u, listed.body);
 }
 
 BOOST_AUTO_TEST_CASE(without_a_spool_ready_is_503_while_postgresql_is_down) {

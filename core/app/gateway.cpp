@@ -345,6 +345,9 @@ int serve(const std::string& config_path) {
             return 1;
         }
     }
+    writer.on_quarantine_drained([](const QuarantineEntry& e) {
+        quarantine_pending().add(e.channel, 1, parse_rfc3339_ms(e.received_at).value_or(0));
+    });
     writer.start();
     StageState state;
     make_stage_states(started_with.root.at("pipeline"), state);

@@ -92,7 +92,7 @@ bool any_spooled(const Exchange& ex) {
 std::optional<memolib_outcome_kind_t> outcome_of(const Exchange& ex) {
     const bool duplicates = all_duplicates(ex);
     if (ex.status >= 200 && ex.status <= 299) {
-        if (ex.quarantine_id != 0) return MEMOLIB_OUTCOME_QUARANTINED;
+        if (ex.quarantine_id != 0 || ex.quarantine_spooled) return MEMOLIB_OUTCOME_QUARANTINED;
         if (ex.replayed) return MEMOLIB_OUTCOME_STORED;
         if (ex.messages.empty() || any_spooled(ex)) return MEMOLIB_OUTCOME_ACCEPTED;
         return duplicates ? MEMOLIB_OUTCOME_DUPLICATE : MEMOLIB_OUTCOME_STORED;

@@ -65,6 +65,8 @@ struct Exchange {
     bool authenticated = false;
     /// The quarantine entry holding this request (0: none).
     std::int64_t quarantine_id = 0;
+    /// Quarantined in the local spool while PostgreSQL is down: its entry has no id yet.
+    bool quarantine_spooled = false;
     /// Set when an operator re-processes quarantine entry N (POST /api/quarantine/N/reprocess):
     /// verify, the rate limits and the replay caches let it through (it was verified on
     /// arrival), parse refuses it 422 rather than quarantine it again, and persist commits its

@@ -65,7 +65,11 @@ void answer_quarantined(Exchange& ex) {
     w.Key("request_id");
     w.String(ex.request_id.c_str(), static_cast<rapidjson::SizeType>(ex.request_id.size()));
     w.Key("quarantine_id");
-    w.Int64(ex.quarantine_id);
+    // Spooled while PostgreSQL is down, the entry gets its id when the spool drains.
+    if (ex.quarantine_spooled)
+        w.Null();
+    else
+        w.Int64(ex.quarantine_id);
     w.EndObject();
     ex.status = 200;
     ex.reason = "quarantined";
@@ -182,18 +186,24 @@ private:
         job.done = [owner, exp, q](StoreOutcome outcome, const std::string&) {
             auto finish = [owner, exp, q, outcome] {
                 Exchange& x = *exp;
-                if (outcome == StoreOutcome::kCommitted && q->result != QuarantineInsert::kFull) {
-                    x.quarantine_id = q->entry.id;
+                const bool spooled = outcome == StoreOutcome::kSpooled;
+                if ((outcome == StoreOutcome::kCommitted || spooled) &&
+                    q->result != QuarantineInsert::kFull) {
+                    x.quarantine_spooled = spooled;
+                    x.quarantine_id = spooled ? 0 : q->entry.id;
                     if (q->result == QuarantineInsert::kInserted) {
                         metrics().add("memolib_quarantined_total",
                                       {{"channel", q->entry.channel}, {"reason", q->entry.reason}});
-                        quarantine_pending().add(q->entry.channel, 1, x.received_at_ms);
+                        // A spooled entry joins the pending count when it reaches the table.
+                        if (!spooled)
+                            quarantine_pending().add(q->entry.channel, 1, x.received_at_ms);
                     }
                     log().info("quarantined",
                                {{"request_id", x.request_id},
                                 {"channel", q->entry.channel},
                                 {"reason", q->entry.reason},
-                                {"quarantine_id", static_cast<long long>(q->entry.id)},
+                                {"quarantine_id", static_cast<long long>(x.quarantine_id)},
+                                {"spooled", spooled},
                                 {"again", q->result == QuarantineInsert::kExisting},
                                 {"sender_masked", q->sender_masked}});
                     answer_quarantined(x);
@@ -205,6 +215,11 @@ private:
                            "the request could not be processed and the quarantine that would keep "
                            "it is full; retry later (nothing was stored)");
                     x.response_headers.emplace_back("Retry-After", "60");
+                } else if (outcome == StoreOutcome::kSpoolFull) {
+                    x.fail(503, "spool_full",
+                           "the storage is unavailable and the local spool is full; retry "
+                           "later (nothing was stored)");
+                    x.response_headers.emplace_back("Retry-After", "5");
                 } else if (outcome == StoreOutcome::kUnavailable) {
                     x.fail(503, "storage_unavailable",
                            "storage is unavailable; retry later (nothing was stored)");

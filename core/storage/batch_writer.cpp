@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <random>
 
 #include "observability/logger.hpp"
@@ -292,7 +293,14 @@ std::optional<SpoolStats> BatchWriter::spool_stats() const {
 }
 
 bool BatchWriter::degraded() const {
-    return spool_ && (!healthy_ || !primary_ready_ || spool_->stats().depth > 0);
+    if (!spool_) return false;
+    const SpoolStats stats = spool_->stats();
+    return !healthy_ || !primary_ready_ || stats.depth > 0 || stats.quarantined > 0;
+}
+
+bool BatchWriter::spoolable(const StoreJob& job) const {
+    // A re-processing is an operator's act on the primary's own quarantine table.
+    return spool_ && job.reprocess_quarantine_id == 0;
 }
 
 bool BatchWriter::spool_full() const {
@@ -300,11 +308,12 @@ bool BatchWriter::spool_full() const {
 }
 
 bool BatchWriter::spool_first(const std::vector<StoreJob>& jobs) const {
-    if (!spool_ || jobs.front().alone()) return false;
+    if (!spoolable(jobs.front())) return false;
     return !primary_ready_ || (!healthy_ && clock_.now_ms() - failed_at_ms_.load() < kSpoolFirstMs);
 }
 
 void BatchWriter::spool_jobs(std::vector<StoreJob>& jobs) {
+    if (jobs.front().quarantine != nullptr) return spool_quarantine(jobs.front());
     std::vector<StoreItem> items;
     for (StoreJob& j : jobs) {
         for (NormalizedMessage& m : *j.messages) {
@@ -321,33 +330,65 @@ void BatchWriter::spool_jobs(std::vector<StoreJob>& jobs) {
         }
     } catch (const StorageError& e) {
         error = e.what();
-        outcome = e.kind() == StorageError::Kind::kFull        ? StoreOutcome::kSpoolFull
-                  : e.kind() == StorageError::Kind::kTransient ? StoreOutcome::kUnavailable
-                                                               : StoreOutcome::kFailed;
+        outcome = spool_outcome(e);
     }
-    const std::int64_t now = clock_.now_ms();
     if (outcome == StoreOutcome::kSpooled) {
-        spool_refusing_ = false;
         std::size_t messages = 0;
         for (const StoreJob& j : jobs) messages += j.size();
         metrics().observe("memolib_batch_size", {}, static_cast<double>(messages));
+    }
+    spool_answered(outcome, error);
+    for (StoreJob& j : jobs) j.done(outcome, error);
+}
+
+void BatchWriter::spool_quarantine(StoreJob& job) {
+    StoreOutcome outcome = StoreOutcome::kSpooled;
+    std::string error;
+    try {
+        *job.quarantine_result = spool_->store_quarantine(*job.quarantine);
+        if (*job.quarantine_result == QuarantineInsert::kFull) {
+            outcome = StoreOutcome::kSpoolFull;
+            error = "the spool is at storage.spool.max_size";
+        }
+    } catch (const StorageError& e) {
+        error = e.what();
+        outcome = spool_outcome(e);
+    }
+    spool_answered(outcome, error);
+    job.done(outcome, error);
+}
+
+StoreOutcome BatchWriter::spool_outcome(const StorageError& e) {
+    switch (e.kind()) {
+        case StorageError::Kind::kFull:
+            return StoreOutcome::kSpoolFull;
+        case StorageError::Kind::kTransient:
+            return StoreOutcome::kUnavailable;
+        case StorageError::Kind::kFatal:
+            break;
+    }
+    return StoreOutcome::kFailed;
+}
+
+void BatchWriter::spool_answered(StoreOutcome outcome, const std::string& error) {
+    if (outcome == StoreOutcome::kSpooled) {
+        spool_refusing_ = false;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             wake_drainer_ = true;
         }
         drain_cv_.notify_one();
-    } else {
-        if (outcome == StoreOutcome::kSpoolFull) {
-            if (!spool_full()) log().error("spool_full", {{"error", error}});
-        } else {
-            log().error("spool_failed", {{"error", error}});
-        }
-        // Whatever the reason, the spool takes nothing now: /ready says so.
-        spool_full_at_ms_ = now;
-        spool_refusing_ = true;
-        metrics().add("memolib_spool_failures_total", {});
+        return;
     }
-    for (StoreJob& j : jobs) j.done(outcome, error);
+    if (outcome == StoreOutcome::kSpoolFull) {
+        if (!spool_full()) log().error("spool_full", {{"error", error}});
+    } else {
+        log().error("spool_failed", {{"error", error}});
+    }
+    // Whatever the reason, the spool takes nothing now: /ready says so.
+    spool_full_at_ms_ = clock_.now_ms();
+    spool_refusing_ = true;
+    metrics().add("memolib_spool_failures_total", {});
 }
 
 void BatchWriter::run_drainer() {
@@ -402,7 +443,8 @@ void BatchWriter::primary_answered() {
 }
 
 bool BatchWriter::drain_batch(std::unique_ptr<Database>& db, std::int64_t& after) {
-    if (primary_ready_ && spool_->stats().depth == 0) return false;
+    const SpoolStats stats = spool_->stats();
+    if (primary_ready_ && stats.depth == 0 && stats.quarantined == 0) return false;
     try {
         if (!db) db = Database::open(storage_);
         if (!primary_ready_) {
@@ -416,7 +458,7 @@ bool BatchWriter::drain_batch(std::unique_ptr<Database>& db, std::int64_t& after
             return true;
         }
         std::vector<StoredMessage> rows = spool_->oldest(storage_.batch_max_messages, after);
-        if (rows.empty()) return false;
+        if (rows.empty()) return drain_quarantine(*db);
         const std::int64_t last = rows.back().id;
         rows.erase(std::remove_if(
                        rows.begin(), rows.end(),
@@ -436,6 +478,27 @@ bool BatchWriter::drain_batch(std::unique_ptr<Database>& db, std::int64_t& after
         drain_failed(e.what());
         return false;
     }
+}
+
+bool BatchWriter::drain_quarantine(Database& db) {
+    constexpr int kEntriesPerPass = 16;
+    std::vector<QuarantineEntry> entries = spool_->oldest_quarantine(kEntriesPerPass);
+    for (QuarantineEntry& e : entries) {
+        const std::int64_t spool_id = e.id;
+        // Acknowledged already: kept whatever the quarantine's own cap says, as the spool's
+        // messages are kept whatever the messages table holds.
+        const QuarantineInsert result =
+            db.insert_quarantine(e, std::numeric_limits<std::uint64_t>::max());
+        if (result == QuarantineInsert::kInserted && on_quarantine_drained_)
+            on_quarantine_drained_(e);
+        spool_->remove_quarantine(spool_id);
+        log().info("spool_drained_quarantine", {{"spool_id", static_cast<long long>(spool_id)},
+                                                {"quarantine_id", static_cast<long long>(e.id)},
+                                                {"request_id", e.request_id},
+                                                {"again", result == QuarantineInsert::kExisting}});
+    }
+    if (!entries.empty()) primary_answered();
+    return !entries.empty();
 }
 
 void BatchWriter::drain_rows(Database& db, std::vector<StoredMessage>& rows) {
@@ -518,14 +581,14 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
     if (!healthy_) {
         // With a spool, a batch does not wait behind a try that a hung primary may hold for
         // the whole storage timeout: it goes to the spool.
-        if (spool_ && !jobs.front().alone()) {
+        if (spoolable(jobs.front())) {
             if (!trial.try_lock()) return spool_jobs(jobs);
         } else {
             trial.lock();
         }
         if (!healthy_ && failed_at_ms_.load() >= started) {
             metrics().add("memolib_storage_failures_total", {});
-            if (spool_ && !jobs.front().alone()) return spool_jobs(jobs);
+            if (spoolable(jobs.front())) return spool_jobs(jobs);
             return fail_unavailable(jobs, "the storage failed while this batch waited for it");
         }
         if (healthy_) trial.unlock();
@@ -570,7 +633,7 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
             if (kind == StorageError::Kind::kFull) full_at_ms_ = now;
         }
         log().error("storage_unavailable", {{"error", error}});
-        if (spool_ && !jobs.front().alone()) return spool_jobs(jobs);
+        if (spoolable(jobs.front())) return spool_jobs(jobs);
         return fail_unavailable(jobs, error);
     }
     if (jobs.size() > 1) {

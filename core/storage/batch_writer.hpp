@@ -102,6 +102,11 @@ public:
     /// drainer has reached it and applied the migrations, then runs `after_migration` on that
     /// connection (what the start would have read from it).
     void primary_unavailable_at_start(std::function<void(Database&)> after_migration);
+    /// Runs on the drainer's thread for each spooled quarantine entry that became a new row
+    /// of the primary's table (the pending gauge counts it then). Set before start().
+    void on_quarantine_drained(std::function<void(const QuarantineEntry&)> f) {
+        on_quarantine_drained_ = std::move(f);
+    }
     void start();
     /// Thread-safe. After stop(), the job fails at once with kUnavailable.
     void submit(StoreJob job);
@@ -148,6 +153,14 @@ private:
     /// Moves one batch of spooled rows into the primary; false when there was nothing to move
     /// or the primary failed.
     bool drain_batch(std::unique_ptr<Database>& db, std::int64_t& after);
+    /// Moves the spool's quarantine entries into the primary's table; false when there were
+    /// none.
+    bool drain_quarantine(Database& db);
+    bool spoolable(const StoreJob& job) const;
+    void spool_quarantine(StoreJob& job);
+    static StoreOutcome spool_outcome(const StorageError& e);
+    /// What the spool's last answer means for /ready and the drainer.
+    void spool_answered(StoreOutcome outcome, const std::string& error);
     void drain_rows(Database& db, std::vector<StoredMessage>& rows);
     void drain_failed(const std::string& error);
     /// The primary committed (or migrated) for the drainer: the writers may use it again.
@@ -194,6 +207,7 @@ private:
     /// False until the primary's migrations are known applied.
     std::atomic<bool> primary_ready_{true};
     std::function<void(Database&)> after_migration_;
+    std::function<void(const QuarantineEntry&)> on_quarantine_drained_;
     std::atomic<std::int64_t> spool_full_at_ms_{0};
     /// Whether the spool's last answer was a refusal (a timestamp cannot order two events of
     /// one millisecond).

@@ -609,6 +609,17 @@ public:
         }
     }
 
+    void delete_quarantine_entry(std::int64_t id) override {
+        try {
+            Bounded bounded(*this);
+            long long wanted = id;
+            sql_ << "DELETE FROM quarantine WHERE id = :id", soci::use(wanted);
+            bounded.check();
+        } catch (const soci::soci_error& e) {
+            throw failure(e);
+        }
+    }
+
     std::vector<std::pair<std::string, std::int64_t>> quarantine_pending() override {
         std::vector<std::pair<std::string, std::int64_t>> out;
         try {

@@ -174,6 +174,8 @@ public:
         (void)items;
         throw StorageError(StorageError::Kind::kFatal, "re-processing is not supported here");
     }
+    /// Deletes the entry (the spool's, once drained). Throws StorageError.
+    virtual void delete_quarantine_entry(std::int64_t id) = 0;
     /// The number of pending entries per channel (channels with none left out). Throws
     /// StorageError.
     virtual std::vector<std::pair<std::string, std::int64_t>> quarantine_pending() = 0;

@@ -1,5 +1,7 @@
 #include "storage/spool.hpp"
 
+#include <limits>
+
 #include <rapidjson/document.h>
 
 #include "memolib/sdk/signing.hpp"
@@ -166,22 +168,81 @@ void Spool::refresh() {
     }
 }
 
+QuarantineInsert Spool::store_quarantine(QuarantineEntry& entry) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    try {
+        Database& spool = db();
+        constexpr std::uint64_t kEntryOverhead = 2048;
+        const std::uint64_t incoming = entry.raw_body.size() * 4 / 3 + entry.headers_json.size() +
+                                       entry.details_json.size() + kEntryOverhead;
+        if (spool.used_bytes() + incoming > max_bytes_) return QuarantineInsert::kFull;
+        // The spool's cap is the only one here: the quarantine's own applies when it drains.
+        const QuarantineInsert result =
+            spool.insert_quarantine(entry, std::numeric_limits<std::uint64_t>::max());
+        if (result == QuarantineInsert::kInserted) ++quarantined_;
+        try {
+            bytes_ = spool.used_bytes();
+        } catch (const StorageError&) {
+            bytes_ += incoming;
+        }
+        publish();
+        return result;
+    } catch (const StorageError&) {
+        db_.reset();
+        throw;
+    }
+}
+
+std::vector<QuarantineEntry> Spool::oldest_quarantine(int limit) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    QuarantineQuery q;
+    q.limit = limit;
+    try {
+        std::vector<QuarantineEntry> out;
+        // Entries are rare: one query for each body is no burden.
+        for (const QuarantineEntry& listed : db().find_quarantine(q)) {
+            if (auto whole = db().find_quarantine_entry(listed.id))
+                out.push_back(std::move(*whole));
+        }
+        return out;
+    } catch (const StorageError&) {
+        db_.reset();
+        throw;
+    }
+}
+
+void Spool::remove_quarantine(std::int64_t id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    try {
+        Database& spool = db();
+        spool.delete_quarantine_entry(id);
+        read_state(spool);
+    } catch (const StorageError&) {
+        db_.reset();
+        throw;
+    }
+}
+
 void Spool::read_state(Database& spool) {
     // Rows are appended in the order they arrive: the lowest id is the oldest.
     const MessagesSummary summary = spool.messages_summary();
     depth_ = summary.count;
     oldest_ms_ = parse_rfc3339_ms(summary.oldest_received_at).value_or(0);
     bytes_ = spool.used_bytes();
+    std::int64_t quarantined = 0;
+    for (const auto& [channel, n] : spool.quarantine_pending()) quarantined += n;
+    quarantined_ = quarantined;
     publish();
 }
 
 void Spool::publish() const {
     metrics().set("memolib_spool_depth", {}, static_cast<double>(depth_.load()));
     metrics().set("memolib_spool_bytes", {}, static_cast<double>(bytes_.load()));
+    metrics().set("memolib_spool_quarantined", {}, static_cast<double>(quarantined_.load()));
 }
 
 SpoolStats Spool::stats() const {
-    return {depth_.load(), oldest_ms_.load(), bytes_.load(), max_bytes_};
+    return {depth_.load(), oldest_ms_.load(), bytes_.load(), max_bytes_, quarantined_.load()};
 }
 
 }  // namespace memolib::core

@@ -21,6 +21,8 @@ struct SpoolStats {
     /// Bytes the spool's rows take in its file, against `max_bytes`.
     std::uint64_t bytes = 0;
     std::uint64_t max_bytes = 0;
+    /// Quarantine entries (authentic requests parse refused) waiting for the primary's table.
+    std::int64_t quarantined = 0;
 };
 
 /// The local spool (DESIGN.md, "The promise"): an SQLite file with the messages table's own
@@ -49,6 +51,14 @@ public:
     std::vector<StoredMessage> oldest(int limit, std::int64_t after_id = 0);
     /// Deletes these rows, once the primary holds them. Throws StorageError.
     void remove(const std::vector<std::int64_t>& ids);
+    /// Commits a quarantine entry to the spool's quarantine table: kInserted (entry.id the
+    /// spool's), kExisting (the same bytes are there), or kFull (the spool's cap; nothing
+    /// written). Throws StorageError.
+    QuarantineInsert store_quarantine(QuarantineEntry& entry);
+    /// The oldest `limit` quarantine entries, raw body included. Throws StorageError.
+    std::vector<QuarantineEntry> oldest_quarantine(int limit);
+    /// Deletes a quarantine entry, once the primary holds it. Throws StorageError.
+    void remove_quarantine(std::int64_t id);
     /// Reads the depth and oldest row from the file (at start, after a crash). Throws
     /// StorageError.
     void refresh();
@@ -69,6 +79,7 @@ private:
     std::atomic<std::int64_t> depth_{0};
     std::atomic<std::int64_t> oldest_ms_{0};
     std::atomic<std::uint64_t> bytes_{0};
+    std::atomic<std::int64_t> quarantined_{0};
 };
 
 /// A spooled row as the message it was, so that the primary stores it as it would have:
