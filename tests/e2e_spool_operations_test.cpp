@@ -439,7 +439,10 @@ BOOST_AUTO_TEST_CASE(an_authentic_request_parse_refuses_during_an_outage_is_quar
         BOOST_TEST(json["quarantine_id"].IsNull(), answer.body);
     }
     BOOST_TEST(metric(http_get(port, "/metrics").body, "memolib_spool_quarantined") == 1);
-    BOOST_TEST(string_member(ready_json(), "status") == "degraded");
+    const auto degraded = ready_json();
+    BOOST_TEST(string_member(degraded, "status") == "degraded");
+    BOOST_TEST(degraded["spool"]["quarantined"].GetInt64() == 1);
+    BOOST_TEST(dashboard()["spool"]["quarantined"].GetInt64() == 1);
 
     outage.end();
     const std::string ready = wait_until_ready();

@@ -220,6 +220,7 @@ std::optional<SpoolSummary> AdminApi::spool_summary() const {
     out.depth = stats->depth;
     out.bytes = stats->bytes;
     out.max_bytes = stats->max_bytes;
+    out.quarantined = stats->quarantined;
     if (stats->depth > 0 && stats->oldest_received_ms > 0) {
         out.oldest_age_seconds =
             static_cast<double>(std::max<std::int64_t>(now_ms() - stats->oldest_received_ms, 0)) /

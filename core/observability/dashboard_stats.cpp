@@ -172,6 +172,8 @@ void write_spool(Writer& w, const SpoolSummary* spool) {
     w.Uint64(spool->bytes);
     w.Key("max_bytes");
     w.Uint64(spool->max_bytes);
+    w.Key("quarantined");
+    w.Int64(spool->quarantined);
     w.EndObject();
 }
 

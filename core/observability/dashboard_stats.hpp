@@ -28,6 +28,8 @@ struct SpoolSummary {
     double oldest_age_seconds = -1;
     std::uint64_t bytes = 0;
     std::uint64_t max_bytes = 0;
+    /// Quarantine entries waiting in the spool for PostgreSQL's table.
+    std::int64_t quarantined = 0;
 };
 
 /// A channel's quarantine as the dashboard shows it (present only when quarantine is enabled).
