@@ -159,55 +159,6 @@ std::size_t row_count(const std::map<std::string, std::vector<long long>>& rows)
     return n;
 }
 
-// PostgreSQL stopped for a test: started again at the latest when the test ends, whatever
-// failed, since every later test needs it.
-class Outage {
-public:
-    Outage() { pause_test_postgresql(); }
-    ~Outage() {
-        if (over_) return;
-        try {
-            resume_test_postgresql();
-        } catch (const std::exception& e) {
-            BOOST_ERROR("PostgreSQL could not be started again: " << e.what());
-        }
-    }
-    Outage(const Outage&) = delete;
-    Outage& operator=(const Outage&) = delete;
-
-    void end() {
-        over_ = true;
-        resume_test_postgresql();
-    }
-
-private:
-    bool over_ = false;
-};
-
-// PostgreSQL hung (SIGSTOP) for a test: thawed at the latest when the test ends.
-class Freeze {
-public:
-    Freeze() { freeze_test_postgresql(); }
-    ~Freeze() {
-        if (over_) return;
-        try {
-            thaw_test_postgresql();
-        } catch (const std::exception& e) {
-            BOOST_ERROR("PostgreSQL could not be thawed: " << e.what());
-        }
-    }
-    Freeze(const Freeze&) = delete;
-    Freeze& operator=(const Freeze&) = delete;
-
-    void end() {
-        over_ = true;
-        thaw_test_postgresql();
-    }
-
-private:
-    bool over_ = false;
-};
-
 std::size_t count_events(const std::vector<LogEvent>& events, const std::string& event) {
     std::size_t n = 0;
     for (const LogEvent& e : events) n += e.get("event") == event ? 1U : 0U;
@@ -342,7 +293,7 @@ BOOST_AUTO_TEST_CASE(postgresql_stopped_10_s_under_twilio_load_every_sms_is_2xx_
     Clock::time_point resume_began;
     double deepest = 0;
     {
-        Outage outage;
+        PostgresOutage outage;
         stopped = Clock::now();
         while (Clock::now() - stopped < kOutage) {
             deepest = std::max(deepest, scrape(port, "memolib_spool_depth"));
@@ -406,7 +357,7 @@ BOOST_AUTO_TEST_CASE(two_instances_spooling_the_same_sms_store_each_once_and_bot
     }
     BOOST_REQUIRE_MESSAGE(twins.rounds() >= 50U, "the load ran: " << twins.rounds() << " rounds");
     {
-        Outage outage;
+        PostgresOutage outage;
         std::this_thread::sleep_for(kOutage);
         outage.end();
     }
@@ -458,7 +409,7 @@ BOOST_AUTO_TEST_CASE(kill_9_while_spooling_then_a_restart_with_postgresql_down_l
     FormLoad load(options);
     wait_for_successes(load, 50);
 
-    Outage outage;
+    PostgresOutage outage;
     wait_until_spooled(port, 100);
     BOOST_REQUIRE_EQUAL(::kill(gateway->pid(), SIGKILL), 0);
     const ExitStatus died = gateway->wait_for_exit(seconds(10));
@@ -537,7 +488,7 @@ BOOST_AUTO_TEST_CASE(a_spool_on_a_full_file_system_is_503_then_drains_once_space
     FormLoad load(twilio_load(port, "full"));
     wait_for_successes(load, 50);
 
-    Outage outage;
+    PostgresOutage outage;
     wait_until_spooled(port, 20);
     const auto fill_began = Clock::now();
     const std::size_t filled = fill_until_full(disk.path() / "filler");
@@ -725,7 +676,7 @@ BOOST_AUTO_TEST_CASE(a_hung_postgresql_holds_only_the_batch_that_tries_it_the_re
     Clock::time_point frozen;
     Clock::time_point thaw_began;
     {
-        Freeze freeze;
+        PostgresOutage freeze(PostgresOutage::Kind::kFrozen);
         frozen = Clock::now();
         std::this_thread::sleep_for(seconds(8));
         thaw_began = Clock::now();
@@ -786,7 +737,7 @@ BOOST_AUTO_TEST_CASE(a_hung_postgresql_holds_only_the_batch_that_tries_it_the_re
 BOOST_AUTO_TEST_CASE(while_postgresql_is_down_the_drainer_logs_its_failure_once_and_counts_each) {
     start();
     LoadRecord record;
-    Outage outage;
+    PostgresOutage outage;
     for (int i = 0; i < 3; ++i) {
         const std::string tag = "undrained-" + std::to_string(i) + "-" + random_hex(6);
         record.sent.push_back(tag);
@@ -827,7 +778,7 @@ BOOST_AUTO_TEST_CASE(while_postgresql_is_down_the_drainer_logs_its_failure_once_
 // With nothing posted, the drainer alone meets PostgreSQL when it returns: it applies the
 // migrations, and the writers may use it from then on.
 BOOST_AUTO_TEST_CASE(a_gateway_started_with_postgresql_down_is_ready_once_it_returns) {
-    Outage outage;
+    PostgresOutage outage;
     start();
     BOOST_TEST(count_events(gateway->events(), "storage_unavailable_at_start") == 1U);
     const HttpResponse down = http_get(port, "/ready");

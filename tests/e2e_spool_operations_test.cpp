@@ -59,29 +59,6 @@ std::size_t count_events(const GatewayProcess& gateway, const std::string& event
     return n;
 }
 
-// PostgreSQL stopped for the lifetime of the guard, started again however the test ends.
-class Outage {
-public:
-    Outage() { pause_test_postgresql(); }
-    ~Outage() {
-        try {
-            end();
-        } catch (const std::exception& e) {
-            BOOST_ERROR("PostgreSQL could not be started again: " << e.what());
-        }
-    }
-    Outage(const Outage&) = delete;
-    Outage& operator=(const Outage&) = delete;
-    void end() {
-        if (!paused_) return;
-        paused_ = false;
-        resume_test_postgresql();
-    }
-
-private:
-    bool paused_ = true;
-};
-
 struct SpoolFixture : GatewayFixture {
     SpoolFixture() {
         BOOST_REQUIRE_MESSAGE(current_backend() == "postgresql",
@@ -147,7 +124,7 @@ BOOST_AUTO_TEST_CASE(while_spooling_ready_is_degraded_and_the_spool_is_seen_then
 
     const std::vector<std::string> tags = {"spool-a-" + random_hex(4), "spool-b-" + random_hex(4),
                                            "spool-c-" + random_hex(4)};
-    Outage outage;
+    PostgresOutage outage;
     for (const std::string& tag : tags) {
         const Answer answer = post_tagged(port, tag);
         BOOST_REQUIRE_MESSAGE(
@@ -248,7 +225,7 @@ BOOST_AUTO_TEST_CASE(a_spooled_message_is_read_by_its_spool_id_until_drained) {
     start();
     std::map<std::string, std::string> bodies;
     std::map<std::string, std::string> texts;
-    Outage outage;
+    PostgresOutage outage;
     for (int i = 0; i < 3; ++i) {
         const std::string tag = "one-" + std::to_string(i) + "-" + random_hex(4);
         // The first is longer than the list shows (65,536 characters).
@@ -355,7 +332,7 @@ BOOST_AUTO_TEST_CASE(a_spooled_message_is_read_by_its_spool_id_until_drained) {
 BOOST_AUTO_TEST_CASE(a_full_spool_makes_ready_503_until_drained) {
     config.spool_max_size = "64KiB";
     start();
-    Outage outage;
+    PostgresOutage outage;
     // About 6 KiB a message: the 64 KiB cap is met within a few.
     const std::string padding(6000, 'p');
     std::set<std::string> accepted;
@@ -405,7 +382,7 @@ BOOST_AUTO_TEST_CASE(started_without_postgresql_it_counts_the_pending_quarantine
         "content_type, headers, raw_encoding, raw_body, raw_size, state, dedup_key) VALUES "
         "('form', 'website', now(), 'req-left', 'invalid_payload', '[]', 'application/json', "
         "'[]', 'utf8', '{}', 2, 'pending', 'left-by-an-earlier-run')");
-    Outage outage;
+    PostgresOutage outage;
     start();
     BOOST_TEST(count_events(*gateway, "storage_unavailable_at_start") == 1u);
     outage.end();
@@ -429,7 +406,7 @@ BOOST_AUTO_TEST_CASE(an_authentic_request_parse_refuses_during_an_outage_is_quar
     const Headers signature = {
         {"X-Hub-Signature-256",
          "sha256=" + common::hex_encode(common::hmac_sha256(kMetaSecret, body))}};
-    Outage outage;
+    PostgresOutage outage;
     for (int i = 0; i < 2; ++i) {
         const HttpResponse answer =
             http_post(port, "/webhooks/whatsapp", "application/json", body, signature);
@@ -468,7 +445,7 @@ BOOST_AUTO_TEST_CASE(without_a_spool_ready_is_503_while_postgresql_is_down) {
     check_error(http_get(port, "/api/messages/1?source=spool", bearer()), 400, "invalid_parameter");
     BOOST_TEST(metric(http_get(port, "/metrics").body, "memolib_spool_oldest_age_seconds") == -1);
 
-    Outage outage;
+    PostgresOutage outage;
     check_error(http_post(port, "/webhooks/form", "application/json", tagged_form_json("nospool")),
                 503, "storage_unavailable");
     const HttpResponse ready = http_get(port, "/ready");

@@ -543,6 +543,18 @@ BOOST_AUTO_TEST_CASE(after_stop_a_request_is_refused_at_once) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// Commits `messages` to the spool file of `config`, as a gateway would have while PostgreSQL was
+// down.
+static void spool_messages(const StorageConfig& config, std::vector<NormalizedMessage>& messages) {
+    std::string raw = "{}";
+    std::string content_type = "application/json";
+    Spool spool(config);
+    std::vector<StoreItem> items;
+    items.reserve(messages.size());
+    for (NormalizedMessage& m : messages) items.push_back({&m, &raw, &content_type});
+    BOOST_REQUIRE((spool.store(items) == Spool::Result::kSpooled));
+}
+
 BOOST_AUTO_TEST_SUITE(postgresql)
 
 // A spooled row PostgreSQL refuses for good (here text that is not UTF-8, which SQLite took)
@@ -553,15 +565,7 @@ BOOST_AUTO_TEST_CASE(rows_a_read_only_postgresql_refuses_drain_once_it_takes_wri
     Storage storage("postgresql");
     storage.config.spool_path = (storage.dir / "spool.db").string();
     std::vector<NormalizedMessage> messages = {message("ro-1"), message("ro-2"), message("ro-3")};
-    std::string raw = "{}";
-    std::string content_type = "application/json";
-    {
-        Spool spool(storage.config);
-        std::vector<StoreItem> items;
-        items.reserve(messages.size());
-        for (NormalizedMessage& m : messages) items.push_back({&m, &raw, &content_type});
-        BOOST_REQUIRE((spool.store(items) == Spool::Result::kSpooled));
-    }
+    spool_messages(storage.config, messages);
     auto [backend, connect] = soci_connection(storage.config);
     soci::session admin(backend, connect);
     std::string name;
@@ -594,15 +598,7 @@ BOOST_AUTO_TEST_CASE(a_spooled_row_postgresql_refuses_stays_in_the_spool_and_the
     std::vector<NormalizedMessage> messages = {message("before"), message("refused"),
                                                message("after")};
     messages[1].text = "not UTF-8: \xff\xfe";
-    std::string raw = "{}";
-    std::string content_type = "application/json";
-    {
-        Spool spool(storage.config);
-        std::vector<StoreItem> items;
-        items.reserve(messages.size());
-        for (NormalizedMessage& m : messages) items.push_back({&m, &raw, &content_type});
-        BOOST_REQUIRE((spool.store(items) == Spool::Result::kSpooled));
-    }
+    spool_messages(storage.config, messages);
     BatchWriter writer(storage.config, exact_retry(0));
     writer.open_spool();
     BOOST_TEST(writer.spool_stats()->depth == 3);
