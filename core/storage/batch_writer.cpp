@@ -596,6 +596,9 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
     std::string error;
     auto kind = StorageError::Kind::kFatal;
     bool transient = false;
+    // Retries ride out a blip of a storage that was answering. A try of one known to be down
+    // has the spool behind it: retrying would only hold its batch back.
+    const int max_attempts = trial.owns_lock() && spoolable(jobs.front()) ? 0 : retry_.max_attempts;
     for (int attempt = 0;; ++attempt) {
         if (try_commit(jobs, db, error, kind)) {
             if (!healthy_) log().info("storage_recovered", {});
@@ -609,7 +612,7 @@ void BatchWriter::commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>&
             return;
         }
         transient = kind != StorageError::Kind::kFatal;
-        if (!transient || attempt >= retry_.max_attempts) break;
+        if (!transient || attempt >= max_attempts) break;
         std::uint64_t delay = backoff_ms(attempt);
         // The retries share the request's time budget: a hung storage is answered 503 within
         // about the storage timeout, not once per attempt.
