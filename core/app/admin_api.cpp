@@ -55,6 +55,39 @@ void invalid_parameter(Exchange& ex, const std::string& field, const std::string
             {FieldError{field, "invalid", message}});
 }
 
+// The parameters every list takes: `since` (RFC 3339 or a date, stored as the column holds it),
+// `limit` and `cursor`. False once a bad one was answered 400.
+bool read_page(Exchange& ex, std::string& since, int& limit, std::int64_t& after_id) {
+    if (auto text = query_param(ex.query, "since"); text && !text->empty()) {
+        auto ms = parse_rfc3339_ms(*text);
+        if (!ms) {
+            invalid_parameter(ex, "since", "an RFC 3339 time or a date (YYYY-MM-DD)");
+            return false;
+        }
+        since = format_rfc3339_ms(*ms);
+    }
+    limit = kDefaultPageSize;
+    if (auto text = query_param(ex.query, "limit")) {
+        char* end = nullptr;
+        const long v = std::strtol(text->c_str(), &end, 10);
+        if (text->empty() || *end != '\0' || v < 1 || v > kMaxPageSize) {
+            invalid_parameter(ex, "limit", "an integer from 1 to 500");
+            return false;
+        }
+        limit = static_cast<int>(v);
+    }
+    if (auto text = query_param(ex.query, "cursor"); text && !text->empty()) {
+        char* end = nullptr;
+        const long long v = std::strtoll(text->c_str(), &end, 10);
+        if (*end != '\0' || v < 0) {
+            invalid_parameter(ex, "cursor", "the next_cursor of a previous page");
+            return false;
+        }
+        after_id = v;
+    }
+    return true;
+}
+
 void storage_unavailable(Exchange& ex, const std::string& error) {
     ex.fail(503, "storage_unavailable", "storage is unreachable: " + error);
     ex.response_headers.emplace_back("Retry-After", "5");
@@ -385,26 +418,7 @@ void AdminApi::list_messages(Exchange& ex) {
         q.priority != "high") {
         return invalid_parameter(ex, "priority", "one of low, normal, high");
     }
-    if (auto since = query_param(ex.query, "since"); since && !since->empty()) {
-        auto ms = parse_rfc3339_ms(*since);
-        if (!ms) return invalid_parameter(ex, "since", "an RFC 3339 time or a date (YYYY-MM-DD)");
-        q.since = format_rfc3339_ms(*ms);
-    }
-    q.limit = kDefaultPageSize;
-    if (auto limit = query_param(ex.query, "limit")) {
-        char* end = nullptr;
-        const long v = std::strtol(limit->c_str(), &end, 10);
-        if (limit->empty() || *end != '\0' || v < 1 || v > kMaxPageSize)
-            return invalid_parameter(ex, "limit", "an integer from 1 to 500");
-        q.limit = static_cast<int>(v);
-    }
-    if (auto cursor = query_param(ex.query, "cursor"); cursor && !cursor->empty()) {
-        char* end = nullptr;
-        const long long v = std::strtoll(cursor->c_str(), &end, 10);
-        if (*end != '\0' || v < 0)
-            return invalid_parameter(ex, "cursor", "the next_cursor of a previous page");
-        q.after_id = v;
-    }
+    if (!read_page(ex, q.since, q.limit, q.after_id)) return;
     MessageSource source;
     if (!choose_source(ex, source) || !open_source(ex, source)) return;
     Database* db = source.db;
@@ -518,26 +532,8 @@ void AdminApi::list_quarantine(Exchange& ex) {
         q.state != "discarded") {
         return invalid_parameter(ex, "state", "one of pending, reprocessed, discarded");
     }
-    if (auto since = query_param(ex.query, "since"); since && !since->empty()) {
-        auto ms = parse_rfc3339_ms(*since);
-        if (!ms) return invalid_parameter(ex, "since", "an RFC 3339 time or a date (YYYY-MM-DD)");
-        q.since = format_rfc3339_ms(*ms);
-    }
     int page_size = kDefaultPageSize;
-    if (auto limit = query_param(ex.query, "limit")) {
-        char* end = nullptr;
-        const long v = std::strtol(limit->c_str(), &end, 10);
-        if (limit->empty() || *end != '\0' || v < 1 || v > kMaxPageSize)
-            return invalid_parameter(ex, "limit", "an integer from 1 to 500");
-        page_size = static_cast<int>(v);
-    }
-    if (auto cursor = query_param(ex.query, "cursor"); cursor && !cursor->empty()) {
-        char* end = nullptr;
-        const long long v = std::strtoll(cursor->c_str(), &end, 10);
-        if (*end != '\0' || v < 0)
-            return invalid_parameter(ex, "cursor", "the next_cursor of a previous page");
-        q.after_id = v;
-    }
+    if (!read_page(ex, q.since, page_size, q.after_id)) return;
     // One row past the page says whether there is a next one. Without their raw bodies the
     // entries are small, so a page needs no byte budget.
     q.limit = page_size + 1;

@@ -102,6 +102,13 @@ struct Exchange {
     /// Runs `fn` on the I/O side of this exchange (its connection's strand); set by the server
     /// so that work finished on the storage thread comes back where it belongs.
     std::function<void(std::function<void()>)> dispatch;
+    /// Runs `fn` through `dispatch` when the server set one, else at once.
+    void on_own_thread(std::function<void()> fn) {
+        if (dispatch)
+            dispatch(std::move(fn));
+        else
+            fn();
+    }
 
     /// Makes this exchange as a new one is, keeping the memory of its strings and vectors, so
     /// that a connection's next request reuses it (the server pools exchanges per thread).

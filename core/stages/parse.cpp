@@ -215,25 +215,12 @@ private:
                            "the request could not be processed and the quarantine that would keep "
                            "it is full; retry later (nothing was stored)");
                     x.response_headers.emplace_back("Retry-After", "60");
-                } else if (outcome == StoreOutcome::kSpoolFull) {
-                    x.fail(503, "spool_full",
-                           "the storage is unavailable and the local spool is full; retry "
-                           "later (nothing was stored)");
-                    x.response_headers.emplace_back("Retry-After", "5");
-                } else if (outcome == StoreOutcome::kUnavailable) {
-                    x.fail(503, "storage_unavailable",
-                           "storage is unavailable; retry later (nothing was stored)");
-                    x.response_headers.emplace_back("Retry-After", "5");
                 } else {
-                    x.fail(500, "storage_error",
-                           "storage refused the request; quote the request id when reporting it");
+                    fail_storage(x, outcome, "request");
                 }
                 (*owner)(StageResult::kRespond);
             };
-            if (exp->dispatch)
-                exp->dispatch(finish);
-            else
-                finish();
+            exp->on_own_thread(finish);
         };
         writer_->submit(std::move(job));
         return StageResult::kSuspend;

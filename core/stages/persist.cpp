@@ -67,26 +67,10 @@ public:
                     (*owner)(StageResult::kContinue);
                     return;
                 }
-                if (outcome == StoreOutcome::kSpoolFull) {
-                    exp->fail(503, "spool_full",
-                              "the storage is unavailable and the local spool is full; retry "
-                              "later (nothing was stored)");
-                    exp->response_headers.emplace_back("Retry-After", "5");
-                } else if (outcome == StoreOutcome::kUnavailable) {
-                    exp->fail(503, "storage_unavailable",
-                              "storage is unavailable; retry later (nothing was stored)");
-                    exp->response_headers.emplace_back("Retry-After", "5");
-                } else {
-                    exp->fail(
-                        500, "storage_error",
-                        "storage refused the message; quote the request id when reporting it");
-                }
+                fail_storage(*exp, outcome, "message");
                 (*owner)(StageResult::kRespond);
             };
-            if (exp->dispatch)
-                exp->dispatch(finish);
-            else
-                finish();
+            exp->on_own_thread(finish);
         };
         writer_.submit(std::move(job));
         return StageResult::kSuspend;
@@ -98,6 +82,25 @@ private:
 };
 
 }  // namespace
+
+void fail_storage(Exchange& ex, StoreOutcome outcome, const char* what) {
+    if (outcome == StoreOutcome::kSpoolFull || outcome == StoreOutcome::kUnavailable) {
+        // Both go away by themselves: the provider is told when to try again.
+        if (outcome == StoreOutcome::kSpoolFull) {
+            ex.fail(503, "spool_full",
+                    "the storage is unavailable and the local spool is full; retry later "
+                    "(nothing was stored)");
+        } else {
+            ex.fail(503, "storage_unavailable",
+                    "storage is unavailable; retry later (nothing was stored)");
+        }
+        ex.response_headers.emplace_back("Retry-After", "5");
+        return;
+    }
+    ex.fail(
+        500, "storage_error",
+        std::string("storage refused the ") + what + "; quote the request id when reporting it");
+}
 
 std::unique_ptr<Stage> PersistFactory::make(const ConfigValue&, const StageContext& context) const {
     if (context.writer == nullptr) return nullptr;

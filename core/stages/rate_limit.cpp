@@ -38,11 +38,7 @@ StageResult check_async(RateLimiter& limiter, Exchange& ex, const std::string& k
     Exchange* exp = &ex;
     limiter.hit(key, c.rate_requests, c.rate_window_ms, ex.received_at_ms,
                 [owner, exp](RateDecision d) {
-                    auto finish = [owner, exp, d] { (*owner)(apply(*exp, d)); };
-                    if (exp->dispatch)
-                        exp->dispatch(finish);
-                    else
-                        finish();
+                    exp->on_own_thread([owner, exp, d] { (*owner)(apply(*exp, d)); });
                 });
     return StageResult::kSuspend;
 }

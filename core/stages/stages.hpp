@@ -21,4 +21,10 @@ std::string fold_for_keywords(std::string_view text);
 Sha256Digest dedup_key(const NormalizedMessage& message,
                        Authenticity authenticity = Authenticity::kNotFailed);
 
+enum class StoreOutcome;
+/// Answers a request whose store job neither committed nor spooled: 503 with Retry-After for
+/// an unavailable storage or a full spool, which go away by themselves, and 500 naming `what`
+/// (message, request) the storage refused.
+void fail_storage(Exchange& ex, StoreOutcome outcome, const char* what);
+
 }  // namespace memolib::core

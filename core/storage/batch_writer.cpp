@@ -32,6 +32,19 @@ constexpr auto kDrainInterval = std::chrono::seconds(1);
 // How long a spooled row the primary refused is left alone before it is tried again.
 constexpr std::int64_t kRefusedRetryMs = 300000;
 
+// The jobs' messages still to store, with the request each came from: those the dedup index
+// already answered are not sent to the database again.
+std::vector<StoreItem> pending_items(std::vector<StoreJob>& jobs) {
+    std::vector<StoreItem> items;
+    for (StoreJob& j : jobs) {
+        for (NormalizedMessage& m : *j.messages) {
+            if (m.status == NormalizedMessage::Status::kPending)
+                items.push_back({&m, j.raw_payload, j.content_type});
+        }
+    }
+    return items;
+}
+
 }  // namespace
 
 BatchWriter::BatchWriter(StorageConfig storage, RetryPolicy retry, Clock& clock)
@@ -229,49 +242,20 @@ void BatchWriter::run() {
 
 bool BatchWriter::try_commit(std::vector<StoreJob>& jobs, std::unique_ptr<Database>& db,
                              std::string& error, StorageError::Kind& kind) {
-    if (jobs.size() == 1 && jobs.front().quarantine != nullptr) {
-        StoreJob& j = jobs.front();
-        try {
-            if (!db) db = Database::open(storage_);
-            *j.quarantine_result = db->insert_quarantine(*j.quarantine, j.quarantine_max_bytes);
-            return true;
-        } catch (const StorageError& e) {
-            error = e.what();
-            kind = e.kind();
-            if (kind != StorageError::Kind::kFatal) db.reset();
-            return false;
-        }
-    }
-    if (jobs.size() == 1 && jobs.front().reprocess_quarantine_id != 0) {
-        StoreJob& j = jobs.front();
-        std::vector<StoreItem> items;
-        for (NormalizedMessage& m : *j.messages) {
-            if (m.status == NormalizedMessage::Status::kPending)
-                items.push_back({&m, j.raw_payload, j.content_type});
-        }
-        try {
-            if (!db) db = Database::open(storage_);
-            *j.reprocessed = db->reprocess_quarantine(j.reprocess_quarantine_id, items);
-            return true;
-        } catch (const StorageError& e) {
-            error = e.what();
-            kind = e.kind();
-            if (kind != StorageError::Kind::kFatal) db.reset();
-            return false;
-        }
-    }
+    // A quarantining or a re-processing is alone in its batch (run()).
+    StoreJob& first = jobs.front();
     std::vector<StoreItem> items;
-    for (StoreJob& j : jobs) {
-        for (NormalizedMessage& m : *j.messages) {
-            // Messages the dedup index already answered are not sent to the database again.
-            if (m.status == NormalizedMessage::Status::kPending) {
-                items.push_back({&m, j.raw_payload, j.content_type});
-            }
-        }
-    }
+    if (first.quarantine == nullptr) items = pending_items(jobs);
     try {
         if (!db) db = Database::open(storage_);
-        db->insert_batch(items);
+        if (first.quarantine != nullptr) {
+            *first.quarantine_result =
+                db->insert_quarantine(*first.quarantine, first.quarantine_max_bytes);
+        } else if (first.reprocess_quarantine_id != 0) {
+            *first.reprocessed = db->reprocess_quarantine(first.reprocess_quarantine_id, items);
+        } else {
+            db->insert_batch(items);
+        }
         return true;
     } catch (const StorageError& e) {
         error = e.what();
@@ -314,13 +298,7 @@ bool BatchWriter::spool_first(const std::vector<StoreJob>& jobs) const {
 
 void BatchWriter::spool_jobs(std::vector<StoreJob>& jobs) {
     if (jobs.front().quarantine != nullptr) return spool_quarantine(jobs.front());
-    std::vector<StoreItem> items;
-    for (StoreJob& j : jobs) {
-        for (NormalizedMessage& m : *j.messages) {
-            if (m.status == NormalizedMessage::Status::kPending)
-                items.push_back({&m, j.raw_payload, j.content_type});
-        }
-    }
+    std::vector<StoreItem> items = pending_items(jobs);
     StoreOutcome outcome = StoreOutcome::kSpooled;
     std::string error;
     try {

@@ -441,19 +441,22 @@ public:
         }
     }
 
-    void delete_messages(const std::vector<std::int64_t>& ids) override {
+    std::int64_t delete_messages(const std::vector<std::int64_t>& ids) override {
         try {
             Bounded bounded(*this);
             soci::transaction tx(sql_);
             long long id = 0;
+            std::int64_t deleted = 0;
             soci::statement st =
                 (sql_.prepare << "DELETE FROM messages WHERE id = :id", soci::use(id));
             for (std::int64_t each : ids) {
                 id = each;
                 st.execute(true);
+                deleted += st.get_affected_rows();
             }
             tx.commit();
             bounded.check();
+            return deleted;
         } catch (const soci::soci_error& e) {
             throw failure(e);
         }

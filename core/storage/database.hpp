@@ -136,9 +136,9 @@ public:
     /// writer (SQLite's passive checkpoint); PostgreSQL checkpoints by itself. Throws
     /// StorageError.
     virtual void checkpoint() {}
-    /// Deletes the messages with these ids in one transaction (the spool's, once drained).
-    /// Throws StorageError.
-    virtual void delete_messages(const std::vector<std::int64_t>& ids) = 0;
+    /// Deletes the messages with these ids in one transaction (the spool's, once drained);
+    /// returns how many there were. Throws StorageError.
+    virtual std::int64_t delete_messages(const std::vector<std::int64_t>& ids) = 0;
     /// Throws StorageError.
     virtual MessagesSummary messages_summary() = 0;
     /// The bytes the database's live pages take (SQLite: its file less its free pages); 0

@@ -90,10 +90,30 @@ Database& Spool::db() {
     return *db_;
 }
 
-Spool::Result Spool::store(std::vector<StoreItem>& items) {
+template <typename Work>
+auto Spool::with_db(Work&& work) {
     std::lock_guard<std::mutex> lock(mutex_);
     try {
-        Database& spool = db();
+        return work(db());
+    } catch (const StorageError&) {
+        // A connection that failed (a full disk, an I/O error) is opened again next time.
+        db_.reset();
+        throw;
+    }
+}
+
+void Spool::note_bytes(Database& spool, std::uint64_t written) {
+    // Committed: a figure that cannot be read now must not turn that into a failure.
+    try {
+        bytes_ = spool.used_bytes();
+    } catch (const StorageError&) {
+        bytes_ += written;
+    }
+    publish();
+}
+
+Spool::Result Spool::store(std::vector<StoreItem>& items) {
+    return with_db([&](Database& spool) {
         // What the rows will take at most: a payload that is not text is stored as base64,
         // and each row has its fixed columns and its index entries besides.
         constexpr std::uint64_t kRowOverhead = 1024;
@@ -117,61 +137,46 @@ Spool::Result Spool::store(std::vector<StoreItem>& items) {
             item.message->id = 0;
         }
         depth_ += added;
-        // Committed: a figure that cannot be read now must not turn that into a failure.
-        try {
-            bytes_ = spool.used_bytes();
-        } catch (const StorageError&) {
-            bytes_ += incoming;
-        }
-        publish();
+        note_bytes(spool, incoming);
         return Result::kSpooled;
-    } catch (const StorageError&) {
-        // A connection that failed (a full disk, an I/O error) is opened again next time.
-        db_.reset();
-        throw;
-    }
+    });
 }
 
 std::vector<StoredMessage> Spool::oldest(int limit, std::int64_t after_id) {
-    std::lock_guard<std::mutex> lock(mutex_);
     MessageQuery q;
     q.limit = limit;
     q.after_id = after_id;
     q.with_raw_payload = true;
-    try {
-        return db().find_messages(q);
-    } catch (const StorageError&) {
-        db_.reset();
-        throw;
-    }
+    return with_db([&](Database& spool) { return spool.find_messages(q); });
 }
 
 void Spool::remove(const std::vector<std::int64_t>& ids) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    try {
-        Database& spool = db();
-        spool.delete_messages(ids);
-        read_state(spool);
-    } catch (const StorageError&) {
-        db_.reset();
-        throw;
-    }
+    with_db([&](Database& spool) {
+        depth_ -= spool.delete_messages(ids);
+        // Rows are appended in the order they arrive: the lowest id left is the oldest.
+        MessageQuery first;
+        first.limit = 1;
+        first.max_text_chars = 1;
+        const std::vector<StoredMessage> left = spool.find_messages(first);
+        oldest_ms_ = left.empty() ? 0 : parse_rfc3339_ms(left.front().received_at).value_or(0);
+        note_bytes(spool, 0);
+    });
 }
 
 void Spool::refresh() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    try {
-        read_state(db());
-    } catch (const StorageError&) {
-        db_.reset();
-        throw;
-    }
+    with_db([&](Database& spool) {
+        const MessagesSummary summary = spool.messages_summary();
+        depth_ = summary.count;
+        oldest_ms_ = parse_rfc3339_ms(summary.oldest_received_at).value_or(0);
+        std::int64_t quarantined = 0;
+        for (const auto& [channel, n] : spool.quarantine_pending()) quarantined += n;
+        quarantined_ = quarantined;
+        note_bytes(spool, 0);
+    });
 }
 
 QuarantineInsert Spool::store_quarantine(QuarantineEntry& entry) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    try {
-        Database& spool = db();
+    return with_db([&](Database& spool) {
         constexpr std::uint64_t kEntryOverhead = 2048;
         const std::uint64_t incoming = entry.raw_body.size() * 4 / 3 + entry.headers_json.size() +
                                        entry.details_json.size() + kEntryOverhead;
@@ -180,59 +185,31 @@ QuarantineInsert Spool::store_quarantine(QuarantineEntry& entry) {
         const QuarantineInsert result =
             spool.insert_quarantine(entry, std::numeric_limits<std::uint64_t>::max());
         if (result == QuarantineInsert::kInserted) ++quarantined_;
-        try {
-            bytes_ = spool.used_bytes();
-        } catch (const StorageError&) {
-            bytes_ += incoming;
-        }
-        publish();
+        note_bytes(spool, incoming);
         return result;
-    } catch (const StorageError&) {
-        db_.reset();
-        throw;
-    }
+    });
 }
 
 std::vector<QuarantineEntry> Spool::oldest_quarantine(int limit) {
-    std::lock_guard<std::mutex> lock(mutex_);
     QuarantineQuery q;
     q.limit = limit;
-    try {
+    return with_db([&](Database& spool) {
         std::vector<QuarantineEntry> out;
         // Entries are rare: one query for each body is no burden.
-        for (const QuarantineEntry& listed : db().find_quarantine(q)) {
-            if (auto whole = db().find_quarantine_entry(listed.id))
+        for (const QuarantineEntry& listed : spool.find_quarantine(q)) {
+            if (auto whole = spool.find_quarantine_entry(listed.id))
                 out.push_back(std::move(*whole));
         }
         return out;
-    } catch (const StorageError&) {
-        db_.reset();
-        throw;
-    }
+    });
 }
 
 void Spool::remove_quarantine(std::int64_t id) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    try {
-        Database& spool = db();
+    with_db([&](Database& spool) {
         spool.delete_quarantine_entry(id);
-        read_state(spool);
-    } catch (const StorageError&) {
-        db_.reset();
-        throw;
-    }
-}
-
-void Spool::read_state(Database& spool) {
-    // Rows are appended in the order they arrive: the lowest id is the oldest.
-    const MessagesSummary summary = spool.messages_summary();
-    depth_ = summary.count;
-    oldest_ms_ = parse_rfc3339_ms(summary.oldest_received_at).value_or(0);
-    bytes_ = spool.used_bytes();
-    std::int64_t quarantined = 0;
-    for (const auto& [channel, n] : spool.quarantine_pending()) quarantined += n;
-    quarantined_ = quarantined;
-    publish();
+        --quarantined_;
+        note_bytes(spool, 0);
+    });
 }
 
 void Spool::publish() const {

@@ -59,8 +59,8 @@ public:
     std::vector<QuarantineEntry> oldest_quarantine(int limit);
     /// Deletes a quarantine entry, once the primary holds it. Throws StorageError.
     void remove_quarantine(std::int64_t id);
-    /// Reads the depth and oldest row from the file (at start, after a crash). Throws
-    /// StorageError.
+    /// Reads the depth and oldest row from the file (at start, after a crash); later they are
+    /// kept up to date by each call. Throws StorageError.
     void refresh();
     /// The last known state; never touches the file.
     SpoolStats stats() const;
@@ -68,8 +68,11 @@ public:
 
 private:
     Database& db();
-    /// Reads depth, oldest row and size from the file.
-    void read_state(Database& spool);
+    /// Runs `work` on the connection under the lock; a StorageError drops the connection.
+    template <typename Work>
+    auto with_db(Work&& work);
+    /// Reads the file's size after `written` bytes went into it, and publishes the figures.
+    void note_bytes(Database& spool, std::uint64_t written);
     void publish() const;
 
     StorageConfig storage_;
